@@ -1,0 +1,39 @@
+// Builds dist/ctrdoc.mjs: one ESM bundle so `ctrdoc --help` starts fast, plus the compiled
+// protobuf descriptor (proto/*.proto -> JSON) so no .proto text is parsed at run time.
+import { build } from 'esbuild';
+import { mkdirSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const protoDir = join(root, 'proto');
+const files = readdirSync(protoDir).filter((f) => f.endsWith('.proto')).sort();
+const pb = new protobuf.Root();
+pb.resolvePath = (_origin, target) => join(protoDir, target.replace(/^.*\//, ''));
+pb.loadSync(files.map((f) => join(protoDir, f)), { keepCase: true });
+pb.resolveAll();
+mkdirSync(join(root, 'src/generated'), { recursive: true });
+writeFileSync(join(root, 'src/generated/descriptor.json'), JSON.stringify(pb.toJSON()) + '\n');
+
+await build({
+  entryPoints: [join(root, 'src/cli/main.ts')],
+  outdir: join(root, 'dist'),
+  entryNames: 'ctrdoc',
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  outExtension: { '.js': '.mjs' },
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+  // esbuild's ESM output needs a require() for the CommonJS dependencies it bundles.
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __ctrdocRequire } from 'node:module';\nconst require = __ctrdocRequire(import.meta.url);",
+  },
+  external: ['playwright-core'],
+});
+chmodSync(join(root, 'dist/ctrdoc.mjs'), 0o755);

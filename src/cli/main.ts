@@ -1,0 +1,70 @@
+// ctrdoc's entry point: finds the command, runs it, and maps every failure to an exit code in
+// this one place (0 ok, 1 findings, 2 the tool failed).
+import type { CliIO, Command } from './command.ts';
+import { CtrdocError, EXIT_FAILED } from '../errors.ts';
+
+// Commands are loaded on demand; keep this table sorted by name.
+const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+  cri: { summary: 'talk CRI to the runtime like kubelet and crictl do', load: () => import('./cri.ts') },
+  lab: { summary: 'a private containerd on this machine, with faults on demand (changes the node)', load: () => import('./lab.ts') },
+};
+
+const VERSION = '0.1.0';
+
+function help(): string {
+  const names = Object.keys(commands).sort();
+  const width = Math.max(...names.map((n) => n.length));
+  return [
+    'ctrdoc: a doctor for the containerd stack (kubelet -> CRI -> containerd -> shim -> runc)',
+    '',
+    'Usage: ctrdoc COMMAND [flags]',
+    '',
+    'Commands:',
+    ...names.map((n) => `  ${n.padEnd(width)}   ${commands[n].summary}`),
+    '',
+    'Run `ctrdoc COMMAND --help` for a command\'s flags.',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    io.stdout.write(help() + '\n');
+    return 0;
+  }
+  if (name === '--version' || name === 'version') {
+    io.stdout.write(`ctrdoc ${VERSION}\n`);
+    return 0;
+  }
+  const entry = commands[name];
+  if (!entry) {
+    io.stderr.write(`error: unknown command "${name}"\n\n${help()}\n`);
+    return EXIT_FAILED;
+  }
+  const cmd = (await entry.load()).default;
+  if (rest[0] === '--help' || rest[0] === '-h') {
+    io.stdout.write(cmd.usage.trimEnd() + '\n');
+    return 0;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    const e = CtrdocError.from(err);
+    io.stderr.write(`error: ${e.describe()}\n`);
+    if (process.env.CTRDOC_DEBUG && e.stack) io.stderr.write(e.stack + '\n');
+    return EXIT_FAILED;
+  }
+}
+
+const io: CliIO = { stdout: process.stdout, stderr: process.stderr, isTTY: !!process.stderr.isTTY };
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+    // Open gRPC channels or stray timers must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 50).unref();
+  },
+  (err) => {
+    process.stderr.write(`error: ${String(err)}\n`);
+    process.exit(EXIT_FAILED);
+  },
+);

@@ -1,0 +1,28 @@
+// Every I/O in ctrdoc runs under a deadline: a hung runtime is the normal case, not the edge.
+import { CtrdocError } from './errors.ts';
+
+/** Resolves with p, or rejects with a deadline-exceeded CtrdocError naming `what` after ms. */
+export function withDeadline<T>(p: Promise<T>, ms: number, what: string, onTimeout?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new CtrdocError('deadline-exceeded', `${what}: no answer within ${formatMs(ms)}`));
+    }, ms);
+    timer.unref?.();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${+(ms / 1000).toFixed(2)}s` : `${Math.round(ms)}ms`;
+}
+
+/** Parses "2s", "500ms", "1m", "1.5s" or a bare number of seconds into milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new CtrdocError('invalid-argument', `not a duration: "${text}"`, 'use e.g. 500ms, 2s, 1m');
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[unit as 'ms' | 's' | 'm' | 'h'];
+}
