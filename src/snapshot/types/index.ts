@@ -1,0 +1,4 @@
+// The Snapshot's types: plain serialisable data, the one contract between collecting and
+// thinking. These modules import nothing of ours outside src/snapshot/types, so tree/,
+// goroutines/, rules/ and report/ can all use them without a loop. One file per area.
+export * from './probe.ts';
