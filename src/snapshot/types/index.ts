@@ -2,3 +2,4 @@
 // thinking. These modules import nothing of ours outside src/snapshot/types, so tree/,
 // goroutines/, rules/ and report/ can all use them without a loop. One file per area.
 export * from './probe.ts';
+export * from './cri.ts';
