@@ -10,8 +10,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const protoDir = join(root, 'proto');
 const files = readdirSync(protoDir).filter((f) => f.endsWith('.proto')).sort();
 const pb = new protobuf.Root();
-pb.resolvePath = (_origin, target) => join(protoDir, target.replace(/^.*\//, ''));
-pb.loadSync(files.map((f) => join(protoDir, f)), { keepCase: true });
+// google/protobuf/* are protobufjs's built-in common files; ours sit flat in proto/.
+pb.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : join(protoDir, target.replace(/^.*\//, '')));
+pb.loadSync(files.map((f) => join(protoDir, f)));
 pb.resolveAll();
 mkdirSync(join(root, 'src/generated'), { recursive: true });
 writeFileSync(join(root, 'src/generated/descriptor.json'), JSON.stringify(pb.toJSON()) + '\n');

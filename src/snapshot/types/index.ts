@@ -3,3 +3,4 @@
 // goroutines/, rules/ and report/ can all use them without a loop. One file per area.
 export * from './probe.ts';
 export * from './cri.ts';
+export * from './containerd.ts';

@@ -1,0 +1,43 @@
+// Endpoints as users write them (crictl's forms): unix:///path, or a bare absolute path.
+import { accessSync, statSync, constants } from 'node:fs';
+import { CtrdocError } from '../../errors.ts';
+
+/** The socket path behind an endpoint, or an invalid-argument error naming the endpoint. */
+export function socketPathOf(endpoint: string): string {
+  if (endpoint.startsWith('unix://')) {
+    const path = endpoint.slice('unix://'.length);
+    if (path.startsWith('/')) return path;
+  } else if (endpoint.startsWith('/')) {
+    return endpoint;
+  }
+  throw new CtrdocError(
+    'invalid-argument',
+    `endpoint "${endpoint}" is not a unix socket URL`,
+    'use unix:///run/containerd/containerd.sock (only unix sockets are supported)',
+  );
+}
+
+/**
+ * Checks the socket before any RPC so the common mistakes get a clear message instead of a
+ * gRPC status: the path does not exist, is not a socket, or we may not open it.
+ */
+export function checkSocket(path: string, what: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new CtrdocError('unavailable', `${what}: socket ${path} does not exist`, `is the daemon running, and is the endpoint right?`);
+    }
+    throw CtrdocError.from(err, `${what}: ${path}`);
+  }
+  if (!st.isSocket()) {
+    throw new CtrdocError('invalid-argument', `${what}: ${path} is not a unix socket`, 'point the endpoint at the daemon\'s socket');
+  }
+  try {
+    accessSync(path, constants.R_OK | constants.W_OK);
+  } catch {
+    throw new CtrdocError('permission-denied', `${what}: no permission to open ${path}`, 'run as root (sudo)');
+  }
+}
