@@ -4,3 +4,4 @@
 export * from './probe.ts';
 export * from './cri.ts';
 export * from './containerd.ts';
+export * from './shim.ts';

@@ -37,9 +37,11 @@ export const toObjectOptions: protobuf.IConversionOptions = {
 };
 
 export function encode(type: MessageType, value: object): Uint8Array {
-  const err = type.verify(value);
+  // fromObject takes the JSON mapping (int64 as strings, enums by name); verify the result.
+  const msg = type.fromObject(value);
+  const err = type.verify(msg);
   if (err) throw new Error(`${type.fullName}: ${err}`);
-  return type.encode(type.fromObject(value)).finish();
+  return type.encode(msg).finish();
 }
 
 export function decode<T>(type: MessageType, bytes: Uint8Array): T {
@@ -48,6 +50,7 @@ export function decode<T>(type: MessageType, bytes: Uint8Array): T {
 
 /** google.protobuf.Timestamp as decoded ({seconds: "..", nanos}) to an ISO string, "" when unset. */
 export function timestampToIso(ts: { seconds?: string | number; nanos?: number } | null | undefined): string {
-  if (!ts || (!Number(ts.seconds) && !ts.nanos)) return '';
+  // unset, or Go's zero time (0001-01-01), which containerd sends for "not exited"
+  if (!ts || (!Number(ts.seconds) && !ts.nanos) || Number(ts.seconds) <= -62135596800) return '';
   return new Date(Number(ts.seconds) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString();
 }

@@ -1,0 +1,168 @@
+// A ttrpc client for a shim's socket (the bundle's `address` file): containerd.task.v2.Task
+// Connect, State, Pids and Stats, each under a deadline. ttrpc has no npm client; the framing
+// is in frames.ts.
+import { connect, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CtrdocError } from '../../errors.ts';
+import { formatMs } from '../../deadline.ts';
+import { decode, encode, messageType, methodTypes, timestampToIso } from '../protocol/descriptor.ts';
+import { encodeFrame, FrameDecoder, MESSAGE_TYPE_REQUEST, MESSAGE_TYPE_RESPONSE } from './frames.ts';
+import type { ShimConnectView, ShimStateView } from '../../snapshot/types/index.ts';
+
+const TASK = 'containerd.task.v2.Task';
+
+/** The shim's socket path from a bundle dir's `address` file (unix:///run/containerd/s/<hash>). */
+export function shimAddressOfBundle(bundleDir: string): string {
+  const text = readFileSync(join(bundleDir, 'address'), 'utf8').trim();
+  return text;
+}
+
+function socketPath(address: string): { path: string } {
+  if (address.startsWith('unix://')) return { path: address.slice(7) };
+  if (address.startsWith('/')) return { path: address };
+  if (address.startsWith('\0') || address.startsWith('@')) return { path: '\0' + address.slice(1) };
+  throw new CtrdocError('invalid-argument', `shim address "${address}" is not a unix socket`);
+}
+
+interface Pending {
+  resolve: (b: Buffer) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class ShimClient {
+  readonly address: string;
+  private readonly timeoutMs: number;
+  private socket?: Socket;
+  private connecting?: Promise<Socket>;
+  private nextStream = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly decoder = new FrameDecoder();
+
+  constructor(address: string, opts: { timeoutMs: number }) {
+    this.address = address;
+    this.timeoutMs = opts.timeoutMs;
+  }
+
+  private open(): Promise<Socket> {
+    if (this.socket) return Promise.resolve(this.socket);
+    this.connecting ??= new Promise<Socket>((resolve, reject) => {
+      const s = connect(socketPath(this.address));
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new CtrdocError('deadline-exceeded', `shim ${this.address}: connect did not complete within ${formatMs(this.timeoutMs)}`));
+      }, this.timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        this.socket = s;
+        resolve(s);
+      });
+      s.once('error', (err) => {
+        clearTimeout(timer);
+        const code = (err as NodeJS.ErrnoException).code;
+        const hint = code === 'ECONNREFUSED' || code === 'ENOENT'
+          ? 'the shim is gone (a dead shim leaves its socket or bundle behind)'
+          : undefined;
+        reject(new CtrdocError(code === 'EACCES' ? 'permission-denied' : 'unavailable', `shim ${this.address}: ${err.message}`, hint));
+        this.failAll(err);
+      });
+      s.on('data', (chunk: Buffer) => this.onData(chunk));
+      s.on('close', () => this.failAll(new Error('connection closed by the shim')));
+    });
+    return this.connecting;
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames;
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.failAll(err as Error);
+      this.socket?.destroy();
+      return;
+    }
+    for (const f of frames) {
+      const p = this.pending.get(f.streamId);
+      if (!p || f.type !== MESSAGE_TYPE_RESPONSE) continue;
+      this.pending.delete(f.streamId);
+      clearTimeout(p.timer);
+      p.resolve(f.payload);
+    }
+  }
+
+  private failAll(err: Error): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new CtrdocError('unavailable', `shim ${this.address}: ${err.message}`));
+      this.pending.delete(id);
+    }
+  }
+
+  /** One ttrpc call; resolves with the decoded response message. */
+  async call<T>(method: string, request: object, service = TASK): Promise<T> {
+    const { request: reqType, response: resType } = methodTypes(service, method);
+    const started = Date.now();
+    const socket = await this.open();
+    const left = Math.max(1, this.timeoutMs - (Date.now() - started));
+    const streamId = this.nextStream;
+    this.nextStream += 2;
+    const envelope = encode(messageType('ttrpc.Request'), {
+      service,
+      method,
+      payload: Buffer.from(encode(reqType, request)),
+      timeoutNano: left * 1_000_000,
+    });
+    const payload = await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(streamId);
+        reject(new CtrdocError('deadline-exceeded', `shim ${this.address} ${method}: no answer within ${formatMs(this.timeoutMs)}`,
+          'the shim accepts connections but does not answer: dump its goroutines (ctrdoc goroutines --shim PID --signal)'));
+      }, left);
+      this.pending.set(streamId, { resolve, reject, timer });
+      socket.write(encodeFrame({ streamId, type: MESSAGE_TYPE_REQUEST, flags: 0, payload: Buffer.from(envelope) }));
+    });
+    const res = messageType('ttrpc.Response').decode(payload) as unknown as { status?: { code: number; message: string }; payload: Uint8Array };
+    if (res.status && res.status.code) {
+      const kind = res.status.code === 5 ? 'not-found' : res.status.code === 12 ? 'unimplemented' : 'internal';
+      throw new CtrdocError(kind, `shim ${this.address} ${method}: ${res.status.message}`);
+    }
+    return decode<T>(resType, res.payload ?? new Uint8Array());
+  }
+
+  async connectInfo(id = ''): Promise<ShimConnectView> {
+    return this.call<ShimConnectView>('Connect', { id });
+  }
+
+  async state(id: string): Promise<ShimStateView> {
+    const r = await this.call<ShimStateView & { exitedAt: { seconds: string; nanos: number } | null }>('State', { id });
+    return { id: r.id, bundle: r.bundle, pid: r.pid, status: r.status, exitStatus: r.exitStatus, exitedAt: timestampToIso(r.exitedAt) };
+  }
+
+  async pids(id: string): Promise<number[]> {
+    const r = await this.call<{ processes: { pid: number }[] }>('Pids', { id });
+    return r.processes.map((p) => p.pid);
+  }
+
+  /** Stats: the type of the metrics it carries, and for cgroup v1 the pids and CPU figures. */
+  async stats(id: string): Promise<{ typeUrl: string; pids?: number; cpuNs?: string }> {
+    const r = await this.call<{ stats?: { typeUrl: string; value: string } | null }>('Stats', { id });
+    const typeUrl = r.stats?.typeUrl ?? '';
+    if (typeUrl.endsWith('io.containerd.cgroups.v1.Metrics') && r.stats) {
+      const m = decode<{ pids?: { current: string }; cpu?: { usage?: { total: string } } }>(
+        messageType('io.containerd.cgroups.v1.Metrics'), Buffer.from(r.stats.value, 'base64'));
+      return { typeUrl, pids: Number(m.pids?.current ?? 0), cpuNs: m.cpu?.usage?.total };
+    }
+    return { typeUrl };
+  }
+
+  close(): void {
+    this.socket?.destroy();
+    this.socket = undefined;
+    this.failAll(new Error('client closed'));
+  }
+}
+
+export function openShim(address: string, opts: { timeoutMs: number }): ShimClient {
+  return new ShimClient(address, opts);
+}
