@@ -51,8 +51,12 @@ export function timeoutMs(value: string | undefined, fallback = 2000): number {
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';
 
-export function outputFormat(value: string | undefined, allowed: OutputFormat[] = ['table', 'json', 'yaml']): OutputFormat {
-  const v = (value ?? 'table') as OutputFormat;
+const tableJsonYaml: ('table' | 'json' | 'yaml')[] = ['table', 'json', 'yaml'];
+
+export function outputFormat(value: string | undefined): 'table' | 'json' | 'yaml';
+export function outputFormat<F extends string>(value: string | undefined, allowed: F[]): F;
+export function outputFormat(value: string | undefined, allowed: string[] = tableJsonYaml): string {
+  const v = value ?? allowed[0];
   if (!allowed.includes(v)) {
     throw new CtrdocError('invalid-argument', `unsupported output format "${value}"`, `use one of: ${allowed.join(', ')}`);
   }

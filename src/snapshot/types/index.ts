@@ -5,3 +5,5 @@ export * from './probe.ts';
 export * from './cri.ts';
 export * from './containerd.ts';
 export * from './shim.ts';
+export * from './stack.ts';
+export * from './goroutines.ts';
