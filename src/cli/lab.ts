@@ -1,0 +1,105 @@
+// `ctrdoc lab`: a private containerd on this machine, with pods and faults on demand. It changes
+// the node (processes, mounts, cgroups under the lab dir) and says so.
+import type { CliIO, Command } from './command.ts';
+import { out } from './command.ts';
+import { parseFlags, outputFormat } from './flags.ts';
+import { CtrdocError, EXIT_OK, EXIT_FAILED } from '../errors.ts';
+import { DEFAULT_LAB_DIR, labPaths } from '../lab/paths.ts';
+
+const usage = `Usage:
+  ctrdoc lab up     [--dir DIR] [--pods N]   start (or reuse) the lab; top up to N ready pods
+  ctrdoc lab down   [--dir DIR]              stop everything the lab started and remove DIR
+  ctrdoc lab status [--dir DIR] [-o json]    what is running: pids, sockets, pods
+  ctrdoc lab fault list                      the faults the lab can inject
+  ctrdoc lab fault NAME [--pod P] [--dir DIR] inject a fault (see \`ctrdoc lab fault list\`)
+  ctrdoc lab fault clear NAME|--all [--dir DIR]
+
+The lab is a private containerd (its own root, state, sockets, runc root, cgroup parent and
+debug-level log under DIR, default ${DEFAULT_LAB_DIR}) with the CRI plugin and host-network pods.
+It changes this machine: it runs processes as root, mounts under DIR and creates cgroups.
+\`up\` prints the flags (and writes DIR/env) that point every ctrdoc command at the lab.`;
+
+const flagSpec = {
+  dir: { type: 'string', short: 'd' },
+  pods: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  pod: { type: 'string' },
+  all: { type: 'boolean' },
+  period: { type: 'string' },
+  variant: { type: 'string' },
+  timeout: { type: 'string', short: 't' },
+} as const;
+
+function podsCount(v: string | undefined): number {
+  if (v === undefined) return 0;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 500) throw new CtrdocError('invalid-argument', `--pods must be a whole number from 0 to 500, not "${v}"`);
+  return n;
+}
+
+async function run(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseFlags(args, flagSpec);
+  const [sub, ...rest] = positionals;
+  const dir = values.dir ?? DEFAULT_LAB_DIR;
+  const log = (l: string) => io.stderr.write(`lab: ${l}\n`);
+  switch (sub) {
+    case 'up': {
+      const { labUp } = await import('../lab/lab.ts');
+      const r = await labUp({ dir, pods: podsCount(values.pods), log });
+      out(io, `lab up at ${r.paths.dir}: containerd pid ${r.record.containerd?.pid}, supervisor pid ${r.record.supervisor.pid}, ${r.readyPods} ready pods`);
+      out(io, `export CONTAINER_RUNTIME_ENDPOINT=unix://${r.paths.socket}`);
+      out(io, `flags: ${r.flags.join(' ')}`);
+      out(io, `env file: ${r.paths.env}`);
+      return EXIT_OK;
+    }
+    case 'down': {
+      const { labDown } = await import('../lab/lab.ts');
+      const { clearAllFaults } = await import('../lab/faults/index.ts');
+      const r = await labDown({ dir, log, beforeStop: async (p) => { await clearAllFaults(p, log); } });
+      const left = r.left.processes.length + r.left.mounts.length + r.left.cgroups.length;
+      out(io, `lab down at ${r.dir}: removed ${r.removedPods} pods, killed ${r.killed.length} leftover processes, unmounted ${r.unmounted}` + (r.removedDir ? ', removed the dir' : ''));
+      if (r.podErrors.length) io.stderr.write(`lab: pod removal errors:\n  ${r.podErrors.join('\n  ')}\n`);
+      if (left) {
+        io.stderr.write(`lab: left behind: processes ${r.left.processes.join(',') || '-'}; mounts ${r.left.mounts.join(',') || '-'}; cgroups ${r.left.cgroups.join(',') || '-'}\n`);
+        return EXIT_FAILED;
+      }
+      return EXIT_OK;
+    }
+    case 'status': {
+      const { labStatus } = await import('../lab/lab.ts');
+      const st = await labStatus({ dir });
+      const fmt = outputFormat(values.output);
+      if (fmt === 'json') out(io, JSON.stringify(st, null, 2));
+      else if (fmt === 'yaml') out(io, (await import('yaml')).stringify(st));
+      else {
+        if (!st.exists) {
+          out(io, `no lab at ${st.dir}`);
+          return EXIT_OK;
+        }
+        out(io, `lab ${st.dir}`);
+        out(io, `  supervisor  pid ${st.supervisor.pid ?? '-'} ${st.supervisor.alive ? 'running' : 'not running'}`);
+        out(io, `  containerd  pid ${st.containerd.pid ?? '-'} ${st.containerd.alive ? `running (state ${st.containerd.state})` : 'not running'}`);
+        out(io, `  CRI         ${st.cri.answered ? `${st.cri.readyPods}/${st.cri.pods} pods ready, ${st.cri.runningContainers}/${st.cri.containers} containers running` : `no answer: ${st.cri.error ?? 'containerd not running'}`}`);
+        out(io, `  shims       ${st.shims.length} (${st.shims.join(' ') || '-'})`);
+        for (const [s, ok] of Object.entries(st.sockets)) out(io, `  socket      ${s} ${ok ? 'present' : 'absent'}`);
+        for (const [n, h] of Object.entries(st.helpers)) out(io, `  helper      ${n} pid ${h.pid} ${h.alive ? 'running' : 'exited'}`);
+        out(io, `  cgroups     ${st.cgroups.length} controller dirs; mounts under dir: ${st.mounts}`);
+        out(io, `  flags       ${st.flags.join(' ')}`);
+      }
+      return EXIT_OK;
+    }
+    case 'supervise': {
+      const { runSupervisor } = await import('../lab/supervisor.ts');
+      return runSupervisor(labPaths(dir));
+    }
+    case 'fault': {
+      const { faultCommand } = await import('../lab/faults/index.ts');
+      return faultCommand(rest, { dir, pod: values.pod, all: values.all, period: values.period, variant: values.variant, output: values.output }, io);
+    }
+    default:
+      throw new CtrdocError('invalid-argument', sub ? `unknown lab command "${sub}"` : 'lab needs a command', 'ctrdoc lab --help');
+  }
+}
+
+const lab: Command = { summary: 'a private containerd on this machine, with faults on demand (changes the node)', usage, run };
+export default lab;
