@@ -70,5 +70,6 @@ export function humanBytes(n: number): string {
     v /= 1000;
     i++;
   }
-  return i === 0 ? `${v}B` : `${v.toFixed(v < 10 ? 3 : v < 100 ? 2 : 1).replace(/\.?0+$/, '')}${units[i]}`;
+  // Go's "%.4g", as units.HumanSize (and so crictl) prints sizes
+  return `${Number(v.toPrecision(4))}${units[i]}`;
 }

@@ -1,0 +1,62 @@
+// Stack discovery reads containerd's config the way containerd does, and follows crictl's
+// order for the endpoint; garbage TOML is an error that names the problem.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { configFacts, criEndpoint, resolveStack, DEFAULT_ENDPOINT } from '../../src/sources/containerd/discover.ts';
+
+const v2 = `
+version = 2
+root = "/var/lib/lab/root"
+state = "/var/lib/lab/state"
+[grpc]
+  address = "/var/lib/lab/c.sock"
+[debug]
+  address = "/var/lib/lab/debug.sock"
+  level = "debug"
+[plugins."io.containerd.grpc.v1.cri".containerd]
+  default_runtime_name = "runc"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      Root = "/var/lib/lab/runc"
+      SystemdCgroup = false
+`;
+
+test('config facts from a version 2 config', () => {
+  assert.deepEqual(configFacts(v2), {
+    address: '/var/lib/lab/c.sock',
+    debugAddress: '/var/lib/lab/debug.sock',
+    root: '/var/lib/lab/root',
+    state: '/var/lib/lab/state',
+    runcRootBase: '/var/lib/lab/runc',
+  });
+});
+
+test('an empty config yields no facts (containerd then uses its defaults)', () => {
+  assert.deepEqual(configFacts(''), { address: undefined, debugAddress: undefined, root: undefined, state: undefined, runcRootBase: undefined });
+});
+
+test('garbage TOML is an error naming the line', () => {
+  assert.throws(() => configFacts('[grpc\naddress = '), /line|Invalid|Expected|Unterminated/i);
+  assert.throws(() => configFacts('\u0000\u0001binary'), Error);
+});
+
+test('crictl order: flag, then CONTAINER_RUNTIME_ENDPOINT, then the default', () => {
+  assert.deepEqual(criEndpoint('unix:///a.sock', { CONTAINER_RUNTIME_ENDPOINT: 'unix:///b.sock' }), { endpoint: 'unix:///a.sock', source: 'flag' });
+  assert.deepEqual(criEndpoint(undefined, { CONTAINER_RUNTIME_ENDPOINT: 'unix:///b.sock' }), { endpoint: 'unix:///b.sock', source: 'env' });
+  const d = criEndpoint(undefined, {});
+  assert.ok(d.source === 'default' || d.source === 'crictl.yaml');
+  if (d.source === 'default') assert.equal(d.endpoint, DEFAULT_ENDPOINT);
+});
+
+test('flags win over discovery, and every value says where it came from', () => {
+  const s = resolveStack({ 'runtime-endpoint': 'unix:///nowhere/x.sock', 'runc-root': '/r', namespace: 'ns1' }, 1500, {});
+  assert.equal(s.runtimeEndpoint, 'unix:///nowhere/x.sock');
+  assert.equal(s.sources.runtimeEndpoint, 'flag');
+  assert.equal(s.address, '/nowhere/x.sock');
+  assert.equal(s.runcRoot, '/r');
+  assert.equal(s.sources.runcRoot, 'flag');
+  assert.equal(s.namespace, 'ns1');
+  assert.equal(s.timeoutMs, 1500);
+  assert.ok(s.notes.some((n) => n.includes('no running containerd serves /nowhere/x.sock')));
+});
