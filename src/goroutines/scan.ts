@@ -1,0 +1,552 @@
+// The byte-level scanner: splits the input into lines, hands plain lines to the dump grammar
+// (lines.ts), passes every other byte through, and unwraps dumps embedded in log lines:
+//   time="…" level=info msg="=== BEGIN goroutine stack dump ===\ngoroutine 1 [running]:\n…" pid=…
+//   {"level":"info","msg":"=== BEGIN goroutine stack dump ===\n…","time":"…"}
+// The escaped message is decoded as it streams (a dump of 100k goroutines is one 170 MB log
+// line), and when journald split that line into several entries, each continuation (with or
+// without journald's `Mon DD HH:MM:SS host unit[pid]: ` prefix) is joined back.
+// Memory: one line at a time (lines longer than LONG_LINE are streamed through, not kept).
+
+import { StackLines, BEGIN_MARKER, END_MARKER, type LineSink, type ScannedGoroutine } from './lines.ts';
+import type { GoroutineDumpFormat, GoroutineDumpOrigin, GoroutineCut } from '../snapshot/types/goroutines.ts';
+
+export interface ScanSink {
+  /** bytes that are not part of a dump, in input order (slices of the input: copy to keep) */
+  passthrough(bytes: Buffer): void;
+  dumpStart(format: GoroutineDumpFormat, offset: number): void;
+  /** g is reused after the call returns */
+  goroutine(g: ScannedGoroutine): void;
+  dumpEnd(endOffset: number, origin: GoroutineDumpOrigin, cut?: GoroutineCut): void;
+  warning(message: string): void;
+}
+
+/** A line longer than this without a newline is not a dump line: it is streamed through. */
+export const LONG_LINE = 64 * 1024;
+/** The BEGIN marker of an embedded dump must appear within this many bytes of a line's start. */
+const MARKER_WINDOW = 4096;
+/** Longest decoded line kept inside an embedded dump; longer ones are cut short. */
+const INNER_LINE_MAX = 64 * 1024;
+/** Log fields after the message are kept up to this size. */
+const FIELDS_MAX = 64 * 1024;
+
+const BEGIN_LOGFMT = Buffer.from('msg="' + BEGIN_MARKER);
+const BEGIN_JSON = Buffer.from('"msg":"' + BEGIN_MARKER);
+const END_BYTES = Buffer.from(END_MARKER);
+
+/** journald's short, short-precise and short-iso prefixes: `Nov 26 22:50:02 host containerd[123]: ` */
+const reJournalPrefix = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\dT[\d:.,]+(?:[+-]\d\d:?\d\d|Z)?) \S+ [^\s:]+: /;
+/** What a new log entry (not a continuation) starts with, after any journald prefix. */
+const reNewEntry = /^(?:time="|level=|\{")/;
+
+const enum M {
+  /** reading plain lines */
+  LINES,
+  /** inside the escaped message of an embedded dump */
+  ESCAPED,
+  /** after the closing quote: the rest of the log line's fields */
+  FIELDS,
+  /** a raw newline came inside the message: is the next line a journald continuation? */
+  CONTINUATION,
+  /** streaming a long non-dump line through until its newline */
+  LONG,
+}
+
+export class GoroutineScanner {
+  private mode = M.LINES;
+  /** a partial line carried over from earlier chunks (LINES, CONTINUATION) */
+  private carry: Buffer[] = [];
+  private carryLen = 0;
+  /** absolute offset of the next byte to be read */
+  private pos = 0;
+  /** absolute offset where the pending (carried) line starts */
+  private lineStart = 0;
+  private lineNo = 1;
+  private readonly lines: StackLines;
+  private readonly inner: StackLines;
+  /** for the embedded dump in progress */
+  private emb = {
+    format: 'logfmt' as GoroutineDumpFormat,
+    start: 0,
+    prefix: '',
+    fields: [] as Buffer[],
+    fieldsLen: 0,
+    esc: 0 as number, // 0 none, 1 after backslash, 2+ reading hex digits
+    hexLeft: 0,
+    hexVal: 0,
+    line: [] as number[] | null,
+    lineBuf: Buffer.alloc(INNER_LINE_MAX),
+    lineLen: 0,
+    lineOverflow: false,
+    innerLineNo: 0,
+    sawEnd: false,
+    dumpOpen: false,
+    cut: undefined as GoroutineCut | undefined,
+  };
+  private pt: { buf: Buffer; s: number; e: number } | null = null;
+  private ended = false;
+
+  constructor(private readonly sink: ScanSink) {
+    const outer: LineSink = {
+      dumpStart: (o) => sink.dumpStart('plain', o),
+      goroutine: (g) => sink.goroutine(g),
+      dumpEnd: (o, cut) => sink.dumpEnd(o, {}, cut),
+    };
+    this.lines = new StackLines(outer);
+    // Inside an embedded message the markers and frames arrive decoded; the dump's start and
+    // end are those of the log line(s), so the inner machine's own open/close are absorbed.
+    const innerSink: LineSink = {
+      dumpStart: () => {},
+      goroutine: (g) => sink.goroutine(g),
+      dumpEnd: (_o, cut) => {
+        if (cut && !this.emb.cut) this.emb.cut = cut;
+      },
+    };
+    this.inner = new StackLines(innerSink);
+  }
+
+  /** Bytes read so far. */
+  get offset(): number {
+    return this.pos;
+  }
+
+  write(chunk: Buffer): void {
+    if (this.ended) throw new Error('GoroutineScanner: write after end');
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      switch (this.mode) {
+        case M.LINES:
+          i = this.scanLines(chunk, i);
+          break;
+        case M.ESCAPED:
+          i = this.scanEscaped(chunk, i);
+          break;
+        case M.FIELDS:
+          i = this.scanFields(chunk, i);
+          break;
+        case M.CONTINUATION:
+          i = this.scanContinuation(chunk, i);
+          break;
+        case M.LONG:
+          i = this.scanLong(chunk, i);
+          break;
+      }
+    }
+    this.flushPassthrough();
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const end = this.pos;
+    switch (this.mode) {
+      case M.LINES:
+        if (this.carryLen > 0) {
+          const line = this.takeCarry();
+          this.plainLine(line, 0, line.length, this.lineStart, end, false);
+        }
+        this.lines.finish(end, this.lineNo, this.carryCutReason());
+        break;
+      case M.LONG:
+        this.lines.finish(end, this.lineNo);
+        break;
+      case M.ESCAPED:
+      case M.CONTINUATION:
+        this.finishEmbedded(end, 'the log line ended before "=== END goroutine stack dump ==="');
+        break;
+      case M.FIELDS:
+        this.finishEmbedded(end);
+        break;
+    }
+    this.flushPassthrough();
+  }
+
+  private lastLineHadNewline = true;
+  private carryCutReason(): string | undefined {
+    return this.lastLineHadNewline ? undefined : 'the last line has no newline';
+  }
+
+  // ---- plain lines ----------------------------------------------------------------------
+
+  private scanLines(chunk: Buffer, i: number): number {
+    const n = chunk.length;
+    while (i < n) {
+      const nl = chunk.indexOf(10, i);
+      if (nl === -1) {
+        // partial line: carry it, unless it is already too long to be a dump line
+        const piece = chunk.subarray(i, n);
+        if (this.carryLen === 0) this.lineStart = this.pos + i;
+        this.carry.push(Buffer.from(piece));
+        this.carryLen += piece.length;
+        this.pos += n - i;
+        if (this.carryLen >= MARKER_WINDOW) this.checkLongCarry();
+        return n;
+      }
+      let buf = chunk;
+      let s = i;
+      let start = this.pos + i;
+      if (this.carryLen > 0) {
+        start = this.lineStart;
+        this.carry.push(chunk.subarray(i, nl));
+        buf = this.takeCarry();
+        s = 0;
+      }
+      const e = buf === chunk ? nl : buf.length;
+      this.pos += nl + 1 - i;
+      i = nl + 1;
+      const embedded = this.findBegin(buf, s, e);
+      if (embedded) {
+        this.startEmbedded(embedded.format, buf, s, embedded.at, start);
+        // decode the rest of this line (buf[embedded.at .. e]) then the newline
+        this.lineNo++;
+        this.feedEscapedLine(buf, embedded.at, e, true);
+        if (this.mode !== M.LINES) return i;
+        continue;
+      }
+      this.plainLine(buf, s, e, start, this.pos, true);
+      this.lineNo++;
+      if (this.mode !== M.LINES) return i;
+    }
+    return i;
+  }
+
+  private takeCarry(): Buffer {
+    const b = this.carry.length === 1 ? this.carry[0] : Buffer.concat(this.carry);
+    this.carry = [];
+    this.carryLen = 0;
+    return b;
+  }
+
+  private plainLine(buf: Buffer, s: number, e: number, start: number, end: number, newline: boolean): void {
+    this.lastLineHadNewline = newline;
+    const line = latin1(buf, s, e);
+    const took = this.lines.line(line, start, end, this.lineNo);
+    if (!took) this.passthrough(buf, s, newline && buf.length > e ? e + 1 : e, newline && buf.length <= e);
+  }
+
+  /** A carried partial line reached MARKER_WINDOW bytes: embedded dump, or a long line to stream. */
+  private checkLongCarry(): void {
+    const head = Buffer.concat(this.carry);
+    this.carry = [head];
+    const embedded = this.findBegin(head, 0, Math.min(head.length, MARKER_WINDOW + BEGIN_JSON.length));
+    if (embedded) {
+      this.carry = [];
+      this.carryLen = 0;
+      this.startEmbedded(embedded.format, head, 0, embedded.at, this.lineStart);
+      this.feedEscapedLine(head, embedded.at, head.length, false);
+      return;
+    }
+    if (this.carryLen < LONG_LINE) return;
+    // not a dump line: close any open dump and stream the line through
+    this.lines.finish(this.lineStart, this.lineNo);
+    this.sink.warning(`line ${this.lineNo} (offset ${this.lineStart}) is longer than ${LONG_LINE} bytes with no dump in it; passed through`);
+    this.carry = [];
+    this.carryLen = 0;
+    this.passthrough(head, 0, head.length, false);
+    this.mode = M.LONG;
+  }
+
+  private scanLong(chunk: Buffer, i: number): number {
+    const nl = chunk.indexOf(10, i);
+    const e = nl === -1 ? chunk.length : nl + 1;
+    this.passthrough(chunk, i, e, false);
+    this.pos += e - i;
+    if (nl !== -1) {
+      this.lineNo++;
+      this.mode = M.LINES;
+    }
+    return e;
+  }
+
+  private findBegin(buf: Buffer, s: number, e: number): { format: GoroutineDumpFormat; at: number } | null {
+    const limit = Math.min(e, s + MARKER_WINDOW + BEGIN_JSON.length);
+    // cheap pre-check: the marker's '=== B' must be there
+    const eq = buf.indexOf('=== BEGIN', s);
+    if (eq === -1 || eq >= limit) return null;
+    const w = buf.subarray(s, limit);
+    let k = w.indexOf(BEGIN_LOGFMT);
+    if (k !== -1) return { format: 'logfmt', at: s + k + 5 };
+    k = w.indexOf(BEGIN_JSON);
+    if (k !== -1) return { format: 'json', at: s + k + 7 };
+    return null;
+  }
+
+  // ---- embedded dumps ---------------------------------------------------------------------
+
+  private startEmbedded(format: GoroutineDumpFormat, buf: Buffer, lineStartInBuf: number, msgAt: number, absStart: number): void {
+    this.lines.finish(absStart, this.lineNo);
+    this.flushPassthrough();
+    const emb = this.emb;
+    emb.format = format;
+    emb.start = absStart;
+    emb.prefix = latin1(buf, lineStartInBuf, Math.min(msgAt, lineStartInBuf + MARKER_WINDOW));
+    emb.fields = [];
+    emb.fieldsLen = 0;
+    emb.esc = 0;
+    emb.lineLen = 0;
+    emb.lineOverflow = false;
+    emb.innerLineNo = this.lineNo;
+    emb.sawEnd = false;
+    emb.cut = undefined;
+    emb.dumpOpen = true;
+    this.sink.dumpStart(format, absStart);
+    this.mode = M.ESCAPED;
+  }
+
+  /** Decodes buf[s..e) of the current raw line; rawNewline: the raw line ended at e. */
+  private feedEscapedLine(buf: Buffer, s: number, e: number, rawNewline: boolean): void {
+    const i = this.decode(buf, s, e);
+    if (this.mode === M.FIELDS) {
+      this.addFields(buf, i, e);
+      if (rawNewline) this.finishEmbedded(this.pos);
+    } else if (rawNewline && this.mode === M.ESCAPED) {
+      this.mode = M.CONTINUATION;
+    }
+  }
+
+  private scanEscaped(chunk: Buffer, i: number): number {
+    const nl = chunk.indexOf(10, i);
+    const e = nl === -1 ? chunk.length : nl;
+    const j = this.decode(chunk, i, e);
+    if (this.mode === M.FIELDS) {
+      // the message closed inside this chunk: the rest of the line is fields
+      this.pos += j - i;
+      return j;
+    }
+    this.pos += e - i;
+    if (nl !== -1) {
+      this.pos += 1;
+      this.lineNo++;
+      this.mode = M.CONTINUATION;
+      return nl + 1;
+    }
+    return e;
+  }
+
+  private scanFields(chunk: Buffer, i: number): number {
+    const nl = chunk.indexOf(10, i);
+    const e = nl === -1 ? chunk.length : nl;
+    this.addFields(chunk, i, e);
+    this.pos += e - i;
+    if (nl === -1) return e;
+    this.pos += 1;
+    this.lineNo++;
+    this.finishEmbedded(this.pos);
+    return nl + 1;
+  }
+
+  /** After a raw newline inside the message: gather the next line's start and decide. */
+  private scanContinuation(chunk: Buffer, i: number): number {
+    const nl = chunk.indexOf(10, i);
+    const e = nl === -1 ? chunk.length : nl;
+    if (this.carryLen === 0) this.lineStart = this.pos;
+    this.carry.push(Buffer.from(chunk.subarray(i, e)));
+    this.carryLen += e - i;
+    this.pos += e - i;
+    if (nl === -1 && this.carryLen < 512) return e;
+    const head = this.takeCarry();
+    const text = latin1(head, 0, Math.min(head.length, 512));
+    const m = reJournalPrefix.exec(text);
+    const body = m ? m[0].length : 0;
+    if (reNewEntry.test(text.slice(body)) || (head.length === 0 && nl !== -1)) {
+      // a new log entry: the message was cut; re-read this line as a plain line
+      const lineStart = this.lineStart;
+      this.finishEmbedded(lineStart, 'the log line ended before "=== END goroutine stack dump ===" and a new entry began');
+      this.mode = M.LINES;
+      this.pos = lineStart;
+      if (nl === -1) {
+        this.carry = [head];
+        this.carryLen = head.length;
+        this.pos += head.length;
+        if (this.carryLen >= MARKER_WINDOW) this.checkLongCarry();
+        return e;
+      }
+      this.pos = lineStart;
+      // feed head + newline through the line scanner
+      const line = Buffer.concat([head, NEWLINE]);
+      this.scanLines(line, 0);
+      this.flushPassthrough();
+      return nl + 1;
+    }
+    this.mode = M.ESCAPED;
+    this.feedEscapedLine(head, body, head.length, nl !== -1);
+    if (nl !== -1) {
+      this.pos += 1;
+      this.lineNo++;
+      return nl + 1;
+    }
+    return e;
+  }
+
+  /**
+   * Decodes an escaped Go (%q) or JSON string from buf[s..e) into inner lines until the
+   * closing quote; returns the index after what was consumed (after the quote when closed).
+   */
+  private decode(buf: Buffer, s: number, e: number): number {
+    const emb = this.emb;
+    let i = s;
+    while (i < e) {
+      const c = buf[i++];
+      if (emb.esc === 0) {
+        if (c === 92 /* \ */) {
+          emb.esc = 1;
+          continue;
+        }
+        if (c === 34 /* " */) {
+          this.innerFlushLine(true);
+          this.mode = M.FIELDS;
+          return i;
+        }
+        this.innerByte(c);
+        continue;
+      }
+      if (emb.esc === 1) {
+        emb.esc = 0;
+        switch (c) {
+          case 110: this.innerByte(10); break; // \n
+          case 116: this.innerByte(9); break; // \t
+          case 114: this.innerByte(13); break; // \r
+          case 34: this.innerByte(34); break;
+          case 92: this.innerByte(92); break;
+          case 47: this.innerByte(47); break; // JSON \/
+          case 120: emb.esc = 2; emb.hexLeft = 2; emb.hexVal = 0; break; // \xNN
+          case 117: emb.esc = 3; emb.hexLeft = 4; emb.hexVal = 0; break; // \uNNNN
+          case 85: emb.esc = 3; emb.hexLeft = 8; emb.hexVal = 0; break; // \UNNNNNNNN
+          case 97: this.innerByte(7); break;
+          case 98: this.innerByte(8); break;
+          case 102: this.innerByte(12); break;
+          case 118: this.innerByte(11); break;
+          default: this.innerByte(92); this.innerByte(c);
+        }
+        continue;
+      }
+      // hex digits of \x / \u / \U
+      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (d < 0) {
+        emb.esc = 0;
+        i--; // not a hex digit: re-read it as text
+        continue;
+      }
+      emb.hexVal = emb.hexVal * 16 + d;
+      if (--emb.hexLeft === 0) {
+        if (emb.esc === 2) this.innerByte(emb.hexVal);
+        else for (const b of Buffer.from(String.fromCodePoint(Math.min(emb.hexVal, 0x10ffff)))) this.innerByte(b);
+        emb.esc = 0;
+      }
+    }
+    return i;
+  }
+
+  private innerByte(c: number): void {
+    const emb = this.emb;
+    if (c === 10) {
+      this.innerFlushLine(false);
+      return;
+    }
+    if (emb.lineLen < INNER_LINE_MAX) emb.lineBuf[emb.lineLen++] = c;
+    else emb.lineOverflow = true;
+  }
+
+  private innerFlushLine(last: boolean): void {
+    const emb = this.emb;
+    if (last && emb.lineLen === 0) return;
+    const line = latin1(emb.lineBuf, 0, emb.lineLen);
+    emb.lineLen = 0;
+    emb.innerLineNo++;
+    if (emb.lineOverflow) {
+      emb.lineOverflow = false;
+      this.sink.warning(`a line inside the dump at offset ${emb.start} is longer than ${INNER_LINE_MAX} bytes; cut short`);
+    }
+    if (line === END_MARKER) emb.sawEnd = true;
+    // offsets of inner lines are those of the embedding log line
+    this.inner.line(line, emb.start, emb.start, this.lineNo);
+  }
+
+  private addFields(buf: Buffer, s: number, e: number): void {
+    const emb = this.emb;
+    if (emb.fieldsLen >= FIELDS_MAX || e <= s) return;
+    const take = Math.min(e - s, FIELDS_MAX - emb.fieldsLen);
+    emb.fields.push(Buffer.from(buf.subarray(s, s + take)));
+    emb.fieldsLen += take;
+  }
+
+  private finishEmbedded(end: number, cutReason?: string): void {
+    const emb = this.emb;
+    if (!emb.dumpOpen) return;
+    emb.dumpOpen = false;
+    if (emb.lineLen > 0) this.innerFlushLine(true);
+    let reason = cutReason;
+    if (!reason && !emb.sawEnd) reason = 'the message has no "=== END goroutine stack dump ===" line';
+    this.inner.finish(end, this.lineNo, reason);
+    const origin = parseFields(emb.prefix + ' ' + Buffer.concat(emb.fields).toString('utf8'), emb.format);
+    const cut = emb.cut ?? (reason ? { offset: end, line: this.lineNo, reason } : undefined);
+    this.sink.dumpEnd(end, origin, cut);
+    this.mode = M.LINES;
+  }
+
+  // ---- passthrough --------------------------------------------------------------------------
+
+  private passthrough(buf: Buffer, s: number, e: number, addNewline: boolean): void {
+    if (e > s) {
+      const pt = this.pt;
+      if (pt && pt.buf === buf && pt.e === s) pt.e = e;
+      else {
+        this.flushPassthrough();
+        this.pt = { buf, s, e };
+      }
+    }
+    if (addNewline) {
+      // the line came from a carry buffer that did not hold its newline
+      this.flushPassthrough();
+      this.sink.passthrough(NEWLINE);
+    }
+  }
+
+  private flushPassthrough(): void {
+    const pt = this.pt;
+    if (!pt) return;
+    this.pt = null;
+    this.sink.passthrough(pt.buf.subarray(pt.s, pt.e));
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+type Latin1 = { latin1Slice(start: number, end: number): string };
+/** Bytes → string one char per byte: fast, and byte-exact for ASCII dumps. */
+function latin1(buf: Buffer, s: number, e: number): string {
+  return (buf as unknown as Latin1).latin1Slice(s, e);
+}
+
+const reLogfmtField = /(?:^|\s)([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)/g;
+const reJsonField = /"([A-Za-z_][\w.-]*)":("(?:[^"\\]|\\.)*"|[^,}\s]+)/g;
+
+/** pid/path/namespace/runtime/time/level from the log line's fields. */
+export function parseFields(text: string, format: GoroutineDumpFormat): GoroutineDumpOrigin {
+  const origin: GoroutineDumpOrigin = {};
+  const re = format === 'json' ? reJsonField : reLogfmtField;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    let v = m[2];
+    if (v.startsWith('"')) {
+      try {
+        v = JSON.parse(v) as string;
+      } catch {
+        v = v.slice(1, -1);
+      }
+    }
+    switch (m[1]) {
+      case 'pid': {
+        const n = Number(v);
+        if (Number.isInteger(n) && n > 0) origin.pid = n;
+        break;
+      }
+      case 'path': origin.path = v; break;
+      case 'namespace': origin.namespace = v; break;
+      case 'runtime': origin.runtime = v; break;
+      case 'time': origin.time = v; break;
+      case 'level': origin.level = v; break;
+    }
+  }
+  return origin;
+}
