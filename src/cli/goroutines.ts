@@ -1,0 +1,235 @@
+// `ctrdoc goroutines`: read a Go goroutine dump of containerd or a shim (a file, stdin, the debug
+// socket, or a SIGUSR1 dump when asked with --signal), bucket it like panicparse and explain it.
+import { createReadStream, writeFileSync } from 'node:fs';
+import type { CliIO, Command } from './command.ts';
+import { parseFlags, timeoutMs } from './flags.ts';
+import { CtrdocError, EXIT_FINDINGS, EXIT_OK } from '../errors.ts';
+import { analyzeDump, analyzeStream, shortName, type AnalyzeOptions } from '../goroutines/index.ts';
+import type { GoroutineAnalysis, GoroutineBucket, GoroutineDump, GoroutineSimilarity } from '../snapshot/types/goroutines.ts';
+import { GOROUTINE_DUMP_PATH, openDebugStream } from '../sources/debug/http.ts';
+import { existingStacksFile, shimAddress, signalContainerdDump, signalShimDump } from '../sources/debug/signal.ts';
+import { renderGoroutinesHtml } from '../report/goroutines-html.ts';
+
+const usage = `Usage: ctrdoc goroutines [FILE|-] [flags]
+
+Reads a Go goroutine dump (pprof debug=2, SIGUSR1 stacks file, SIGQUIT/panic output, or a
+containerd/journald log with "=== BEGIN goroutine stack dump ===" in it), groups identical
+stacks into buckets like panicparse, and explains them: longest waits, lock waiters and their
+likely holders, piles, and known containerd signatures.
+
+Where the dump comes from (first that applies):
+  FILE | -                      a file, or stdin
+      --shim PID --signal       SIGUSR1 to that shim, then harvest its dump from containerd's log
+      --containerd-log FILE     containerd's log for --shim (default: containerd's stderr file,
+                                else journalctl -u containerd -o cat)
+      --pid PID [--signal]      containerd's $TMPDIR/containerd.PID.stacks.log; with --signal,
+                                send SIGUSR1 first (without it, read the last dump if any)
+      --address SOCK            containerd's debug socket ([debug] address; default: from
+                                containerd's config). Alias: --debug-address
+  Signals are sent only with --signal, and only SIGUSR1: SIGQUIT would kill the process.
+
+Output:
+  -o, --output FORMAT           text (default), json, html
+      --similarity S            exact | pointer (default, as panicparse) | value (as -aggressive)
+  -f, --filter REGEX            only buckets whose state or a function matches
+      --exclude REGEX           hide buckets whose state or a function matches
+      --stacks                  text: print every bucket's frames
+      --limit N                 text: show at most N buckets per dump (default 40, 0 = all)
+      --save FILE               also write the raw dump bytes read (socket, signal) to FILE
+  -t, --timeout DURATION        deadline for the socket or the signal (default 30s)
+
+Exit code: 0, or 1 when a critical finding was made, 2 when the dump could not be read.`;
+
+const flags = {
+  address: { type: 'string' },
+  'debug-address': { type: 'string' },
+  pid: { type: 'string' },
+  shim: { type: 'string' },
+  signal: { type: 'boolean' },
+  'containerd-log': { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  similarity: { type: 'string' },
+  filter: { type: 'string', short: 'f' },
+  exclude: { type: 'string' },
+  stacks: { type: 'boolean' },
+  limit: { type: 'string' },
+  save: { type: 'string' },
+  timeout: { type: 'string', short: 't' },
+} as const;
+
+function positiveInt(v: string, what: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new CtrdocError('invalid-argument', `${what}: not a pid: "${v}"`);
+  return n;
+}
+
+function regex(v: string | undefined, what: string): RegExp | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return new RegExp(v);
+  } catch (err) {
+    throw new CtrdocError('invalid-argument', `${what}: ${(err as Error).message}`);
+  }
+}
+
+/** Tees raw chunks to a file when --save is given. */
+async function* saving(src: AsyncIterable<Buffer>, parts: Buffer[] | undefined): AsyncIterable<Buffer> {
+  for await (const c of src) {
+    parts?.push(c);
+    yield c;
+  }
+}
+
+async function readDump(v: Record<string, string | boolean | undefined>, positionals: string[], io: CliIO, opts: AnalyzeOptions): Promise<{ analysis: GoroutineAnalysis; from: string; raw?: Buffer[] }> {
+  const ms = timeoutMs(v.timeout as string | undefined, 30_000);
+  const raw: Buffer[] | undefined = v.save ? [] : undefined;
+  if (positionals.length > 1) throw new CtrdocError('invalid-argument', 'one FILE at most', 'see --help');
+  const file = positionals[0];
+  if (file !== undefined) {
+    if (file === '-') return { analysis: await analyzeStream(process.stdin as AsyncIterable<Buffer>, opts), from: 'stdin' };
+    const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+    try {
+      return { analysis: await analyzeStream(stream, opts), from: file };
+    } catch (err) {
+      throw CtrdocError.from(err, `reading ${file}`);
+    }
+  }
+  if (v.shim !== undefined) {
+    const pid = positiveInt(v.shim as string, '--shim');
+    if (!v.signal) throw new CtrdocError('invalid-argument', 'a shim dumps its goroutines only on SIGUSR1', 'add --signal to send it (the shim keeps running)');
+    let log = v['containerd-log'] as string | undefined;
+    if (!log) {
+      const { resolveStack } = await import('../sources/containerd/discover.ts');
+      log = resolveStack({ address: shimAddress(pid) }, ms).containerdLog;
+    }
+    const got = await signalShimDump(pid, { timeoutMs: ms, containerdLog: log });
+    raw?.push(got.text);
+    const analysis = analyzeDump(got.text, opts);
+    // keep only this shim's dump(s)
+    const mine = analysis.dumps.filter((d) => d.origin.pid === pid);
+    analysis.dumps = (mine.length ? mine : analysis.dumps).map((d, i) => ({ ...d, index: i }));
+    return { analysis, from: `shim ${pid} via ${got.from}`, raw };
+  }
+  if (v.pid !== undefined) {
+    const pid = positiveInt(v.pid as string, '--pid');
+    let f = existingStacksFile(pid);
+    if (v.signal) f = await signalContainerdDump(pid, { timeoutMs: ms });
+    else if (!f) throw new CtrdocError('not-found', `containerd ${pid} has written no stacks file yet`, 'add --signal to send SIGUSR1 (containerd keeps running)');
+    else io.stderr.write(`note: reading the dump containerd wrote ${Math.round((Date.now() - f.mtimeMs) / 1000)}s ago (${f.path}); --signal takes a fresh one\n`);
+    const analysis = await analyzeStream(saving(createReadStream(f.path, { highWaterMark: 1 << 20 }), raw), opts);
+    return { analysis, from: f.path, raw };
+  }
+  let socket = (v.address ?? v['debug-address']) as string | undefined;
+  if (!socket) {
+    const { resolveStack } = await import('../sources/containerd/discover.ts');
+    const loc = resolveStack({}, ms);
+    socket = loc.debugAddress;
+    if (!socket) {
+      throw new CtrdocError('failed-precondition', 'no dump to read: no FILE, and containerd has no [debug] address',
+        'pass a FILE, --address SOCK, or --pid PID --signal (SIGUSR1 dump)');
+    }
+  }
+  const body = await openDebugStream(socket, GOROUTINE_DUMP_PATH, { timeoutMs: ms });
+  return { analysis: await analyzeStream(saving(body, raw), opts), from: `${socket} ${GOROUTINE_DUMP_PATH}`, raw };
+}
+
+function bucketMatches(b: GoroutineBucket, re: RegExp): boolean {
+  return re.test(b.state) || b.frames.some((f) => re.test(f.func)) || (b.createdBy ? re.test(b.createdBy.func) : false);
+}
+
+function filterAnalysis(a: GoroutineAnalysis, keep?: RegExp, drop?: RegExp): GoroutineAnalysis {
+  if (!keep && !drop) return a;
+  return {
+    ...a,
+    dumps: a.dumps.map((d) => ({
+      ...d,
+      buckets: d.buckets.filter((b) => (!keep || bucketMatches(b, keep)) && (!drop || !bucketMatches(b, drop))),
+    })),
+  };
+}
+
+function waitText(b: GoroutineBucket): string {
+  if (b.waitingCount === 0) return '-';
+  return b.waitMinMinutes === b.waitMaxMinutes ? `${b.waitMaxMinutes}m` : `${b.waitMinMinutes}-${b.waitMaxMinutes}m`;
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('   ').trimEnd()).join('\n');
+}
+
+export function renderText(a: GoroutineAnalysis, opts: { stacks?: boolean; limit?: number; from?: string } = {}): string {
+  const out: string[] = [];
+  if (a.dumps.length === 0) {
+    out.push(`no goroutine dump found${opts.from ? ` in ${opts.from}` : ''} (${a.inputBytes} bytes read)`);
+  }
+  for (const w of a.warnings) out.push(`warning: ${w}`);
+  for (const d of a.dumps) out.push(renderDumpText(d, a.dumps.length, opts));
+  return out.join('\n\n') + '\n';
+}
+
+function renderDumpText(d: GoroutineDump, of: number, opts: { stacks?: boolean; limit?: number }): string {
+  const lines: string[] = [];
+  const origin = Object.entries(d.origin).map(([k, v]) => `${k}=${v}`).join(' ');
+  lines.push(`DUMP ${d.index + 1}/${of}: ${d.goroutines} goroutines in ${d.buckets.length} buckets (${d.format}, similarity ${d.similarity})${origin ? ` ${origin}` : ''}`);
+  lines.push('states: ' + Object.entries(d.states).sort((x, y) => y[1] - x[1]).map(([s, n]) => `${n} ${s}`).join(', '));
+  if (d.cut) lines.push(`CUT at byte ${d.cut.offset} (line ${d.cut.line}): ${d.cut.reason}`);
+  if (d.findings.length) {
+    lines.push('', 'FINDINGS');
+    for (const f of d.findings) {
+      lines.push(`  ${f.severity.toUpperCase().padEnd(8)} ${f.title} (${f.count} goroutine${f.count === 1 ? '' : 's'}${f.waitMaxMinutes ? `, up to ${f.waitMaxMinutes} minutes` : ''})`);
+      for (const e of f.evidence) lines.push(`           ${e}`);
+      for (const l of f.links) lines.push(`           ${l}`);
+    }
+  }
+  const limit = opts.limit ?? 40;
+  const shown = limit > 0 ? d.buckets.slice(0, limit) : d.buckets;
+  lines.push('', 'BUCKETS');
+  if (!opts.stacks) {
+    const rows = [['#', 'COUNT', 'STATE', 'WAIT', 'TOP FUNCTION', 'CREATED BY']];
+    for (const b of shown) {
+      rows.push([String(b.id), String(b.count), b.state + (b.lockedCount ? ' [locked]' : ''), waitText(b), shortName(b.topFunction), b.createdBy ? shortName(b.createdBy.func) : '']);
+    }
+    lines.push(table(rows));
+  } else {
+    for (const b of shown) {
+      lines.push(`#${b.id}: ${b.count} [${b.state}${b.waitingCount ? `, ${waitText(b)}` : ''}${b.lockedCount ? ', locked' : ''}]${b.createdBy ? ` created by ${shortName(b.createdBy.func)} @ ${b.createdBy.file}:${b.createdBy.line}` : ''}`);
+      for (const f of b.frames) lines.push(`    ${f.func}(${f.args})\n        ${f.file}:${f.line}`);
+      if (b.elided) lines.push('    ...additional frames elided...');
+    }
+  }
+  if (shown.length < d.buckets.length) lines.push(`… ${d.buckets.length - shown.length} more buckets (--limit 0 shows all)`);
+  return lines.join('\n');
+}
+
+const goroutines: Command = {
+  summary: 'read and explain a goroutine dump of containerd or a shim (file, debug socket, SIGUSR1)',
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values: v, positionals } = parseFlags(args, flags);
+    const format = (v.output ?? 'text') === 'table' ? 'text' : (v.output ?? 'text');
+    if (!['text', 'json', 'html'].includes(format)) {
+      throw new CtrdocError('invalid-argument', `unsupported output format "${v.output}"`, 'use one of: text, json, html');
+    }
+    const similarity = (v.similarity ?? 'pointer') as GoroutineSimilarity;
+    if (!['exact', 'pointer', 'value'].includes(similarity)) {
+      throw new CtrdocError('invalid-argument', `unknown similarity "${v.similarity}"`, 'use exact, pointer or value');
+    }
+    const keep = regex(v.filter, '--filter');
+    const drop = regex(v.exclude, '--exclude');
+    const limit = v.limit === undefined ? 40 : Number(v.limit);
+    if (!Number.isInteger(limit) || limit < 0) throw new CtrdocError('invalid-argument', `--limit: not a count: "${v.limit}"`);
+
+    const { analysis, from, raw } = await readDump(v, positionals, io, { similarity });
+    if (v.save && raw) writeFileSync(v.save, Buffer.concat(raw));
+    const shown = filterAnalysis(analysis, keep, drop);
+    if (format === 'json') io.stdout.write(JSON.stringify(shown, null, 2) + '\n');
+    else if (format === 'html') io.stdout.write(renderGoroutinesHtml(shown, `ctrdoc goroutines: ${from}`));
+    else io.stdout.write(renderText(shown, { stacks: v.stacks, limit, from }));
+    for (const d of analysis.dumps) if (d.cut) io.stderr.write(`warning: dump ${d.index + 1} is cut at byte ${d.cut.offset}: ${d.cut.reason}\n`);
+    const critical = analysis.dumps.some((d) => d.findings.some((f) => f.severity === 'critical'));
+    return critical ? EXIT_FINDINGS : EXIT_OK;
+  },
+};
+
+export default goroutines;
