@@ -7,3 +7,8 @@ export * from './containerd.ts';
 export * from './shim.ts';
 export * from './stack.ts';
 export * from './goroutines.ts';
+export * from './findings.ts';
+export * from './kubelet.ts';
+export * from './logs.ts';
+export * from './node.ts';
+export * from './snapshot.ts';

@@ -1,0 +1,111 @@
+// `ctrdoc doctor`: the seed's whole method in one command. Collects a Snapshot of every layer
+// under a deadline, runs the rules, prints the findings. Read-only, except --canary (which
+// starts and removes a scratch pod) and --signal (SIGUSR1 to containerd for a goroutine dump).
+import { writeFileSync } from 'node:fs';
+import type { CliIO, Command } from './command.ts';
+import { parseFlags, stackFlags, stackFlagsUsage } from './flags.ts';
+import { parseDuration } from '../deadline.ts';
+import { CtrdocError, EXIT_FAILED, EXIT_FINDINGS, EXIT_OK } from '../errors.ts';
+import type { Severity } from '../snapshot/types/index.ts';
+
+const usage = `Usage: ctrdoc doctor [flags]
+
+Walks the stack layer by layer (kubelet, CRI, containerd, shims, runc, the node), joins what it
+sees, and reports what is wrong with its evidence and next step. Read-only unless --canary or
+--signal is given. Exit code: 0 nothing at or above --severity, 1 findings, 2 ctrdoc failed.
+
+Flags:
+  -o, --output FORMAT      text (default) | json | yaml | npd (node-problem-detector plugin:
+                           one line <= 80 chars; exit 0 ok, 1 problem, 2 unknown)
+  -A, --all                also list the checks that passed or were skipped
+      --severity LEVEL     exit 1 at this level or worse: critical | warning (default) | info
+      --timeout DURATION   overall deadline for the whole collection (default 10s)
+      --probe-timeout D    deadline for each call to the runtime (default 2s)
+      --canary             CHANGES THE NODE briefly: start and remove a scratch container through
+                           CRI to prove the node can start containers
+      --signal             allow SIGUSR1 to containerd for a goroutine dump when it looks hung
+                           (never SIGQUIT); without it only the debug socket is used
+      --no-goroutines      never take a goroutine dump
+      --snapshot FILE      also write the collected Snapshot (JSON) to FILE
+      --kubelet-config F   kubelet config file (default: from kubelet's --config)
+      --kubeadm-flags F    kubeadm flags file (default /var/lib/kubelet/kubeadm-flags.env)
+
+${stackFlagsUsage.replace(/\n {2}-t, --timeout DURATION\s+deadline for each call \(default 2s\)/, '')}`;
+
+const severities: Severity[] = ['critical', 'warning', 'info'];
+
+const doctor: Command = {
+  summary: 'find what is wrong in the stack, with evidence and next steps',
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { timeout: _perCall, ...stackOnly } = stackFlags;
+    const { values } = parseFlags(args, {
+      ...stackOnly,
+      output: { type: 'string', short: 'o' },
+      all: { type: 'boolean', short: 'A' },
+      severity: { type: 'string' },
+      timeout: { type: 'string' },
+      'probe-timeout': { type: 'string' },
+      canary: { type: 'boolean' },
+      signal: { type: 'boolean' },
+      'no-goroutines': { type: 'boolean' },
+      snapshot: { type: 'string' },
+      'kubelet-config': { type: 'string' },
+      'kubeadm-flags': { type: 'string' },
+    }, false);
+    const format = values.output ?? 'text';
+    if (!['text', 'json', 'yaml', 'npd'].includes(format)) {
+      throw new CtrdocError('invalid-argument', `unsupported output format "${format}"`, 'use text, json, yaml or npd');
+    }
+    const threshold = (values.severity ?? 'warning') as Severity;
+    if (!severities.includes(threshold)) throw new CtrdocError('invalid-argument', `--severity: "${values.severity}" is not critical, warning or info`);
+    const deadlineMs = values.timeout ? parseDuration(values.timeout) : 10_000;
+    const perCall = values['probe-timeout'] ? parseDuration(values['probe-timeout']) : 2000;
+
+    const [{ resolveStack }, { collect }, { allRules, evaluate }, { buildReport, hasFindingsAtOrAbove }] = await Promise.all([
+      import('../sources/containerd/discover.ts'),
+      import('../snapshot/collect.ts'),
+      import('../rules/index.ts'),
+      import('../report/doctor-report.ts'),
+    ]);
+    const stack = resolveStack(values, Math.min(perCall, deadlineMs));
+    const progress = io.isTTY && format === 'text';
+    let done = 0;
+    const snapshot = await collect({
+      stack,
+      deadlineMs,
+      canary: values.canary,
+      goroutines: values['no-goroutines'] ? 'off' : values.signal ? 'signal' : 'auto',
+      kubeletFiles: {
+        ...(values['kubelet-config'] ? { config: values['kubelet-config'] } : {}),
+        ...(values['kubeadm-flags'] ? { kubeadmFlags: values['kubeadm-flags'] } : {}),
+      },
+      onProgress: progress ? (t) => io.stderr.write(`\r\x1b[Kcollecting: ${++done} probes done (${t.probe} ${t.status})`) : undefined,
+    });
+    if (progress) io.stderr.write('\r\x1b[K');
+    if (values.snapshot) writeFileSync(values.snapshot, JSON.stringify(snapshot, null, 2) + '\n');
+    const report = buildReport(snapshot, evaluate(allRules, snapshot));
+    const problem = hasFindingsAtOrAbove(report, threshold);
+    switch (format) {
+      case 'json':
+      case 'yaml': {
+        const { renderStructured } = await import('../report/structured.ts');
+        io.stdout.write(renderStructured(report, format));
+        break;
+      }
+      case 'npd': {
+        const { renderNpdLine } = await import('../report/doctor-text.ts');
+        io.stdout.write(renderNpdLine(report));
+        if (problem) return EXIT_FINDINGS;
+        return report.findings.some((f) => f.status === 'error' && f.severity === 'critical') ? EXIT_FAILED : EXIT_OK;
+      }
+      default: {
+        const { renderDoctorText } = await import('../report/doctor-text.ts');
+        io.stdout.write(renderDoctorText(report, { all: values.all, color: !!(io.stdout as NodeJS.WriteStream).isTTY }));
+      }
+    }
+    return problem ? EXIT_FINDINGS : EXIT_OK;
+  },
+};
+
+export default doctor;

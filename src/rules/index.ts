@@ -1,0 +1,16 @@
+// Every rule ctrdoc ships, in one list (explicit registration, like containerd's plugin list).
+import type { Rule } from './rule.ts';
+import { containerdRules } from './containerd.ts';
+import { criRules } from './cri.ts';
+import { treeRules } from './tree.ts';
+import { goroutineRules } from './goroutines.ts';
+
+export const allRules: Rule[] = [
+  ...containerdRules,
+  ...criRules,
+  ...goroutineRules,
+  ...treeRules,
+];
+
+export { evaluate } from './rule.ts';
+export type { Rule } from './rule.ts';

@@ -1,0 +1,51 @@
+// Rules over the process-tree facts (src/tree): each fact kind maps to one rule from
+// rules/tree-facts.json; the tree builder did the judging, these say what it means.
+import type { Rule } from './rule.ts';
+import { need } from './rule.ts';
+import { treeFactRules } from './tables.ts';
+import type { Finding, Snapshot } from '../snapshot/types/index.ts';
+import type { TreeFact } from '../snapshot/types/tree.ts';
+
+function subjectOf(f: TreeFact): Finding['subject'] {
+  const pod = f.subject.pod;
+  return {
+    pod: pod?.namespace && pod.name ? `${pod.namespace}/${pod.name}` : undefined,
+    podSandboxId: pod?.sandboxId,
+    container: f.subject.container?.name,
+    containerId: f.subject.container?.id,
+    pid: f.subject.pid,
+    shimPid: f.subject.shimPid,
+    path: f.subject.path,
+  };
+}
+
+function evidenceOf(f: TreeFact): string[] {
+  return Object.entries(f.evidence).map(([k, v]) => `${k}: ${v}`);
+}
+
+/** The placeholders in a rule's next step, filled from the snapshot and the hit. */
+function fillNextStep(text: string, s: Snapshot, f: TreeFact): string {
+  const id = f.subject.container?.id ?? f.subject.pod?.sandboxId ?? 'ID';
+  return text
+    .replaceAll('RUNC_ROOT', s.stack.runcRoot)
+    .replaceAll('NAMESPACE', s.stack.namespace)
+    .replaceAll('POD_ID', f.subject.pod?.sandboxId ?? 'POD_ID')
+    .replaceAll('DEBUG_SOCK', s.stack.debugAddress ?? 'DEBUG_SOCK')
+    .replaceAll(' ID', ` ${id}`)
+    .replaceAll('PID', String(f.subject.shimPid ?? f.subject.pid ?? 'PID'));
+}
+
+export const treeRules: Rule[] = treeFactRules.map((spec) => ({
+  ...spec,
+  check(s: Snapshot) {
+    const tree = need(s.tree, 'the process tree');
+    return {
+      hits: tree.facts.filter((f) => f.kind === spec.fact).map((f) => ({
+        summary: f.message,
+        subject: subjectOf(f),
+        evidence: evidenceOf(f),
+        nextStep: fillNextStep(spec.nextStep, s, f),
+      })),
+    };
+  },
+}));

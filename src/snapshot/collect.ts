@@ -1,0 +1,203 @@
+// collect(): every source in parallel, each under its own deadline, inside an overall one. A
+// hung runtime is the normal case: whatever does not answer is recorded as a timeout and the
+// Snapshot still comes out on time.
+import { hostname, release, cpus } from 'node:os';
+import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import type {
+  ContainerDetail, ContainerdProcessView, ProbeResult, SandboxDetail, Snapshot, StackLocation, GoroutineAnalysis,
+} from './types/index.ts';
+import { runProbe, skip, type ProbeTiming } from './probe.ts';
+import { openCri } from '../sources/cri/client.ts';
+import { openContainerd } from '../sources/containerd/client.ts';
+import { readContainerdConfig } from '../sources/containerd/config.ts';
+import { scanProcesses } from '../sources/proc/scan.ts';
+import { collectTreeInputs } from './tree-inputs.ts';
+
+export const CTRDOC_VERSION = '0.1.0';
+
+export interface CollectOptions {
+  stack: StackLocation;
+  /** the whole collection's deadline (default 10 s) */
+  deadlineMs?: number;
+  /** opt-in: create and start a tiny container through CRI to prove the node can */
+  canary?: boolean;
+  /** containerd goroutines: 'auto' (debug socket, when something looks hung), 'off', or 'signal' (SIGUSR1 allowed) */
+  goroutines?: 'auto' | 'off' | 'signal';
+  /** paths for the kubelet source (tests and the lab's stand-in point at their own files) */
+  kubeletFiles?: Record<string, string>;
+  onProgress?: (t: ProbeTiming) => void;
+}
+
+/** How many verbose status calls run at once. */
+const STATUS_CONCURRENCY = 16;
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+function containerdProcess(pid: number | undefined, table: Awaited<ReturnType<typeof scanProcesses>> | undefined): ContainerdProcessView {
+  if (!pid) skip('no containerd process serves this endpoint');
+  const p = table?.processes.find((x) => x.pid === pid);
+  if (!p) skip(`containerd pid ${pid} is not in the process table (exited?)`);
+  let fds: number | undefined;
+  let fdLimit: number | undefined;
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`).length;
+    const lim = /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    fdLimit = lim ? Number(lim[1]) : undefined;
+  } catch {
+    // not readable (not root, or gone): leave unknown
+  }
+  let wchan: string | undefined;
+  try {
+    wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8').trim() || undefined;
+  } catch {
+    wchan = undefined;
+  }
+  return { pid: p.pid, state: p.state, uptimeSec: p.ageSec, argv: p.cmdline, threads: p.threads, rssKb: p.rssKb, fds, fdLimit, wchan };
+}
+
+function binaryOf(pid: number | undefined): string {
+  if (pid) {
+    try {
+      return readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+    } catch {
+      // fall through to PATH
+    }
+  }
+  return 'containerd';
+}
+
+export async function collect(opts: CollectOptions): Promise<Snapshot> {
+  const t0 = Date.now();
+  const deadlineMs = opts.deadlineMs ?? 10_000;
+  const end = t0 + deadlineMs;
+  const stack = opts.stack;
+  const per = stack.timeoutMs;
+  /** a probe's budget: its own timeout, cut to what is left of the overall deadline */
+  const budget = (ms = per) => Math.min(ms, end - Date.now() - 50);
+  const probe = <T>(name: string, fn: () => Promise<T> | T, ms?: number) => runProbe(name, budget(ms), fn, opts.onProgress);
+
+  let cri: ReturnType<typeof openCri> | undefined;
+  let ctd: ReturnType<typeof openContainerd> | undefined;
+  const criOpen = () => (cri ??= openCri(stack.runtimeEndpoint, { timeoutMs: per }));
+  const ctdOpen = () => (ctd ??= openContainerd(stack.address, { namespace: stack.namespace, timeoutMs: per }));
+
+  try {
+    const proc = probe('proc', () => scanProcesses());
+    const criVersion = probe('cri.version', () => criOpen().version());
+    const criStatus = probe('cri.status', () => criOpen().status(true));
+    const pods = probe('cri.pods', () => criOpen().listPodSandbox());
+    const containers = probe('cri.containers', () => criOpen().listContainers());
+    const images = probe('cri.images', async () => (await criOpen().listImages()).flatMap((i) => i.repoTags));
+    const ctdVersion = probe('containerd.version', () => ctdOpen().version());
+    const tasks = probe('containerd.tasks', () => ctdOpen().listTasks());
+    const ctdContainers = probe('containerd.containers', () => ctdOpen().listContainers());
+    const plugins = probe('containerd.plugins', () => ctdOpen().plugins());
+    const config = probe('containerd.config', () => readContainerdConfig({
+      binary: binaryOf(stack.containerdPid), configPath: stack.containerdConfig, timeoutMs: budget(5000),
+    }), 5000);
+    const layerProbes = collectLayerProbes(opts, probe);
+
+    const containerDetails = containers.then((c) => probe<ContainerDetail[]>('cri.containerDetails', async () => {
+      if (c.status !== 'ok' || !c.data) skip('ListContainers did not answer');
+      return (await mapLimit(c.data, STATUS_CONCURRENCY, (x) => criOpen().containerStatus(x.id, true).catch(() => undefined)))
+        .filter((d): d is ContainerDetail => !!d);
+    }));
+    const sandboxDetails = pods.then((p) => probe<SandboxDetail[]>('cri.sandboxDetails', async () => {
+      if (p.status !== 'ok' || !p.data) skip('ListPodSandbox did not answer');
+      return (await mapLimit(p.data, STATUS_CONCURRENCY, (x) => criOpen().podSandboxStatus(x.id, true).catch(() => undefined)))
+        .filter((d): d is SandboxDetail => !!d);
+    }));
+    const procDone = await proc;
+    const process = probe('containerd.process', () => containerdProcess(stack.containerdPid, procDone.data));
+
+    const treeParts = collectTreeInputs({
+      stack, proc: procDone, containers, containerDetails, sandboxDetails, pods, tasks,
+      probe, budget,
+    });
+
+    const [p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, layers, tree] = await Promise.all([
+      criVersion, criStatus, pods, containers, images, ctdVersion, tasks, ctdContainers, plugins, config,
+      containerDetails, sandboxDetails, process, layerProbes, treeParts,
+    ]);
+
+    const snapshot: Snapshot = {
+      apiVersion: 'ctrdoc/v1alpha1',
+      kind: 'Snapshot',
+      collectedAt: new Date(t0).toISOString(),
+      ctrdocVersion: CTRDOC_VERSION,
+      host: { hostname: hostname(), kernel: release(), cpus: cpus().length },
+      stack,
+      deadlineMs,
+      durationMs: 0,
+      cri: { version: p1, status: p2, pods: p3, containers: p4, containerDetails: p11, sandboxDetails: p12, images: p5 },
+      containerd: { process: p13, version: p6, tasks: p7, containers: p8, plugins: p9, config: p10, log: layers.containerdLog },
+      proc: procDone,
+      runc: tree.runc,
+      bundles: tree.bundles,
+      tree: tree.tree,
+      kubelet: layers.kubelet,
+      kubeletLog: layers.kubeletLog,
+      node: layers.node,
+    };
+
+    const extras: Promise<void>[] = [];
+    if (opts.goroutines !== 'off' && looksHung(snapshot)) {
+      extras.push(probe<GoroutineAnalysis>('containerd.goroutines', () => takeContainerdDump(stack, p13, opts.goroutines === 'signal', budget(5000)), 5000)
+        .then((g) => { snapshot.containerd.goroutines = g; }));
+    }
+    if (opts.canary) {
+      extras.push(probe('canary', async () => {
+        const { runCanary } = await import('../sources/cri/canary.ts');
+        return runCanary(stack, budget(8000));
+      }, 8000).then((c) => { snapshot.canary = c; }));
+    }
+    await Promise.all(extras);
+    snapshot.durationMs = Date.now() - t0;
+    return snapshot;
+  } finally {
+    cri?.close();
+    ctd?.close();
+  }
+}
+
+/** Worth a goroutine dump: CRI did not answer, or tasks look created and never started. */
+export function looksHung(s: Snapshot): boolean {
+  const criHung = [s.cri.version, s.cri.status, s.cri.pods, s.cri.containers].some((p) => p.status === 'timeout');
+  const stuck = s.tree.data?.facts.some((f) => f.kind === 'stuck-runc-init' || f.kind === 'repeated-runc-init') ?? false;
+  return criHung || stuck;
+}
+
+async function takeContainerdDump(stack: StackLocation, proc: ProbeResult<ContainerdProcessView>, signal: boolean, timeoutMs: number): Promise<GoroutineAnalysis> {
+  const { analyzeStream, analyzeFile } = await import('../goroutines/index.ts');
+  if (proc.data?.state === 'T') skip('containerd is stopped (T): it cannot answer the debug socket or a signal until SIGCONT');
+  if (stack.debugAddress) {
+    const { openDebugStream, GOROUTINE_DUMP_PATH } = await import('../sources/debug/http.ts');
+    const path = stack.debugAddress.replace(/^unix:\/\//, '');
+    return analyzeStream(await openDebugStream(path, GOROUTINE_DUMP_PATH, { timeoutMs, maxBytes: 512 << 20 }));
+  }
+  if (signal && proc.data) {
+    const { signalContainerdDump } = await import('../sources/debug/signal.ts');
+    const f = await signalContainerdDump(proc.data.pid, { timeoutMs });
+    return analyzeFile(f.path);
+  }
+  skip('no debug socket ([debug] address) and --signal not given');
+}
+
+type ProbeFn = <T>(name: string, fn: () => Promise<T> | T, ms?: number) => Promise<ProbeResult<T>>;
+
+/** kubelet, logs and node: the sources of src/sources/{kubelet,logs,node}. */
+async function collectLayerProbes(opts: CollectOptions, probe: ProbeFn) {
+  const { collectLayers } = await import('./layers.ts');
+  return collectLayers(opts, probe);
+}

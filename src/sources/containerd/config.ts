@@ -1,0 +1,105 @@
+// containerd's effective config: `containerd config dump` (the running binary with the node's
+// config, imports merged) against `containerd config default` of the same binary, diffed key by
+// key. Runs the binary read-only under a deadline; a config that fails to load is a fact.
+import { execFile } from 'node:child_process';
+import { parse as parseToml } from 'smol-toml';
+import { CtrdocError } from '../../errors.ts';
+import type { ConfigDiffEntry, ContainerdConfigView } from '../../snapshot/types/index.ts';
+
+function run(bin: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & { killed?: boolean; code?: number | string }) | null;
+      if (e?.killed) return reject(new CtrdocError('deadline-exceeded', `${bin} ${args.join(' ')}: no answer within ${timeoutMs}ms`));
+      if (e && typeof e.code === 'string') return reject(CtrdocError.from(e, `running ${bin}`));
+      resolve({ stdout, stderr, code: e ? Number(e.code ?? 1) : 0 });
+    });
+  });
+}
+
+const bare = /^[A-Za-z0-9_-]+$/;
+const keyOf = (k: string) => (bare.test(k) ? k : JSON.stringify(k));
+
+/** Flattens a TOML document into dotted paths (TOML's own quoting) → JSON-encoded leaf values. */
+export function flattenToml(doc: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
+  if (doc && typeof doc === 'object' && !Array.isArray(doc) && !(doc instanceof Date)) {
+    const entries = Object.entries(doc as Record<string, unknown>);
+    if (!entries.length && prefix) out.set(prefix, '{}');
+    for (const [k, v] of entries) flattenToml(v, prefix ? `${prefix}.${keyOf(k)}` : keyOf(k), out);
+  } else {
+    out.set(prefix, JSON.stringify(doc));
+  }
+  return out;
+}
+
+const zeroValues = new Set(['{}', '""', 'false', '0', '[]']);
+
+/** Entries where the two configs differ; an empty table on one side and absence on the other count as equal. */
+export function diffConfigs(defaults: unknown, actual: unknown): ConfigDiffEntry[] {
+  const a = flattenToml(defaults);
+  const b = flattenToml(actual);
+  const diff: ConfigDiffEntry[] = [];
+  for (const path of new Set([...a.keys(), ...b.keys()])) {
+    const d = a.get(path);
+    const v = b.get(path);
+    if (d === v) continue;
+    // containerd reads an absent key as Go's zero value: absent and zero are the same setting
+    if ((d === undefined && zeroValues.has(v!)) || (v === undefined && zeroValues.has(d!))) continue;
+    diff.push({ path, ...(d !== undefined ? { default: d } : {}), ...(v !== undefined ? { actual: v } : {}) });
+  }
+  return diff.sort((x, y) => x.path.localeCompare(y.path));
+}
+
+const CRI = 'io.containerd.grpc.v1.cri';
+
+/** The values the rules read, from a parsed dump (1.6/1.7 layout; 2.x CRI ids as fallback). */
+export function configFactsOf(doc: Record<string, any>): ContainerdConfigView['facts'] {
+  const plugins = doc.plugins ?? {};
+  const cri = plugins[CRI] ?? {};
+  const criRuntime = plugins['io.containerd.cri.v1.runtime'] ?? {};
+  const criImages = plugins['io.containerd.cri.v1.images'] ?? {};
+  const containerdSection = cri.containerd ?? criRuntime.containerd ?? {};
+  const defName = containerdSection.default_runtime_name ?? 'runc';
+  const runc = containerdSection.runtimes?.[defName] ?? containerdSection.runtimes?.runc;
+  return {
+    systemdCgroup: typeof runc?.options?.SystemdCgroup === 'boolean' ? runc.options.SystemdCgroup : undefined,
+    sandboxImage: cri.sandbox_image ?? criImages.pinned_images?.sandbox,
+    metricsAddress: doc.metrics?.address ?? '',
+    debugAddress: doc.debug?.address ?? '',
+    debugLevel: doc.debug?.level ?? '',
+    disabledPlugins: doc.disabled_plugins ?? [],
+    snapshotter: containerdSection.snapshotter,
+    drainExecSyncIoTimeout: cri.drain_exec_sync_io_timeout ?? criRuntime.drain_exec_sync_io_timeout,
+    restrictOomScoreAdj: cri.restrict_oom_score_adj ?? criRuntime.restrict_oom_score_adj,
+  };
+}
+
+export async function readContainerdConfig(opts: { binary: string; configPath?: string; timeoutMs: number }): Promise<ContainerdConfigView> {
+  const args = opts.configPath ? ['--config', opts.configPath, 'config', 'dump'] : ['config', 'dump'];
+  const [dump, def] = await Promise.all([
+    run(opts.binary, args, opts.timeoutMs),
+    run(opts.binary, ['config', 'default'], opts.timeoutMs),
+  ]);
+  if (def.code !== 0) throw new CtrdocError('internal', `${opts.binary} config default failed: ${def.stderr.trim().slice(0, 300)}`);
+  const defaults = parseToml(def.stdout);
+  if (dump.code !== 0) {
+    // The node's config does not load: containerd would not start with it either.
+    const msg = (dump.stderr.trim().split('\n').pop() ?? '').slice(0, 500);
+    return { path: opts.configPath, dumpOk: false, loadError: msg || `exit ${dump.code}`, diff: [], facts: {} };
+  }
+  let actual: Record<string, any>;
+  try {
+    actual = parseToml(dump.stdout) as Record<string, any>;
+  } catch (err) {
+    return { path: opts.configPath, dumpOk: false, loadError: `config dump is not TOML: ${(err as Error).message}`, diff: [], facts: {} };
+  }
+  // containerd lists the main config file itself under imports: not a change by anyone
+  const diff = diffConfigs(defaults, actual).filter((d) => !(d.path === 'imports' && d.actual === JSON.stringify([opts.configPath])));
+  return {
+    path: opts.configPath,
+    dumpOk: true,
+    version: typeof actual.version === 'number' ? actual.version : undefined,
+    diff,
+    facts: configFactsOf(actual),
+  };
+}
