@@ -6,6 +6,7 @@ import { CtrdocError, EXIT_FAILED } from '../errors.ts';
 // Commands are loaded on demand; keep this table sorted by name.
 const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
   cri: { summary: 'talk CRI to the runtime like kubelet and crictl do', load: () => import('./cri.ts') },
+  doctor: { summary: 'find what is wrong in the stack, with evidence and next steps', load: () => import('./doctor.ts') },
   goroutines: { summary: 'read and explain a goroutine dump of containerd or a shim (file, debug socket, SIGUSR1)', load: () => import('./goroutines.ts') },
   lab: { summary: 'a private containerd on this machine, with faults on demand (changes the node)', load: () => import('./lab.ts') },
 };
