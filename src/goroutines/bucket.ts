@@ -4,65 +4,12 @@
 // bucket keeps aggregates (count, wait min/max, a few ids) and the frames of its first
 // goroutine, so memory grows with distinct stacks, not with goroutines.
 
-import type { ScannedGoroutine } from './lines.ts';
+import { latin1, type ScannedGoroutine } from './lines.ts';
 import type { GoroutineBucket, GoroutineFrame, GoroutineSimilarity } from '../snapshot/types/goroutines.ts';
 
 const SAMPLE_IDS = 5;
 /** Distinct values of a tracked argument kept per bucket (e.g. which ttrpc client). */
 const TRACK_MAX = 64;
-
-/**
- * panicparse's pointer guess: above 512 KiB and below 2^63-1. hex: the digits without 0x.
- */
-export function isPointerHex(hex: string): boolean {
-  let s = 0;
-  while (s < hex.length - 1 && hex.charCodeAt(s) === 48) s++;
-  const digits = hex.length - s;
-  if (digits < 5) return false;
-  if (digits <= 13) return parseInt(hex.slice(s), 16) > 512 * 1024;
-  if (digits < 16) return true;
-  if (digits > 16) return false;
-  const first = hex.charCodeAt(s);
-  // 0x8000000000000000 and above are not below MaxInt64; 0x7fffffffffffffff itself is not either
-  if (first >= 56 /* '8' */) return false;
-  return hex.slice(s) !== '7fffffffffffffff';
-}
-
-/** The argument text normalised for the similarity (panicparse ignores the `?` of inexact values). */
-export function normaliseArgs(args: string, sim: GoroutineSimilarity): string {
-  if (sim === 'exact') return args.indexOf('?') === -1 ? args : args.replaceAll('?', '');
-  let out = '';
-  let i = 0;
-  const n = args.length;
-  while (i < n) {
-    const c = args.charCodeAt(i);
-    if (c === 48 && args.charCodeAt(i + 1) === 120) {
-      // 0x…
-      let j = i + 2;
-      while (j < n) {
-        const d = args.charCodeAt(j);
-        if ((d >= 48 && d <= 57) || (d >= 97 && d <= 102)) j++;
-        else break;
-      }
-      if (sim === 'value') out += 'v';
-      else {
-        const hex = args.slice(i + 2, j);
-        out += isPointerHex(hex) ? '*' : hex;
-      }
-      if (args.charCodeAt(j) === 63) j++; // '?'
-      i = j;
-      continue;
-    }
-    if (sim === 'value' && c === 95 /* _ */) {
-      out += 'v'; // any value: an offset-too-large `_` matches any scalar too
-      i++;
-      continue;
-    }
-    out += args[i];
-    i++;
-  }
-  return out;
-}
 
 /** Splits `pkg.f(args)` into [func, args]. */
 export function splitFuncLine(line: string): [string, string] {
@@ -91,7 +38,9 @@ export interface BucketAgg extends GoroutineBucket {
 }
 
 export class Bucketer {
-  private readonly map = new Map<string, BucketAgg>();
+  private readonly map = new Map<number, BucketAgg>();
+  /** buckets whose hash collided with a different signature (practically never) */
+  private readonly spill = new Map<string, BucketAgg>();
   readonly states: Record<string, number> = Object.create(null) as Record<string, number>;
   total = 0;
 
@@ -104,24 +53,15 @@ export class Bucketer {
   add(g: ScannedGoroutine): void {
     this.total++;
     this.states[g.state] = (this.states[g.state] ?? 0) + 1;
-    const sim = this.similarity;
-    let key = g.state;
-    if (sim === 'exact' && g.locked) key += '\x02L';
-    if (g.elided) key += '\x02E';
-    if (g.unavailable) key += '\x02U';
-    key += '\x03' + g.createdBy + '\x01' + g.createdLoc;
-    for (let i = 0; i < g.n; i++) {
-      const fl = g.funcLines[i];
-      const p = fl.endsWith(')') ? fl.lastIndexOf('(') : -1;
-      if (p > 0) {
-        const args = fl.slice(p + 1, -1);
-        key += '\x03' + fl.slice(0, p) + '\x01' + (args.length === 0 ? '' : normaliseArgs(args, sim)) + '\x01' + g.locs[i];
-      } else key += '\x03' + fl + '\x01\x04\x01' + g.locs[i];
-    }
-    let b = this.map.get(key);
+    let b = this.map.get(g.key);
     if (!b) {
       b = this.create(g);
-      this.map.set(key, b);
+      this.map.set(g.key, b);
+    } else if (b.state !== g.state || b.frames.length !== g.n || (b.createdBy?.func ?? '') !== utf8(g.createdBy)) {
+      // a hash collision between different signatures: keep them apart
+      const k = `${g.key}|${g.state}|${g.n}|${g.createdBy}`;
+      b = this.spill.get(k);
+      if (!b) this.spill.set(k, (b = this.create(g)));
     }
     b.count++;
     if (g.locked) b.lockedCount++;
@@ -138,7 +78,8 @@ export class Bucketer {
     if (b.sampleIds.length < SAMPLE_IDS) b.sampleIds.push(g.id);
     if (b.tracked) {
       for (const t of b.tracked) {
-        const [, args] = splitFuncLine(g.funcLines[t.frame]);
+        if (t.frame >= g.n) continue;
+        const [, args] = splitFuncLine(latin1(g.fBuf[t.frame], g.fS[t.frame], g.fE[t.frame]));
         const c = args.indexOf(',');
         const v = (c === -1 ? args : args.slice(0, c)).replace('?', '');
         const prev = t.values.get(v);
@@ -152,8 +93,8 @@ export class Bucketer {
   private create(g: ScannedGoroutine): BucketAgg {
     const frames: GoroutineFrame[] = [];
     for (let i = 0; i < g.n; i++) {
-      const [func, args] = splitFuncLine(utf8(g.funcLines[i]));
-      frames.push({ func, args, ...splitLoc(utf8(g.locs[i])) });
+      const [func, args] = splitFuncLine(utf8(latin1(g.fBuf[i], g.fS[i], g.fE[i])));
+      frames.push({ func, args, ...splitLoc(utf8(latin1(g.lBuf[i], g.lS[i], g.lE[i]))) });
     }
     const b: BucketAgg = {
       id: 0,
@@ -180,7 +121,7 @@ export class Bucketer {
 
   /** Largest first, then longest wait, then first seen; ids assigned 1.. in that order. */
   buckets(): BucketAgg[] {
-    const list = [...this.map.values()];
+    const list = [...this.map.values(), ...this.spill.values()];
     list.sort((a, b) => b.count - a.count || b.waitMaxMinutes - a.waitMaxMinutes);
     list.forEach((b, i) => (b.id = i + 1));
     return list;

@@ -59,7 +59,7 @@ export class GoroutineAnalyzer {
       warning: (m) => {
         if (this.warnings.length < 100) this.warnings.push(m);
       },
-    });
+    }, this.similarity);
   }
 
   write(chunk: Buffer): void {
@@ -151,5 +151,5 @@ export async function analyzeStream(stream: AsyncIterable<Buffer | string>, opts
 }
 
 export function analyzeFile(path: string, opts: AnalyzeOptions = {}): Promise<GoroutineAnalysis> {
-  return analyzeStream(createReadStream(path, { highWaterMark: 1 << 20 }), opts);
+  return analyzeStream(createReadStream(path, { highWaterMark: 256 * 1024 }), opts);
 }

@@ -1,7 +1,9 @@
 // The line grammar of a Go goroutine dump (runtime.Stack, pprof debug=2, SIGQUIT and panic
-// output), as a state machine over decoded lines. It sees one line at a time, says whether the
-// line belongs to a dump, and hands each finished goroutine to its sink. It keeps one goroutine
-// at a time (reused), never the dump.
+// output), as a state machine over lines given as byte ranges. It says whether each line
+// belongs to a dump, and hands each finished goroutine to its sink with a 53-bit hash of its
+// signature under the chosen similarity (computed on the bytes, in one pass: no string per
+// frame), plus references to its frame lines (valid during the call) so a new bucket can decode
+// them once. It keeps one goroutine at a time (reused), never the dump.
 //
 // States (what the previous line was → what may come next):
 //   OUTSIDE  no dump open.            `goroutine N [state]:` → HEADER; anything else is passed through.
@@ -20,6 +22,8 @@
 // dump. A line that does not fit ends the dump; if it interrupts a goroutine in the middle of a
 // frame the dump is reported as cut there.
 
+import type { GoroutineSimilarity } from '../snapshot/types/goroutines.ts';
+
 export interface ScannedGoroutine {
   id: number;
   /** header state without minutes/flags */
@@ -27,17 +31,23 @@ export interface ScannedGoroutine {
   /** -1 when no wait time was printed */
   waitMinutes: number;
   locked: boolean;
-  /** number of frames; funcLines/locs are reused arrays, only [0, n) is valid */
+  /** number of complete frames; the ref arrays are reused, only [0, n) is valid */
   n: number;
-  /** the raw function line, e.g. `main.f(0x1, 0x2)` */
-  funcLines: string[];
-  /** `path:line` without the pc offset */
-  locs: string[];
+  /** the function line of frame i: fBuf[i][fS[i]..fE[i]) */
+  fBuf: Buffer[];
+  fS: number[];
+  fE: number[];
+  /** `path:line` of frame i (no indent, no pc offset): lBuf[i][lS[i]..lE[i]) */
+  lBuf: Buffer[];
+  lS: number[];
+  lE: number[];
   createdBy: string;
   createdLoc: string;
   creatorId: number;
   elided: boolean;
   unavailable: boolean;
+  /** signature hash: key = h1 * 2^21 + (h2 >>> 11) */
+  key: number;
 }
 
 export interface LineSink {
@@ -64,8 +74,21 @@ const reHeader = /^goroutine (\d+)(?: gp=0x[0-9a-f]+ m=(?:\d+|nil)(?: mp=0x[0-9a
 const reMinutes = /^(\d+) minutes?$/;
 const UNAVAILABLE = 'goroutine running on other thread; stack unavailable';
 const ELIDED = '...additional frames elided...';
+const GOROUTINE_ = Buffer.from('goroutine ');
+const CREATED_BY_ = Buffer.from('created by ');
 
-/** Parses `goroutine N [...]:` into g; false when the line is not a header. */
+type Latin1 = { latin1Slice(start: number, end: number): string };
+export function latin1(buf: Buffer, s: number, e: number): string {
+  return (buf as unknown as Latin1).latin1Slice(s, e);
+}
+
+function startsWith(buf: Buffer, s: number, e: number, p: Buffer): boolean {
+  if (e - s < p.length) return false;
+  for (let i = 0; i < p.length; i++) if (buf[s + i] !== p[i]) return false;
+  return true;
+}
+
+/** Parses `goroutine N [...]:` into g; false when the text is not a header. */
 export function parseHeader(line: string, g: ScannedGoroutine): boolean {
   const m = reHeader.exec(line);
   if (!m) return false;
@@ -91,136 +114,223 @@ export function parseHeader(line: string, g: ScannedGoroutine): boolean {
   return true;
 }
 
-/** `\t/path/file.go:123 +0x1d fp=… sp=… pc=…` → `/path/file.go:123`, or '' when not a file line. */
-export function fileLoc(line: string): string {
-  let s = 0;
-  while (s < line.length && (line.charCodeAt(s) === 9 || line.charCodeAt(s) === 32)) s++;
-  if (s === 0) return '';
-  let e = line.length;
-  const fp = line.indexOf(' fp=', s);
-  if (fp !== -1) e = fp;
-  const pc = line.lastIndexOf(' +0x', e);
-  if (pc !== -1 && pc > s) e = pc;
-  const colon = line.lastIndexOf(':', e - 1);
-  if (colon <= s || colon === e - 1) return '';
-  for (let i = colon + 1; i < e; i++) {
-    const c = line.charCodeAt(i);
-    if (c < 48 || c > 57) return '';
+/**
+ * The `path:line` range of a file line `\t/path/file.go:123 +0x1d fp=… sp=… pc=…`, as
+ * [start, end], or null when the line is not a file line.
+ */
+export function fileLocRange(buf: Buffer, s: number, e: number): [number, number] | null {
+  let i = s;
+  while (i < e && (buf[i] === 9 || buf[i] === 32)) i++;
+  if (i === s || i === e) return null;
+  const start = i;
+  let end = e;
+  // cut at " +0x" or " fp="
+  for (let j = start; j < e - 3; j++) {
+    if (buf[j] === 32 && ((buf[j + 1] === 43 && buf[j + 2] === 48 && buf[j + 3] === 120) || (buf[j + 1] === 102 && buf[j + 2] === 112 && buf[j + 3] === 61))) {
+      end = j;
+      break;
+    }
   }
-  return s === 0 && e === line.length ? line : line.slice(s, e);
+  // …:digits
+  let k = end - 1;
+  while (k > start && buf[k] >= 48 && buf[k] <= 57) k--;
+  if (k === end - 1 || k <= start || buf[k] !== 58) return null;
+  return [start, end];
 }
 
-/** True when the line looks like a function line: a symbol without spaces, with or without `(args)`. */
-function isFuncLine(line: string): boolean {
-  const c = line.charCodeAt(0);
-  if (c === 9 || c === 32) return false;
-  const paren = line.endsWith(')') ? line.lastIndexOf('(') : line.length;
-  if (paren <= 0) return false;
-  const sp = line.indexOf(' ');
-  return sp === -1 || sp > paren;
+/** Kept for callers that hold a string: `\t/p/f.go:12 +0x1` → `/p/f.go:12`, '' when not a file line. */
+export function fileLoc(line: string): string {
+  const b = Buffer.from(line, 'latin1');
+  const r = fileLocRange(b, 0, b.length);
+  return r ? line.slice(r[0], r[1]) : '';
+}
+
+// Two 32-bit hash lanes over the signature (FNV-1a and a murmur-style multiply).
+let h1 = 0;
+let h2 = 0;
+function hashByte(c: number): void {
+  h1 = Math.imul(h1 ^ c, 16777619);
+  h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+  h2 ^= h2 >>> 13;
+}
+function hashRange(buf: Buffer, s: number, e: number): void {
+  let a = h1;
+  let b = h2;
+  for (let i = s; i < e; i++) {
+    const c = buf[i];
+    a = Math.imul(a ^ c, 16777619);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  h1 = a;
+  h2 = b;
+}
+function hashString(str: string): void {
+  for (let i = 0; i < str.length; i++) hashByte(str.charCodeAt(i) & 0xff);
+}
+
+/**
+ * Hashes the argument bytes buf[s..e) under the similarity, the way panicparse compares args:
+ * exact: every value (a trailing `?` ignored); pointer: values above 512 KiB (and below 2^63-1)
+ * are any pointer, others exact; value: any scalar (including `_`) matches any scalar.
+ */
+function hashArgs(buf: Buffer, s: number, e: number, sim: GoroutineSimilarity): void {
+  let i = s;
+  while (i < e) {
+    const c = buf[i];
+    if (c === 48 && buf[i + 1] === 120 && i + 1 < e) {
+      let j = i + 2;
+      while (j < e) {
+        const d = buf[j];
+        if ((d >= 48 && d <= 57) || (d >= 97 && d <= 102)) j++;
+        else break;
+      }
+      if (sim === 'value') hashByte(118);
+      else if (sim === 'pointer' && isPointerBytes(buf, i + 2, j)) hashByte(42);
+      else hashRange(buf, i, j);
+      if (j < e && buf[j] === 63) j++; // '?'
+      i = j;
+      continue;
+    }
+    if (c === 63 && sim !== 'value') {
+      i++;
+      continue;
+    }
+    hashByte(sim === 'value' && c === 95 ? 118 : c);
+    i++;
+  }
+}
+
+/** panicparse's pointer guess over hex digits buf[s..e): > 512 KiB and < 2^63-1. */
+export function isPointerBytes(buf: Buffer, s: number, e: number): boolean {
+  while (s < e - 1 && buf[s] === 48) s++;
+  const digits = e - s;
+  if (digits < 5) return false;
+  if (digits >= 14) {
+    if (digits < 16) return true;
+    if (digits > 16 || buf[s] >= 56) return false;
+    for (let i = s + 1; i < e; i++) if (buf[i] !== 102) return true;
+    return buf[s] !== 55; // 0x7fffffffffffffff itself is not below MaxInt64
+  }
+  let v = 0;
+  for (let i = s; i < e; i++) {
+    const d = buf[i];
+    v = v * 16 + (d <= 57 ? d - 48 : d - 87);
+  }
+  return v > 512 * 1024;
 }
 
 export class StackLines {
   private st = S.OUTSIDE;
   private readonly g: ScannedGoroutine = {
-    id: 0, state: '', waitMinutes: -1, locked: false, n: 0, funcLines: [], locs: [],
-    createdBy: '', createdLoc: '', creatorId: -1, elided: false, unavailable: false,
+    id: 0, state: '', waitMinutes: -1, locked: false, n: 0,
+    fBuf: [], fS: [], fE: [], lBuf: [], lS: [], lE: [],
+    createdBy: '', createdLoc: '', creatorId: -1, elided: false, unavailable: false, key: 0,
   };
   /** end offset of the last line that belonged to the dump */
   private lastDumpEnd = 0;
+  /** the hash of the current goroutine's frames so far */
+  private fh1 = 0;
+  private fh2 = 0;
 
-  constructor(private readonly sink: LineSink) {}
+  constructor(private readonly sink: LineSink, private readonly similarity: GoroutineSimilarity = 'pointer') {}
 
   get inDump(): boolean {
     return this.st !== S.OUTSIDE;
   }
 
   /**
-   * One line without its newline. offset: where it starts; end: where its bytes (newline
+   * One line buf[s..e) without its newline (the bytes must stay unchanged until the goroutine is
+   * handed over). offset: where it starts in the input; end: where its bytes (newline
    * included) end. Returns true when the line is part of a dump.
    */
-  line(line: string, offset: number, end: number, lineNo: number): boolean {
-    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+  line(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
+    if (e > s && buf[e - 1] === 13) e--;
     const g = this.g;
+    const len = e - s;
     switch (this.st) {
       case S.OUTSIDE:
-        if (line === BEGIN_MARKER) {
-          this.open(offset);
+        if (len === BEGIN_MARKER.length && buf[s] === 61 && latin1(buf, s, e) === BEGIN_MARKER) {
+          this.sink.dumpStart(offset);
           this.st = S.BETWEEN;
           return this.took(end);
         }
-        if (line.charCodeAt(0) === 103 /* g */ && parseHeader(line, g)) {
-          this.open(offset);
+        if (this.header(buf, s, e)) {
+          this.sink.dumpStart(offset);
           this.st = S.HEADER;
           return this.took(end);
         }
         return false;
       case S.HEADER:
-      case S.FRAMES:
-        if (line.length === 0) {
-          if (this.st === S.HEADER) return this.cut(offset, lineNo, `goroutine ${g.id}: header without frames`, line, end);
+      case S.FRAMES: {
+        if (len === 0) {
+          if (this.st === S.HEADER) return this.cut(offset, lineNo, `goroutine ${g.id}: header without frames`, buf, s, e, end);
           this.emit();
           this.st = S.BETWEEN;
           return this.took(end);
         }
-        if (line.startsWith('created by ')) {
-          this.created(line.slice(11));
+        const c = buf[s];
+        if (c === 99 /* c */ && startsWith(buf, s, e, CREATED_BY_)) {
+          this.created(latin1(buf, s + 11, e));
           this.st = S.CREATED;
           return this.took(end);
         }
-        if (line === ELIDED) {
+        if (c === 46 /* . */ && len === ELIDED.length && latin1(buf, s, e) === ELIDED) {
           g.elided = true;
           return this.took(end);
         }
-        if (line.endsWith(UNAVAILABLE)) {
+        if (buf[e - 1] === 101 /* e */ && (c === 9 || c === 32 || c === 103) && len >= UNAVAILABLE.length && latin1(buf, e - UNAVAILABLE.length, e) === UNAVAILABLE) {
           g.unavailable = true;
           this.st = S.FRAMES;
           return this.took(end);
         }
-        if (isFuncLine(line) && !line.startsWith('goroutine ') && line !== END_MARKER) {
-          if (g.n === g.funcLines.length) {
-            g.funcLines.push(line);
-            g.locs.push('');
-          } else g.funcLines[g.n] = line;
-          this.st = S.FUNC;
-          return this.took(end);
+        if (c !== 9 && c !== 32 && !(c === 103 && startsWith(buf, s, e, GOROUTINE_)) && !(c === 61 && latin1(buf, s, e) === END_MARKER)) {
+          if (this.funcLine(buf, s, e)) {
+            this.st = S.FUNC;
+            return this.took(end);
+          }
         }
         if (this.st === S.FRAMES) {
           // e.g. the next header without a blank line, or the END marker
           this.emit();
           this.st = S.BETWEEN;
-          return this.line(line, offset, end, lineNo);
+          return this.line(buf, s, e, offset, end, lineNo);
         }
-        return this.cut(offset, lineNo, `goroutine ${g.id}: header without frames`, line, end);
+        return this.cut(offset, lineNo, `goroutine ${g.id}: header without frames`, buf, s, e, end);
+      }
       case S.FUNC: {
-        const loc = fileLoc(line);
-        if (!loc) {
-          return this.cut(offset, lineNo, `goroutine ${g.id}: function ${shortFunc(g.funcLines[g.n])} without its file line`, line, end);
+        const r = this.locLine(buf, s, e);
+        if (!r) {
+          const n = g.n;
+          return this.cut(offset, lineNo, `goroutine ${g.id}: function ${funcName(g.fBuf[n], g.fS[n], g.fE[n])} without its file line`, buf, s, e, end);
         }
-        g.locs[g.n++] = loc;
+        const n = g.n++;
+        g.lBuf[n] = buf;
+        g.lS[n] = r[0];
+        g.lE[n] = r[1];
         this.st = S.FRAMES;
         return this.took(end);
       }
       case S.CREATED: {
-        const loc = fileLoc(line);
-        if (!loc) return this.cut(offset, lineNo, `goroutine ${g.id}: "created by" without its file line`, line, end);
-        g.createdLoc = loc;
+        const r = fileLocRange(buf, s, e);
+        if (!r) return this.cut(offset, lineNo, `goroutine ${g.id}: "created by" without its file line`, buf, s, e, end);
+        g.createdLoc = latin1(buf, r[0], r[1]);
         this.st = S.CREATED_FILE;
         return this.took(end);
       }
       case S.CREATED_FILE:
         this.emit();
         this.st = S.BETWEEN;
-        if (line.length === 0) return this.took(end);
-        return this.line(line, offset, end, lineNo);
+        if (len === 0) return this.took(end);
+        return this.line(buf, s, e, offset, end, lineNo);
       case S.BETWEEN:
-        if (line.length === 0) return this.took(end);
-        if (line === END_MARKER) {
+        if (len === 0) return this.took(end);
+        if (len === END_MARKER.length && buf[s] === 61 && latin1(buf, s, e) === END_MARKER) {
           this.took(end);
           this.close();
           return true;
         }
-        if (line.charCodeAt(0) === 103 && parseHeader(line, g)) {
+        if (this.header(buf, s, e)) {
           this.st = S.HEADER;
           return this.took(end);
         }
@@ -237,17 +347,16 @@ export class StackLines {
       case S.FRAMES:
       case S.CREATED_FILE:
         this.emit();
-        if (reason) this.sink.dumpEnd(this.lastDumpEnd, { offset, line: lineNo, reason });
-        else this.sink.dumpEnd(this.lastDumpEnd);
+        this.sink.dumpEnd(this.lastDumpEnd, reason ? { offset, line: lineNo, reason } : undefined);
         break;
       case S.BETWEEN:
-        if (reason) this.sink.dumpEnd(this.lastDumpEnd, { offset, line: lineNo, reason });
-        else this.sink.dumpEnd(this.lastDumpEnd);
+        this.sink.dumpEnd(this.lastDumpEnd, reason ? { offset, line: lineNo, reason } : undefined);
         break;
       default: {
         const g = this.g;
+        const n = g.n;
         const what = this.st === S.FUNC
-          ? `goroutine ${g.id}: input ended after function ${shortFunc(g.funcLines[g.n])}, before its file line`
+          ? `goroutine ${g.id}: input ended after function ${funcName(g.fBuf[n], g.fS[n], g.fE[n])}, before its file line`
           : this.st === S.CREATED ? `goroutine ${g.id}: input ended after "created by", before its file line`
             : `goroutine ${g.id}: input ended after its header`;
         this.emit(); // its header was seen: it counts, with the frames that were complete
@@ -257,8 +366,52 @@ export class StackLines {
     this.st = S.OUTSIDE;
   }
 
-  private open(offset: number): void {
-    this.sink.dumpStart(offset);
+  private header(buf: Buffer, s: number, e: number): boolean {
+    if (buf[s] !== 103 || !startsWith(buf, s, e, GOROUTINE_)) return false;
+    if (!parseHeader(latin1(buf, s, e), this.g)) return false;
+    this.fh1 = 0x811c9dc5;
+    this.fh2 = 0x9747b28c;
+    return true;
+  }
+
+  /** Validates a function line (a symbol without spaces, with or without `(args)`) and keeps it. */
+  private funcLine(buf: Buffer, s: number, e: number): boolean {
+    let p = e;
+    if (buf[e - 1] === 41 /* ) */) {
+      for (let i = e - 2; i > s; i--) {
+        if (buf[i] === 40 /* ( */) {
+          p = i;
+          break;
+        }
+      }
+      if (p === e) return false;
+    }
+    // hash the name while checking it has no space, then the args under the similarity
+    h1 = this.fh1;
+    h2 = this.fh2;
+    hashByte(10);
+    let a = h1;
+    let b = h2;
+    for (let i = s; i < p; i++) {
+      const c = buf[i];
+      if (c === 32) return false;
+      a = Math.imul(a ^ c, 16777619);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+      b ^= b >>> 13;
+    }
+    h1 = a;
+    h2 = b;
+    hashByte(0);
+    if (p < e) hashArgs(buf, p + 1, e - 1, this.similarity);
+    hashByte(0);
+    this.fh1 = h1;
+    this.fh2 = h2;
+    const g = this.g;
+    const n = g.n;
+    g.fBuf[n] = buf;
+    g.fS[n] = s;
+    g.fE[n] = e;
+    return true;
   }
 
   private took(end: number): true {
@@ -281,21 +434,64 @@ export class StackLines {
     g.createdBy = rest;
   }
 
+  /** Folds the header and created-by into the frames' hash, then hands the goroutine over. */
   private emit(): void {
-    this.sink.goroutine(this.g);
+    const g = this.g;
+    h1 = this.fh1;
+    h2 = this.fh2;
+    hashByte(0xff);
+    hashString(g.state);
+    hashByte(0);
+    if (this.similarity === 'exact' && g.locked) hashByte(1);
+    if (g.elided) hashByte(2);
+    if (g.unavailable) hashByte(3);
+    hashString(g.createdBy);
+    hashByte(0);
+    hashString(g.createdLoc);
+    g.key = (h1 >>> 0) * 2097152 + (h2 >>> 11);
+    this.sink.goroutine(g);
+  }
+
+  /** A file line: hashes and keeps its `path:line`; null when it is not a file line. */
+  private locLine(buf: Buffer, s: number, e: number): [number, number] | null {
+    let i = s;
+    while (i < e && (buf[i] === 9 || buf[i] === 32)) i++;
+    if (i === s || i === e) return null;
+    const start = i;
+    let a = this.fh1;
+    let b = this.fh2;
+    let end = e;
+    for (; i < e; i++) {
+      const c = buf[i];
+      // cut at " +0x" or " fp="
+      if (c === 32 && i + 3 < e && ((buf[i + 1] === 43 && buf[i + 2] === 48 && buf[i + 3] === 120) || (buf[i + 1] === 102 && buf[i + 2] === 112 && buf[i + 3] === 61))) {
+        end = i;
+        break;
+      }
+      a = Math.imul(a ^ c, 16777619);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+      b ^= b >>> 13;
+    }
+    let k = end - 1;
+    while (k > start && buf[k] >= 48 && buf[k] <= 57) k--;
+    if (k === end - 1 || k <= start || buf[k] !== 58) return null;
+    this.fh1 = a;
+    this.fh2 = b;
+    return [start, end];
   }
 
   /** A line interrupted a goroutine: keep what was parsed, end the dump as cut, re-read the line. */
-  private cut(offset: number, lineNo: number, reason: string, line: string, end: number): boolean {
+  private cut(offset: number, lineNo: number, reason: string, buf: Buffer, s: number, e: number, end: number): boolean {
     // it counts, with the frames that were complete (a function without its file line is dropped)
     this.emit();
     this.sink.dumpEnd(this.lastDumpEnd, { offset, line: lineNo, reason });
     this.st = S.OUTSIDE;
-    return this.line(line, offset, end, lineNo);
+    return this.line(buf, s, e, offset, end, lineNo);
   }
 }
 
-function shortFunc(funcLine: string): string {
-  const p = funcLine.endsWith(')') ? funcLine.lastIndexOf('(') : -1;
-  return p > 0 ? funcLine.slice(0, p) : funcLine;
+function funcName(buf: Buffer, s: number, e: number): string {
+  const line = latin1(buf, s, e);
+  const p = line.endsWith(')') ? line.lastIndexOf('(') : -1;
+  return p > 0 ? line.slice(0, p) : line;
 }

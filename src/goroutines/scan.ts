@@ -8,7 +8,7 @@
 // Memory: one line at a time (lines longer than LONG_LINE are streamed through, not kept).
 
 import { StackLines, BEGIN_MARKER, END_MARKER, type LineSink, type ScannedGoroutine } from './lines.ts';
-import type { GoroutineDumpFormat, GoroutineDumpOrigin, GoroutineCut } from '../snapshot/types/goroutines.ts';
+import type { GoroutineDumpFormat, GoroutineDumpOrigin, GoroutineCut, GoroutineSimilarity } from '../snapshot/types/goroutines.ts';
 
 export interface ScanSink {
   /** bytes that are not part of a dump, in input order (slices of the input: copy to keep) */
@@ -31,6 +31,7 @@ const FIELDS_MAX = 64 * 1024;
 
 const BEGIN_LOGFMT = Buffer.from('msg="' + BEGIN_MARKER);
 const BEGIN_JSON = Buffer.from('"msg":"' + BEGIN_MARKER);
+const BEGIN_PROBE = Buffer.from('=== BEGIN');
 const END_BYTES = Buffer.from(END_MARKER);
 
 /** journald's short, short-precise and short-iso prefixes: `Nov 26 22:50:02 host containerd[123]: ` */
@@ -85,13 +86,13 @@ export class GoroutineScanner {
   private pt: { buf: Buffer; s: number; e: number } | null = null;
   private ended = false;
 
-  constructor(private readonly sink: ScanSink) {
+  constructor(private readonly sink: ScanSink, similarity: GoroutineSimilarity = 'pointer') {
     const outer: LineSink = {
       dumpStart: (o) => sink.dumpStart('plain', o),
       goroutine: (g) => sink.goroutine(g),
       dumpEnd: (o, cut) => sink.dumpEnd(o, {}, cut),
     };
-    this.lines = new StackLines(outer);
+    this.lines = new StackLines(outer, similarity);
     // Inside an embedded message the markers and frames arrive decoded; the dump's start and
     // end are those of the log line(s), so the inner machine's own open/close are absorbed.
     const innerSink: LineSink = {
@@ -101,7 +102,7 @@ export class GoroutineScanner {
         if (cut && !this.emb.cut) this.emb.cut = cut;
       },
     };
-    this.inner = new StackLines(innerSink);
+    this.inner = new StackLines(innerSink, similarity);
   }
 
   /** Bytes read so far. */
@@ -219,8 +220,7 @@ export class GoroutineScanner {
 
   private plainLine(buf: Buffer, s: number, e: number, start: number, end: number, newline: boolean): void {
     this.lastLineHadNewline = newline;
-    const line = latin1(buf, s, e);
-    const took = this.lines.line(line, start, end, this.lineNo);
+    const took = this.lines.line(buf, s, e, start, end, this.lineNo);
     if (!took) this.passthrough(buf, s, newline && buf.length > e ? e + 1 : e, newline && buf.length <= e);
   }
 
@@ -258,10 +258,17 @@ export class GoroutineScanner {
     return e;
   }
 
+  private beginIn: Buffer | null = null;
+  private beginAt = -1;
+
   private findBegin(buf: Buffer, s: number, e: number): { format: GoroutineDumpFormat; at: number } | null {
     const limit = Math.min(e, s + MARKER_WINDOW + BEGIN_JSON.length);
-    // cheap pre-check: the marker's '=== B' must be there
-    const eq = buf.indexOf('=== BEGIN', s);
+    // cheap pre-check, once per buffer: where is the next '=== BEGIN' at or after s?
+    if (this.beginIn !== buf || (this.beginAt !== -1 && this.beginAt < s)) {
+      this.beginIn = buf;
+      this.beginAt = buf.indexOf(BEGIN_PROBE, s);
+    }
+    const eq = this.beginAt;
     if (eq === -1 || eq >= limit) return null;
     const w = buf.subarray(s, limit);
     let k = w.indexOf(BEGIN_LOGFMT);
@@ -450,16 +457,17 @@ export class GoroutineScanner {
   private innerFlushLine(last: boolean): void {
     const emb = this.emb;
     if (last && emb.lineLen === 0) return;
-    const line = latin1(emb.lineBuf, 0, emb.lineLen);
+    // a copy: the goroutine's frames refer to their lines until it is handed over
+    const line = Buffer.from(emb.lineBuf.subarray(0, emb.lineLen));
     emb.lineLen = 0;
     emb.innerLineNo++;
     if (emb.lineOverflow) {
       emb.lineOverflow = false;
       this.sink.warning(`a line inside the dump at offset ${emb.start} is longer than ${INNER_LINE_MAX} bytes; cut short`);
     }
-    if (line === END_MARKER) emb.sawEnd = true;
+    if (line.length === END_BYTES.length && line.equals(END_BYTES)) emb.sawEnd = true;
     // offsets of inner lines are those of the embedding log line
-    this.inner.line(line, emb.start, emb.start, this.lineNo);
+    this.inner.line(line, 0, line.length, emb.start, emb.start, this.lineNo);
   }
 
   private addFields(buf: Buffer, s: number, e: number): void {
