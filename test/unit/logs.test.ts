@@ -1,0 +1,256 @@
+// Log scanning: pattern tables, timestamps, episodes, file tails and journald. kubelet and
+// journald cannot run on this machine, so the fixtures under test/fixtures/logs hold lines in
+// their real formats (see that folder's README); journald's transport is exercised with a
+// stand-in journalctl script that prints a real-format `-o json` export, and with the real
+// journalctl of this machine for a unit that does not exist.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync, openSync, writeSync, closeSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import {
+  compileLogTable, containerdLogTable, kubeletLogTable, kernelLogTable, lineTime, parseRfc3339,
+  scanLogFile, scanJournal, scanText, parseJournalLine, EpisodeBuilder, MAX_MATCH_CHARS,
+} from '../../src/sources/logs/index.ts';
+import { CtrdocError } from '../../src/errors.ts';
+
+const FIX = join(import.meta.dirname, '..', 'fixtures', 'logs');
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'ctrdoc-logs-'));
+const byId = (scan: { episodes: { pattern: string }[] }, id: string) => scan.episodes.filter((e) => e.pattern === id);
+
+test('timestamps: logfmt with nanoseconds, JSON, RFC 3339 at start, klog and syslog year-less, dmesg ctime', () => {
+  const ref = new Date(2026, 10, 27, 0, 0, 0).getTime();
+  assert.equal(lineTime('time="2026-11-26T22:48:13.123456789Z" level=info msg="x"', ref), Date.UTC(2026, 10, 26, 22, 48, 13, 123));
+  assert.equal(lineTime('time=2026-11-26T22:48:13+01:00 level=info', ref), Date.UTC(2026, 10, 26, 21, 48, 13));
+  assert.equal(lineTime('{"level":"info","msg":"shim disconnected","time":"2026-11-26T22:48:13.5Z"}', ref), Date.UTC(2026, 10, 26, 22, 48, 13, 500));
+  assert.equal(lineTime('2026-11-26T22:48:13.000001+00:00 node1 kubelet[1]: hi', ref), Date.UTC(2026, 10, 26, 22, 48, 13));
+  assert.equal(lineTime('E1126 22:48:13.123456    1234 remote_runtime.go:193] "x"', ref), new Date(2026, 10, 26, 22, 48, 13, 123).getTime());
+  assert.equal(lineTime('Nov 26 22:48:13 node1 kubelet[1234]: E1126 22:48:13.123456    1234 a.go:1] x', ref), new Date(2026, 10, 26, 22, 48, 13, 123).getTime());
+  assert.equal(lineTime('Nov 26 22:48:13 node1 systemd[1]: Started kubelet', ref), new Date(2026, 10, 26, 22, 48, 13).getTime());
+  assert.equal(lineTime('[Thu Nov 26 22:47:33 2026] oom-kill', ref), new Date(2026, 10, 26, 22, 47, 33).getTime());
+  // a December klog line read in January belongs to the year before
+  assert.equal(lineTime('I1231 23:59:59.000000    1 a.go:1] x', new Date(2027, 0, 1, 0, 5).getTime()), new Date(2026, 11, 31, 23, 59, 59).getTime());
+  assert.equal(lineTime('no time here', ref), undefined);
+  assert.equal(lineTime('', ref), undefined);
+  assert.equal(lineTime('E1399 99:99:99.000000    1 a.go:1] bad month', ref), undefined);
+  assert.equal(parseRfc3339('2026-13-45T99:00:00Z'), undefined);
+});
+
+test('timestamps: any text gives a number or undefined, never throws (property)', () => {
+  fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => {
+    const t = lineTime(s, Date.now());
+    assert.ok(t === undefined || Number.isFinite(t));
+  }), { numRuns: 500 });
+});
+
+test('containerd logfmt fixture: episodes by pattern, shim-disconnect trio is one episode, metrics gap splits', async () => {
+  const scan = await scanLogFile(join(FIX, 'containerd-1.6.log'), { table: containerdLogTable() });
+  assert.equal(scan.source, `file:${join(FIX, 'containerd-1.6.log')}`);
+  assert.equal(scan.linesRead, 17);
+  assert.equal(scan.truncated, false);
+  assert.equal(scan.from, '2026-11-26T22:40:01.000Z');
+  assert.equal(scan.to, '2026-11-26T23:04:00.000Z');
+  const shim = byId(scan, 'CONTAINERD_LOG_SHIM_DISCONNECTED');
+  assert.equal(shim.length, 1);
+  assert.equal(shim[0].count, 3);
+  assert.deepEqual(shim[0].captures.id, ['5f1e0c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1']);
+  assert.equal(shim[0].examples.length, 3);
+  assert.equal(byId(scan, 'CONTAINERD_LOG_TTRPC_CLOSED')[0].count, 1);
+  // four lines 10 s apart, then 13.5 minutes of silence: two episodes
+  const metrics = byId(scan, 'CONTAINERD_LOG_COLLECTING_METRICS_FAILED');
+  assert.deepEqual(metrics.map((e) => e.count), [4, 1]);
+  assert.equal(metrics[0].first, '2026-11-26T22:44:00.000Z');
+  assert.equal(metrics[0].last, '2026-11-26T22:44:30.000Z');
+  const reserved = byId(scan, 'CONTAINERD_LOG_NAME_RESERVED')[0];
+  assert.deepEqual(reserved.captures.kind, ['sandbox']);
+  assert.deepEqual(reserved.captures.name, ['web-0_default_3c5e2b9a-7d1f-4e0a-9b8c-1a2b3c4d5e6f_0']);
+  assert.deepEqual(reserved.captures.owner, ['c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00']);
+  assert.deepEqual(byId(scan, 'CONTAINERD_LOG_KILL_WAIT_TIMEOUT')[0].captures.id, ['77aa88bb99cc']);
+  assert.equal(byId(scan, 'CONTAINERD_LOG_TOO_MANY_OPEN_FILES').length, 1);
+  assert.equal(byId(scan, 'CONTAINERD_LOG_TASK_CLEANUP_FAILED').length, 1);
+  assert.equal(byId(scan, 'CONTAINERD_LOG_CGROUP_UNEXPECTEDLY_FROZEN').length, 1);
+  assert.ok(byId(scan, 'CONTAINERD_LOG_START_SHIM_FAILED')[0].count >= 2);
+  assert.equal(scan.tail.length, 17);
+  assert.match(scan.tail.at(-1)!, /unexpectedly frozen/);
+});
+
+test('kubelet klog fixture: DeadlineExceeded per RPC, PLEG old and new forms, reserve name, deprecation, version', async () => {
+  const scan = await scanLogFile(join(FIX, 'kubelet-klog.log'), { table: kubeletLogTable(), refMs: new Date(2026, 10, 27).getTime() });
+  const dl = byId(scan, 'KUBELET_LOG_RUNTIME_DEADLINE_EXCEEDED');
+  // 22:48 and 22:50 (2 min apart) are one episode; 23:30 and 23:31 another
+  assert.deepEqual(dl.map((e) => e.count), [2, 2]);
+  assert.deepEqual(dl[0].captures.rpc, ['RunPodSandbox', 'StartContainer']);
+  assert.deepEqual(dl[1].captures.rpc, ['StopPodSandbox', 'ExecSync']);
+  const pleg = byId(scan, 'KUBELET_LOG_PLEG_UNHEALTHY');
+  assert.deepEqual(pleg.map((e) => e.captures.ago), [['3m5.30015447s'], ['3m12.1s']]);
+  assert.deepEqual(byId(scan, 'KUBELET_LOG_NAME_RESERVED')[0].captures.owner, ['c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00']);
+  assert.equal(byId(scan, 'KUBELET_LOG_ENDPOINT_FLAG_DEPRECATED').length, 1);
+  assert.deepEqual(byId(scan, 'KUBELET_LOG_STARTED')[0].captures.version, ['v1.28.3']);
+  // "Failed to create sandbox for pod" repeats the error but is not an RPC failure line
+  assert.equal(dl[0].examples.some((x) => x.includes('Failed to create sandbox')), false);
+});
+
+test('journald: a stand-in journalctl prints a real -o json export; times come from __REALTIME_TIMESTAMP', async () => {
+  const dir = tmp();
+  try {
+    const fake = join(dir, 'journalctl');
+    writeFileSync(fake, `#!/bin/sh\necho "$@" > ${join(dir, 'args')}\ncat ${join(FIX, 'kubelet-journal.json')}\n`);
+    chmodSync(fake, 0o755);
+    const scan = await scanJournal('kubelet', { table: kubeletLogTable(), journalctl: fake, since: '-2h' });
+    assert.equal(scan.source, 'journald:kubelet');
+    assert.equal(scan.linesRead, 4); // the non-JSON line is not an entry
+    const dl = byId(scan, 'KUBELET_LOG_RUNTIME_DEADLINE_EXCEEDED');
+    assert.equal(dl[0].first, '2026-11-26T22:48:13.123Z');
+    assert.deepEqual(byId(scan, 'KUBELET_LOG_STARTED')[0].captures.version, ['v1.26.9']);
+    assert.equal(byId(scan, 'KUBELET_LOG_CONTAINER_RUNTIME_FLAG_REMOVED').length, 1);
+    const { readFileSync } = await import('node:fs');
+    assert.match(readFileSync(join(dir, 'args'), 'utf8'), /-u kubelet -o json .*--no-pager -n 20000 --since -2h/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('journald: byte-array MESSAGE, missing fields, garbage', () => {
+  assert.deepEqual(parseJournalLine('{"MESSAGE":[104,105],"__REALTIME_TIMESTAMP":"1000000"}'), { message: 'hi', timeMs: 1000 });
+  assert.deepEqual(parseJournalLine('{"MESSAGE":"x"}'), { message: 'x', timeMs: undefined });
+  assert.equal(parseJournalLine('{"MESSAGE":null}'), undefined);
+  assert.equal(parseJournalLine('[1,2]'), undefined);
+  assert.equal(parseJournalLine('{"MESSAGE":'), undefined);
+  assert.equal(parseJournalLine(''), undefined);
+});
+
+test('journald: missing journalctl and an unknown unit are failed-precondition (skipped), with the reason', async () => {
+  await assert.rejects(scanJournal('kubelet', { table: kubeletLogTable(), journalctl: '/nonexistent/journalctl' }),
+    (e: CtrdocError) => e.kind === 'failed-precondition' && /journalctl not found/.test(e.message));
+  // the real journalctl of this machine, for a unit that does not exist
+  await assert.rejects(scanJournal('ctrdoc-no-such-unit-4242', { table: kubeletLogTable(), deadlineMs: 10_000 }),
+    (e: CtrdocError) => (e.kind === 'failed-precondition' && /no entries for unit ctrdoc-no-such-unit-4242/.test(e.message)) || e.kind === 'unavailable');
+});
+
+test('journald: a journalctl that hangs is killed at the deadline; what came is kept', async () => {
+  const dir = tmp();
+  try {
+    const fake = join(dir, 'journalctl');
+    writeFileSync(fake, `#!/bin/sh\nhead -n 2 ${join(FIX, 'kubelet-journal.json')}\nexec sleep 30\n`);
+    chmodSync(fake, 0o755);
+    const scan = await scanJournal('kubelet', { table: kubeletLogTable(), journalctl: fake, deadlineMs: 300 });
+    assert.equal(scan.truncated, true);
+    assert.equal(scan.linesRead, 2);
+    assert.match(scan.notes!.join('\n'), /did not finish within 300ms/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad input: empty file, missing file, a directory, binary garbage', async () => {
+  const dir = tmp();
+  try {
+    writeFileSync(join(dir, 'empty.log'), '');
+    const empty = await scanLogFile(join(dir, 'empty.log'), { table: containerdLogTable() });
+    assert.deepEqual([empty.linesRead, empty.episodes.length, empty.from, empty.tail.length], [0, 0, '', 0]);
+    await assert.rejects(scanLogFile(join(dir, 'nope.log'), { table: containerdLogTable() }), (e: CtrdocError) => e.kind === 'failed-precondition' && /does not exist/.test(e.message));
+    await assert.rejects(scanLogFile(dir, { table: containerdLogTable() }), (e: CtrdocError) => e.kind === 'bad-input' && /not a regular file/.test(e.message));
+    const garbage = Buffer.alloc(256 * 1024);
+    for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 7919 + 13) & 0xff;
+    writeFileSync(join(dir, 'bin.log'), Buffer.concat([garbage, Buffer.from('\ntime="2026-11-26T22:41:10Z" level=info msg="shim disconnected" id=abcdefabcdef1234\n')]));
+    const bin = await scanLogFile(join(dir, 'bin.log'), { table: containerdLogTable() });
+    assert.equal(byId(bin, 'CONTAINERD_LOG_SHIM_DISCONNECTED').length, 1);
+    assert.match(bin.notes!.join('\n'), /NUL bytes/);
+    assert.ok(bin.tail.every((l) => !l.includes('\0')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('huge: a 50 MiB log is read from its tail only (8 MiB), in bounded memory', async () => {
+  const dir = tmp();
+  try {
+    const path = join(dir, 'big.log');
+    const fd = openSync(path, 'w');
+    const old = 'time="2026-11-26T10:00:00Z" level=info msg="shim disconnected" id=0000000000000000 namespace=k8s.io\n'.repeat(10_000);
+    const filler = 'time="2026-11-26T12:00:00Z" level=info msg="loading plugin" type=io.containerd.grpc.v1 padding=xxxxxxxxxxxxxxxxxxxxxxxxx\n'.repeat(10_000);
+    writeSync(fd, old);
+    let written = Buffer.byteLength(old);
+    while (written < 50 * 1024 * 1024) written += writeSync(fd, filler);
+    writeSync(fd, 'time="2026-11-26T23:00:00Z" level=error msg="collecting metrics for abcdefabcdef0123" error="context deadline exceeded: unknown"\n');
+    closeSync(fd);
+    const before = process.memoryUsage().rss;
+    const scan = await scanLogFile(path, { table: containerdLogTable(), deadlineMs: 60_000 });
+    const grew = process.memoryUsage().rss - before;
+    assert.equal(scan.truncated, true);
+    assert.ok(scan.bytesRead <= 8 * 1024 * 1024, `read ${scan.bytesRead} bytes`);
+    assert.match(scan.notes![0], /read the last 8 MiB of 50/);
+    assert.equal(byId(scan, 'CONTAINERD_LOG_SHIM_DISCONNECTED').length, 0, 'the old head of the file is not read');
+    assert.equal(byId(scan, 'CONTAINERD_LOG_COLLECTING_METRICS_FAILED').length, 1);
+    assert.ok(grew < 200 * 1024 * 1024, `rss grew ${grew} bytes`);
+    // the first line of the window is cut mid-line and dropped, so every line read is whole
+    assert.ok(scan.tail.every((l) => l.startsWith('time=')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a 5 MB line without a newline is matched on its start and cut in the tail', async () => {
+  const dir = tmp();
+  try {
+    const path = join(dir, 'long.log');
+    writeFileSync(path, `time="2026-11-26T22:00:00Z" level=info msg="=== BEGIN goroutine stack dump ===\\ngoroutine 1 [running]:${'x'.repeat(5 * 1024 * 1024)}`);
+    const scan = await scanLogFile(path, { table: containerdLogTable() });
+    assert.equal(scan.linesRead, 1);
+    assert.equal(byId(scan, 'CONTAINERD_LOG_GOROUTINE_DUMP').length, 1);
+    assert.ok(scan.tail[0].length <= 501);
+    assert.ok(byId(scan, 'CONTAINERD_LOG_GOROUTINE_DUMP')[0].examples[0].length <= 501);
+    assert.match(scan.notes!.join('\n'), new RegExp(`longer than ${MAX_MATCH_CHARS}`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('episodes: gap boundary, undated lines join the open episode, examples keep first, second and last', () => {
+  const table = compileLogTable({ rules: [{ id: 'T_X', pattern: 'boom (?<n>\\d+)', layer: 'node', severity: 'warning', title: 't', explanation: 'e', nextStep: 'n', references: [] }] }, 'test.json');
+  const b = new EpisodeBuilder(table, { gapMs: 60_000 });
+  b.add('boom 1', 0);
+  b.add('boom 2', 60_000); // exactly the gap: same episode
+  b.add('boom 3'); // no time: joins
+  b.add('boom 4', 121_000); // 61 s after the last dated line: new episode
+  b.add('calm', 122_000);
+  for (let i = 0; i < 30; i++) b.add(`boom ${100 + i}`, 122_000 + i);
+  const scan = b.finish('test', 0, false);
+  assert.deepEqual(scan.episodes.map((e) => e.count), [3, 31]);
+  assert.deepEqual(scan.episodes[0].examples, ['boom 1', 'boom 2', 'boom 3']);
+  assert.deepEqual(scan.episodes[1].examples, ['boom 4', 'boom 100', 'boom 129']);
+  assert.equal(scan.episodes[1].captures.n.length, 20, 'captured values are capped');
+  assert.equal(scan.tail.length, 20);
+});
+
+test('scanText: lines without any time still group (one episode per pattern)', () => {
+  const scan = scanText('shim disconnected id=abcdefabcdef12\nshim disconnected id=abcdefabcdef34\n', containerdLogTable(), 'text');
+  assert.deepEqual(byId(scan, 'CONTAINERD_LOG_SHIM_DISCONNECTED').map((e) => [e.count, e.first]), [[2, '']]);
+});
+
+test('tables: an invalid regex, a duplicate id, a missing field are clear errors naming the id', () => {
+  const base = { layer: 'node', severity: 'info', title: 't', explanation: 'e', nextStep: 'n', references: [] };
+  assert.throws(() => compileLogTable({ rules: [{ ...base, id: 'BAD_RE', pattern: 'a(b' }] }, 'x.json'),
+    (e: CtrdocError) => e.kind === 'bad-input' && /x\.json: pattern "BAD_RE": invalid regular expression/.test(e.message));
+  assert.throws(() => compileLogTable({ rules: [{ ...base, id: 'A', pattern: 'a' }, { ...base, id: 'A', pattern: 'b' }] }, 'x.json'), /pattern "A": duplicate id/);
+  assert.throws(() => compileLogTable({ rules: [{ ...base, id: 'A', pattern: 'a', title: '' }] }, 'x.json'), /pattern "A": "title" must be non-empty/);
+  assert.throws(() => compileLogTable({ rules: [{ ...base, id: 'A', pattern: 'a?' }] }, 'x.json'), /matches the empty line/);
+  assert.throws(() => compileLogTable({ rules: [{ ...base, id: 'A', pattern: 'a', captures: ['nope'] }] }, 'x.json'), /lacks: nope/);
+  assert.throws(() => compileLogTable({ rules: [{ ...base, id: 'A', pattern: 'a', layer: 'moon' }] }, 'x.json'), /layer must be one of/);
+  assert.throws(() => compileLogTable([], 'x.json'), /must be a JSON object/);
+  assert.throws(() => compileLogTable({ rules: [42] }, 'x.json'), /entry 0 is not an object/);
+});
+
+test('kernel table matches real kmsg texts', () => {
+  const k = kernelLogTable();
+  const lines = [
+    'Out of memory: Killed process 4242 (containerd-shim) total-vm:1234kB, anon-rss:100kB, file-rss:0kB',
+    'Memory cgroup out of memory: Killed process 777 (nginx) total-vm:1kB',
+    'INFO: task runc:[2:INIT]:31337 blocked for more than 120 seconds.',
+  ];
+  const scan = scanText(lines.join('\n'), k, 'kmsg');
+  assert.deepEqual(byId(scan, 'KERNEL_OOM_KILLED_RUNTIME')[0].captures, { pid: ['4242'], comm: ['containerd-shim'] });
+  assert.deepEqual(byId(scan, 'KERNEL_OOM_KILL')[0].captures.comm, ['containerd-shim', 'nginx']);
+  assert.deepEqual(byId(scan, 'KERNEL_HUNG_TASK')[0].captures, { comm: ['runc:[2:INIT]'], pid: ['31337'], seconds: ['120'] });
+});
