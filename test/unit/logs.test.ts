@@ -14,10 +14,11 @@ import {
   scanLogFile, scanJournal, scanText, parseJournalLine, EpisodeBuilder, MAX_MATCH_CHARS,
 } from '../../src/sources/logs/index.ts';
 import { CtrdocError } from '../../src/errors.ts';
+import type { LogEpisode, LogScan } from '../../src/snapshot/types/index.ts';
 
 const FIX = join(import.meta.dirname, '..', 'fixtures', 'logs');
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'ctrdoc-logs-'));
-const byId = (scan: { episodes: { pattern: string }[] }, id: string) => scan.episodes.filter((e) => e.pattern === id);
+const byId = (scan: LogScan, id: string): LogEpisode[] => scan.episodes.filter((e) => e.pattern === id);
 
 test('timestamps: logfmt with nanoseconds, JSON, RFC 3339 at start, klog and syslog year-less, dmesg ctime', () => {
   const ref = new Date(2026, 10, 27, 0, 0, 0).getTime();
