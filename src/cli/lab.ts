@@ -27,6 +27,7 @@ const flagSpec = {
   all: { type: 'boolean' },
   period: { type: 'string' },
   variant: { type: 'string' },
+  attempt: { type: 'string' },
   timeout: { type: 'string', short: 't' },
 } as const;
 
@@ -54,8 +55,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     }
     case 'down': {
       const { labDown } = await import('../lab/lab.ts');
-      const { clearAllFaults } = await import('../lab/faults/index.ts');
-      const r = await labDown({ dir, log, beforeStop: async (p) => { await clearAllFaults(p, log); } });
+      const r = await labDown({ dir, log });
       const left = r.left.processes.length + r.left.mounts.length + r.left.cgroups.length;
       out(io, `lab down at ${r.dir}: removed ${r.removedPods} pods, killed ${r.killed.length} leftover processes, unmounted ${r.unmounted}` + (r.removedDir ? ', removed the dir' : ''));
       if (r.podErrors.length) io.stderr.write(`lab: pod removal errors:\n  ${r.podErrors.join('\n  ')}\n`);
@@ -95,6 +95,11 @@ async function run(args: string[], io: CliIO): Promise<number> {
     case 'fault': {
       const { faultCommand } = await import('../lab/faults/index.ts');
       return faultCommand(rest, { dir, pod: values.pod, all: values.all, period: values.period, variant: values.variant, output: values.output }, io);
+    }
+    case 'fault-loop': {
+      // a fault's background loop (hung-start, crashloop, busy-shim), run by the supervisor
+      const { faultLoopCommand } = await import('../lab/faults/index.ts');
+      return faultLoopCommand(rest, { dir, pod: values.pod, period: values.period, attempt: values.attempt });
     }
     default:
       throw new CtrdocError('invalid-argument', sub ? `unknown lab command "${sub}"` : 'lab needs a command', 'ctrdoc lab --help');

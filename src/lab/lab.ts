@@ -47,6 +47,22 @@ export function cniConfigText(): string {
   }, null, 2) + '\n';
 }
 
+/**
+ * Stand-ins for the CNI plugins the config names (bridge, host-local, loopback): the lab has no
+ * pod network, so ADD fails with a clear message, while DEL and VERSION succeed, so CRI can
+ * tear down a sandbox that failed (e.g. under the no-cni fault).
+ */
+export const CNI_PLUGIN_SCRIPT = `#!/bin/sh
+# ctrdoc lab CNI plugin stand-in: no pod network here (the lab's pods use the host network).
+case "$CNI_COMMAND" in
+  DEL|CHECK) exit 0 ;;
+  VERSION) echo '{"cniVersion":"0.4.0","supportedVersions":["0.3.0","0.3.1","0.4.0"]}'; exit 0 ;;
+esac
+echo '{"cniVersion":"0.4.0","code":100,"msg":"ctrdoc lab: no pod network (use host-network pods)"}'
+exit 1
+`;
+export const CNI_PLUGINS = ['bridge', 'host-local', 'loopback'];
+
 export function labFlags(p: LabPaths): string[] {
   return [
     `--runtime-endpoint=${criEndpoint(p)}`,
@@ -150,7 +166,8 @@ export async function labUp(o: UpOptions = {}): Promise<UpResult> {
   const defText = defaultConfigText();
   writeFileSync(p.defaultConfig, defText);
   if (!existsSync(p.config)) writeFileSync(p.config, labConfigText(p, defText));
-  if (!existsSync(join(p.cniConfDir, CNI_CONFIG_FILE))) writeFileSync(join(p.cniConfDir, CNI_CONFIG_FILE), cniConfigText());
+  if (!existsSync(join(p.cniConfDir, CNI_CONFIG_FILE)) && !existsSync(join(p.faults, CNI_CONFIG_FILE + '.no-cni'))) writeFileSync(join(p.cniConfDir, CNI_CONFIG_FILE), cniConfigText());
+  for (const plugin of CNI_PLUGINS) writeFileSync(join(p.cniBinDir, plugin), CNI_PLUGIN_SCRIPT, { mode: 0o755 });
 
   let record = await supervisorRecord(p);
   if (!record) {
@@ -221,7 +238,7 @@ export interface DownResult {
 }
 
 /** Stops exactly what the lab started (by pid), unmounts, removes cgroups and the lab dir. */
-export async function labDown(o: { dir?: string; log?: (l: string) => void; beforeStop?: (p: LabPaths) => Promise<void> } = {}): Promise<DownResult> {
+export async function labDown(o: { dir?: string; log?: (l: string) => void } = {}): Promise<DownResult> {
   requireRoot();
   const p = labPaths(o.dir);
   const log = o.log ?? (() => {});
@@ -229,8 +246,10 @@ export async function labDown(o: { dir?: string; log?: (l: string) => void; befo
   if (!existsSync(p.dir)) return result;
   const record = readLabRecord(p);
   const containerdPid = record?.containerd && !record.containerd.exit ? record.containerd.pid : undefined;
-  if (o.beforeStop) {
-    try { await o.beforeStop(p); } catch (err) { log(`fault cleanup: ${(err as Error).message}`); }
+  // the faults' background loops first, so nothing creates containers while pods go away;
+  // everything else a fault made is a process, mount or cgroup of the lab and goes below
+  for (const name of Object.keys(record?.helpers ?? {})) {
+    await askSupervisor(p, { op: 'stop-helper', name }, 10_000).catch(() => {});
   }
   thawLabCgroups(p.cgroupParent);
   if (ownedPid(containerdPid, p.dir)) {

@@ -24,6 +24,8 @@ export interface LabPodOptions {
   image?: string;
   command?: string[];
   args?: string[];
+  /** container resources (protobuf JSON), default a best-effort share */
+  resources?: Record<string, number>;
   /** extra labels (pod and container) */
   labels?: Record<string, string>;
   /** NODE (host network, the lab default) or POD (needs CNI) */
@@ -84,6 +86,7 @@ export function sandboxConfig(p: LabPaths, o: { name: string; namespace: string;
 export function containerConfig(o: {
   name: string; attempt: number; image: string; command?: string[]; args?: string[];
   pod: { name: string; namespace: string; uid: string }; labels?: Record<string, string>; network?: 'NODE' | 'POD';
+  resources?: Record<string, number>;
 }) {
   return {
     metadata: { name: o.name, attempt: o.attempt },
@@ -108,7 +111,7 @@ export function containerConfig(o: {
       'io.kubernetes.pod.terminationGracePeriod': '30',
     },
     linux: {
-      resources: { cpuShares: 2, oomScoreAdj: 1000 },
+      resources: o.resources ?? { cpuShares: 2, oomScoreAdj: 1000 },
       securityContext: { namespaceOptions: { network: o.network ?? 'NODE', pid: 'CONTAINER', ipc: 'POD' } },
     },
   };
@@ -127,7 +130,7 @@ export async function startLabPod(cri: CriClient, p: LabPaths, o: LabPodOptions 
   const pod: LabPod = { podId, name, namespace, uid, logDirectory: sc.logDirectory, sandboxConfig: sc };
   if (o.withContainer === false) return pod;
   const containerName = o.containerName ?? 'app';
-  const cc = containerConfig({ name: containerName, attempt: 0, image: o.image ?? APP_IMAGE, command: o.command, args: o.args, pod: { name, namespace, uid }, labels: o.labels, network: o.network });
+  const cc = containerConfig({ name: containerName, attempt: 0, image: o.image ?? APP_IMAGE, command: o.command, args: o.args, pod: { name, namespace, uid }, labels: o.labels, network: o.network, resources: o.resources });
   pod.containerName = containerName;
   pod.containerId = await cri.createContainer(podId, cc, sc, timeoutMs);
   if (o.start !== false) await cri.startContainer(pod.containerId, timeoutMs);

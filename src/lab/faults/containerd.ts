@@ -1,0 +1,162 @@
+// Faults of containerd and the shims, made with real signals and real config files:
+//  - frozen-containerd: SIGSTOP (state T); clear: SIGCONT.
+//  - dead-shim: SIGKILL a pod's shim with containerd up; containerd cleans up at once.
+//  - orphan: SIGKILL containerd, then a pod's shim: its containers live on, reparented;
+//    containerd stays down until clear starts it (and it cleans up the dead shim).
+//  - bad-config: containerd restarted with risky drift from its default config, or with a
+//    config that fails to load; clear restores the lab's config and restarts it.
+import { readFileSync, writeFileSync, copyFileSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { CtrdocError } from '../../errors.ts';
+import { askSupervisor, readLabRecord } from '../supervisor.ts';
+import { labConfigText, defaultConfigText } from '../config.ts';
+import { listProcesses, isAlive, signal, waitGone } from '../host.ts';
+import { waitForCri } from '../lab.ts';
+import { startLabPod, LAB_POD_LABEL } from '../pods.ts';
+import { waitFor, type FaultContext, type FaultRecord } from './context.ts';
+import type { LabPaths } from '../paths.ts';
+
+function containerdPid(p: LabPaths): number {
+  const rec = readLabRecord(p);
+  if (!rec?.containerd || rec.containerd.exit || !isAlive(rec.containerd.pid)) throw new CtrdocError('failed-precondition', 'the lab\'s containerd is not running', 'ctrdoc lab up');
+  return rec.containerd.pid;
+}
+
+export async function applyFrozen(ctx: FaultContext): Promise<FaultRecord['details']> {
+  const pid = containerdPid(ctx.p);
+  await askSupervisor(ctx.p, { op: 'signal-containerd', signal: 'SIGSTOP' });
+  await waitFor('containerd in state T', 5000, () => (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') ? true : undefined));
+  return { containerdPid: pid };
+}
+
+export async function clearFrozen(ctx: FaultContext, d: FaultRecord['details']): Promise<void> {
+  signal(Number(d.containerdPid), 'SIGCONT');
+}
+
+/** The shim serving a pod: the process with `-id <podId>` and our containerd address. */
+export function shimOfPod(p: LabPaths, podId: string): number | undefined {
+  return listProcesses().find((x) => x.comm.startsWith('containerd-shim') && x.state !== 'Z' && x.argv.includes(podId) && x.argv.includes(p.socket))?.pid;
+}
+
+async function pickPod(ctx: FaultContext, pod: string | undefined): Promise<{ id: string; name: string; namespace: string }> {
+  const pods = await ctx.cri().listPodSandbox({ state: 'SANDBOX_READY', labelSelector: { [LAB_POD_LABEL]: 'true' } });
+  const found = pod ? pods.find((x) => x.id.startsWith(pod) || x.metadata.name === pod) : pods.find((x) => x.labels.app === 'web');
+  if (!found) throw new CtrdocError('not-found', pod ? `no ready lab pod "${pod}"` : 'no ready web pod in the lab', 'ctrdoc lab up --pods 1');
+  return { id: found.id, name: found.metadata.name, namespace: found.metadata.namespace };
+}
+
+function childrenOf(pid: number): number[] {
+  const all = listProcesses();
+  const out: number[] = [];
+  const walk = (pp: number) => all.filter((x) => x.ppid === pp && x.state !== 'Z').forEach((x) => { out.push(x.pid); walk(x.pid); });
+  walk(pid);
+  return out;
+}
+
+export async function applyDeadShim(ctx: FaultContext, o: { pod?: string }): Promise<FaultRecord['details']> {
+  const pod = await pickPod(ctx, o.pod);
+  const shim = shimOfPod(ctx.p, pod.id);
+  if (!shim) throw new CtrdocError('not-found', `no shim for pod ${pod.name}`);
+  const children = childrenOf(shim);
+  signal(shim, 'SIGKILL');
+  await waitGone([shim], 5000);
+  // containerd's cleanup: "shim disconnected" → "cleaning up dead shim" → the pod's task exits
+  await waitFor('CRI to see the pod NotReady', 15_000, async () => {
+    const st = await ctx.cri().podSandboxStatus(pod.id, false);
+    return st.status.state === 'SANDBOX_NOTREADY' ? true : undefined;
+  }).catch((e) => ctx.log(e.message));
+  const left = children.filter(isAlive);
+  return { podId: pod.id, pod: `${pod.namespace}/${pod.name}`, shimPid: shim, containerPids: children, containerPidsAlive: left, note: 'containerd 1.6.20 kills the containers of a killed shim at once (runc delete --force via `shim delete`); the pod shows NotReady and its containers Exited' };
+}
+
+export async function applyOrphan(ctx: FaultContext, o: { pod?: string }): Promise<FaultRecord['details']> {
+  const pod = await pickPod(ctx, o.pod);
+  const shim = shimOfPod(ctx.p, pod.id);
+  if (!shim) throw new CtrdocError('not-found', `no shim for pod ${pod.name}`);
+  const cdPid = containerdPid(ctx.p);
+  const children = childrenOf(shim);
+  ctx.cri().close();
+  await askSupervisor(ctx.p, { op: 'stop-containerd', signal: 'SIGKILL', graceMs: 5000 });
+  signal(shim, 'SIGKILL');
+  await waitGone([shim], 5000);
+  const orphans = children.filter(isAlive);
+  ctx.log(`containerd ${cdPid} and shim ${shim} killed; ${orphans.length} container processes live on: ${orphans.join(' ')}`);
+  return { podId: pod.id, pod: `${pod.namespace}/${pod.name}`, shimPid: shim, containerdPid: cdPid, orphanPids: orphans, note: 'containerd stays down; clear starts it, it cleans up the dead shim and kills the orphans. CRI verbose status keeps the old pid afterwards.' };
+}
+
+async function replacePod(ctx: FaultContext, podId: string): Promise<void> {
+  const cri = ctx.cri();
+  await cri.stopPodSandbox(podId, 15_000).catch((e) => ctx.log(`stop pod: ${e.message}`));
+  await cri.removePodSandbox(podId, 15_000).catch((e) => ctx.log(`remove pod: ${e.message}`));
+  await startLabPod(cri, ctx.p, {});
+}
+
+export async function clearDeadShim(ctx: FaultContext, d: FaultRecord['details']): Promise<void> {
+  for (const pid of (d.containerPids as number[]) ?? []) if (isAlive(pid)) signal(pid, 'SIGKILL');
+  await replacePod(ctx, String(d.podId));
+}
+
+async function startContainerd(ctx: FaultContext): Promise<void> {
+  await askSupervisor(ctx.p, { op: 'start-containerd', config: ctx.p.config, waitMs: 30_000 }, 40_000);
+  ctx.cri().close();
+  ctx.containerd().close();
+}
+
+export async function clearOrphan(ctx: FaultContext, d: FaultRecord['details']): Promise<void> {
+  const fresh = await restartedContext(ctx);
+  const orphans = ((d.orphanPids as number[]) ?? []);
+  // containerd's cleanup of the dead shim kills them; whatever is left is killed by pid
+  await waitGone(orphans, 10_000);
+  for (const pid of orphans) if (isAlive(pid)) signal(pid, 'SIGKILL');
+  await waitGone(orphans, 5000);
+  await replacePod(fresh, String(d.podId));
+}
+
+/** Starts containerd and returns a context with fresh clients (old channels point at a dead server). */
+async function restartedContext(ctx: FaultContext): Promise<FaultContext> {
+  await startContainerd(ctx);
+  const { faultContext } = await import('./context.ts');
+  const fresh = faultContext(ctx.p, ctx.log);
+  await waitForCri(fresh.cri(), 30_000, ctx.p);
+  const parent = ctx.close;
+  ctx.close = () => { parent(); fresh.close(); };
+  return fresh;
+}
+
+export function metricsAddress(p: LabPaths): string {
+  const n = parseInt(createHash('sha256').update(p.dir).digest('hex').slice(0, 4), 16) % 1000;
+  return `127.0.0.1:${13000 + n}`;
+}
+
+export const BROKEN_CONFIG = `# ctrdoc lab bad-config (broken): this file does not load
+version = 2
+[plugins."io.containerd.grpc.v1.cri"
+  sandbox_image = "ctrdoc.local/lab/pause:1"
+`;
+
+export async function applyBadConfig(ctx: FaultContext, o: { variant?: string }): Promise<FaultRecord['details']> {
+  const variant = o.variant ?? 'drift';
+  if (variant !== 'drift' && variant !== 'broken') throw new CtrdocError('invalid-argument', `bad-config variant "${variant}"`, 'use --variant drift or --variant broken');
+  const saved = join(ctx.p.faults, 'config.toml.lab');
+  if (!existsSync(saved)) copyFileSync(ctx.p.config, saved);
+  const drift = { systemdCgroup: true, metricsAddress: metricsAddress(ctx.p), sandboxImage: 'ctrdoc.local/lab/pause:does-not-exist', debugLevel: 'trace' };
+  writeFileSync(ctx.p.config, variant === 'drift' ? labConfigText(ctx.p, defaultConfigText(), drift) : BROKEN_CONFIG);
+  await askSupervisor(ctx.p, { op: 'stop-containerd', signal: 'SIGTERM', graceMs: 10_000 }, 20_000);
+  let startError = '';
+  try {
+    await startContainerd(ctx);
+  } catch (err) {
+    startError = (err as Error).message;
+  }
+  if (variant === 'drift' && startError) throw new CtrdocError('internal', `containerd did not start with the drifted config: ${startError}`);
+  if (variant === 'drift') await waitForCri((await import('./context.ts')).faultContext(ctx.p, ctx.log).cri(), 30_000, ctx.p);
+  return { variant, savedConfig: saved, drift: variant === 'drift' ? drift : undefined, startError, note: variant === 'drift' ? 'SystemdCgroup=true while the kubelet stand-in and the pods use cgroupfs; [metrics] address set (the seed\'s precondition on 1.6.0-1.6.2); sandbox_image that does not exist; debug level trace. Diff config.toml against config.default.toml.' : 'containerd fails to load its config and exits; CRI is unavailable' };
+}
+
+export async function clearBadConfig(ctx: FaultContext, d: FaultRecord['details']): Promise<void> {
+  copyFileSync(String(d.savedConfig), ctx.p.config);
+  rmSync(String(d.savedConfig), { force: true });
+  await askSupervisor(ctx.p, { op: 'stop-containerd', signal: 'SIGTERM', graceMs: 10_000 }, 20_000);
+  await restartedContext(ctx);
+}
