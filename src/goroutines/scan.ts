@@ -176,7 +176,7 @@ export class GoroutineScanner {
       if (nl === -1) {
         // partial line: carry it, unless it is already too long to be a dump line
         const piece = chunk.subarray(i, n);
-        if (this.carryLen === 0) this.lineStart = this.pos + i;
+        if (this.carryLen === 0) this.lineStart = this.pos;
         this.carry.push(Buffer.from(piece));
         this.carryLen += piece.length;
         this.pos += n - i;
@@ -185,7 +185,7 @@ export class GoroutineScanner {
       }
       let buf = chunk;
       let s = i;
-      let start = this.pos + i;
+      let start = this.pos;
       if (this.carryLen > 0) {
         start = this.lineStart;
         this.carry.push(chunk.subarray(i, nl));
@@ -286,7 +286,9 @@ export class GoroutineScanner {
     const emb = this.emb;
     emb.format = format;
     emb.start = absStart;
-    emb.prefix = latin1(buf, lineStartInBuf, Math.min(msgAt, lineStartInBuf + MARKER_WINDOW));
+    // the fields before msg (without `msg="` / `"msg":"` itself)
+    const msgKey = format === 'json' ? 7 : 5;
+    emb.prefix = latin1(buf, lineStartInBuf, Math.max(lineStartInBuf, Math.min(msgAt - msgKey, lineStartInBuf + MARKER_WINDOW)));
     emb.fields = [];
     emb.fieldsLen = 0;
     emb.esc = 0;
@@ -376,13 +378,12 @@ export class GoroutineScanner {
       return nl + 1;
     }
     this.mode = M.ESCAPED;
-    this.feedEscapedLine(head, body, head.length, nl !== -1);
     if (nl !== -1) {
       this.pos += 1;
       this.lineNo++;
-      return nl + 1;
     }
-    return e;
+    this.feedEscapedLine(head, body, head.length, nl !== -1);
+    return nl !== -1 ? nl + 1 : e;
   }
 
   /**
@@ -486,7 +487,7 @@ export class GoroutineScanner {
     let reason = cutReason;
     if (!reason && !emb.sawEnd) reason = 'the message has no "=== END goroutine stack dump ===" line';
     this.inner.finish(end, this.lineNo, reason);
-    const origin = parseFields(emb.prefix + ' ' + Buffer.concat(emb.fields).toString('utf8'), emb.format);
+    const origin = { ...parseFields(emb.prefix, emb.format), ...parseFields(Buffer.concat(emb.fields).toString('utf8'), emb.format) };
     const cut = emb.cut ?? (reason ? { offset: end, line: this.lineNo, reason } : undefined);
     this.sink.dumpEnd(end, origin, cut);
     this.mode = M.LINES;
