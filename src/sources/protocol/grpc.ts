@@ -41,6 +41,7 @@ export class GrpcConnection {
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 500,
       'grpc.enable_retries': 0,
+      'grpc.enable_channelz': 0,
     });
   }
 
