@@ -26,6 +26,8 @@ Flags:
       --signal             allow SIGUSR1 to containerd for a goroutine dump when it looks hung
                            (never SIGQUIT); without it only the debug socket is used
       --no-goroutines      never take a goroutine dump
+      --stuck-after D      a container Created, or a runc init parked, this long is stuck
+                           (default 60s)
       --snapshot FILE      also write the collected Snapshot (JSON) to FILE
       --kubelet-config F   kubelet config file (default: from kubelet's --config)
       --kubeadm-flags F    kubeadm flags file (default /var/lib/kubelet/kubeadm-flags.env)
@@ -49,6 +51,7 @@ const doctor: Command = {
       canary: { type: 'boolean' },
       signal: { type: 'boolean' },
       'no-goroutines': { type: 'boolean' },
+      'stuck-after': { type: 'string' },
       snapshot: { type: 'string' },
       'kubelet-config': { type: 'string' },
       'kubeadm-flags': { type: 'string' },
@@ -75,6 +78,7 @@ const doctor: Command = {
       stack,
       deadlineMs,
       canary: values.canary,
+      stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
       goroutines: values['no-goroutines'] ? 'off' : values.signal ? 'signal' : 'auto',
       kubeletFiles: {
         ...(values['kubelet-config'] ? { config: values['kubelet-config'] } : {}),

@@ -6,8 +6,6 @@ import type { Container, Snapshot } from '../snapshot/types/index.ts';
 
 const nanosToMs = (n: string) => Number(BigInt(n || '0') / 1_000_000n);
 
-/** Seconds a container may sit in CONTAINER_CREATED before it counts as stuck. */
-export const CREATED_STUCK_SEC = 60;
 /** Attempts at which a dying container counts as crash-looping. */
 export const CRASHLOOP_ATTEMPTS = 3;
 
@@ -31,7 +29,7 @@ const createdStuckRule: Rule = {
     for (const c of containers) {
       if (c.state !== 'CONTAINER_CREATED') continue;
       const age = (now - nanosToMs(c.createdAt)) / 1000;
-      if (age < CREATED_STUCK_SEC) continue;
+      if (age < s.thresholds.stuckAfterSec) continue;
       const detail = s.cri.containerDetails.data?.find((d) => d.status.id === c.id);
       const pod = podName(s, c.podSandboxId);
       hits.push({

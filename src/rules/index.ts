@@ -4,11 +4,13 @@ import { containerdRules } from './containerd.ts';
 import { criRules } from './cri.ts';
 import { treeRules } from './tree.ts';
 import { goroutineRules } from './goroutines.ts';
+import { containerdLogRules } from './logs.ts';
 
 export const allRules: Rule[] = [
   ...containerdRules,
   ...criRules,
   ...goroutineRules,
+  ...containerdLogRules,
   ...treeRules,
 ];
 

@@ -23,10 +23,14 @@ export interface CollectOptions {
   canary?: boolean;
   /** containerd goroutines: 'auto' (debug socket, when something looks hung), 'off', or 'signal' (SIGUSR1 allowed) */
   goroutines?: 'auto' | 'off' | 'signal';
+  /** a container Created, or a runc init parked, this long counts as stuck (default 60 s) */
+  stuckAfterSec?: number;
   /** paths for the kubelet source (tests and the lab's stand-in point at their own files) */
   kubeletFiles?: Record<string, string>;
   onProgress?: (t: ProbeTiming) => void;
 }
+
+export const DEFAULT_STUCK_AFTER_SEC = 60;
 
 /** How many verbose status calls run at once. */
 const STATUS_CONCURRENCY = 16;
@@ -83,6 +87,7 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
   const end = t0 + deadlineMs;
   const stack = opts.stack;
   const per = stack.timeoutMs;
+  const stuckAfterSec = opts.stuckAfterSec ?? DEFAULT_STUCK_AFTER_SEC;
   /** a probe's budget: its own timeout, cut to what is left of the overall deadline */
   const budget = (ms = per) => Math.min(ms, end - Date.now() - 50);
   const probe = <T>(name: string, fn: () => Promise<T> | T, ms?: number) => runProbe(name, budget(ms), fn, opts.onProgress);
@@ -123,7 +128,7 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
 
     const treeParts = collectTreeInputs({
       stack, proc: procDone, containers, containerDetails, sandboxDetails, pods, tasks,
-      probe, budget,
+      probe, budget, stuckAfterSec,
     });
 
     const [p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, layers, tree] = await Promise.all([
@@ -138,6 +143,7 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
       ctrdocVersion: CTRDOC_VERSION,
       host: { hostname: hostname(), kernel: release(), cpus: cpus().length },
       stack,
+      thresholds: { stuckAfterSec },
       deadlineMs,
       durationMs: 0,
       cri: { version: p1, status: p2, pods: p3, containers: p4, containerDetails: p11, sandboxDetails: p12, images: p5 },

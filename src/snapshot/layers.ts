@@ -2,19 +2,37 @@
 import type { CollectOptions } from './collect.ts';
 import type { KubeletView, LogScan, NodeView, ProbeResult } from './types/index.ts';
 import { skip } from './probe.ts';
+import { containerdLogTable, kubeletLogTable, scanLog } from '../sources/logs/index.ts';
 
 type ProbeFn = <T>(name: string, fn: () => Promise<T> | T, ms?: number) => Promise<ProbeResult<T>>;
 
-export async function collectLayers(_opts: CollectOptions, probe: ProbeFn): Promise<{
+/** Logs get a longer budget than RPCs: reading 8 MiB and matching every pattern takes a moment. */
+const LOG_MS = 4000;
+
+function logProbe(file: string | undefined, unit: string, table: () => ReturnType<typeof containerdLogTable>) {
+  return async (): Promise<LogScan> => {
+    try {
+      return await scanLog(file ? { file } : { journalUnit: unit }, { table: table(), deadlineMs: LOG_MS - 200 });
+    } catch (err) {
+      const msg = (err as Error).message;
+      // no journald here, or no such unit: the log was not there to read, which is not a failure
+      if (!file && /journalctl|No journal files|not found|ENOENT|no entries/i.test(msg)) skip(`no ${unit} log: ${msg} (pass --${unit}-log FILE)`);
+      throw err;
+    }
+  };
+}
+
+export async function collectLayers(opts: CollectOptions, probe: ProbeFn): Promise<{
   kubelet: ProbeResult<KubeletView>;
   kubeletLog: ProbeResult<LogScan>;
   containerdLog: ProbeResult<LogScan>;
   node: ProbeResult<NodeView>;
 }> {
+  const stack = opts.stack;
   const [kubelet, kubeletLog, containerdLog, node] = await Promise.all([
     probe<KubeletView>('kubelet', () => skip('kubelet source not wired yet')),
-    probe<LogScan>('kubelet.log', () => skip('log source not wired yet')),
-    probe<LogScan>('containerd.log', () => skip('log source not wired yet')),
+    probe<LogScan>('kubelet.log', logProbe(stack.kubeletLog, 'kubelet', kubeletLogTable), LOG_MS),
+    probe<LogScan>('containerd.log', logProbe(stack.containerdLog, 'containerd', containerdLogTable), LOG_MS),
     probe<NodeView>('node', () => skip('node source not wired yet')),
   ]);
   return { kubelet, kubeletLog, containerdLog, node };

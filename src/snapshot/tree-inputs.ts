@@ -20,6 +20,7 @@ export interface TreeInputs {
   tasks: Promise<ProbeResult<TaskView[]>>;
   probe: ProbeFn;
   budget: (ms?: number) => number;
+  stuckAfterSec: number;
 }
 
 export async function collectTreeInputs(inp: TreeInputs): Promise<{

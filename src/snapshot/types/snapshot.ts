@@ -71,6 +71,8 @@ export interface Snapshot {
   ctrdocVersion: string;
   host: { hostname: string; kernel: string; cpus: number };
   stack: StackLocation;
+  /** what the rules judge by: a container created, or a runc init parked, for longer than this is stuck */
+  thresholds: { stuckAfterSec: number };
   /** overall deadline and how long the collection took */
   deadlineMs: number;
   durationMs: number;
