@@ -87,7 +87,7 @@ async function readDump(v: Record<string, string | boolean | undefined>, positio
   const file = positionals[0];
   if (file !== undefined) {
     if (file === '-') return { analysis: await analyzeStream(process.stdin as AsyncIterable<Buffer>, opts), from: 'stdin' };
-    const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+    const stream = createReadStream(file, { highWaterMark: 256 * 1024 });
     try {
       return { analysis: await analyzeStream(stream, opts), from: file };
     } catch (err) {
@@ -116,7 +116,7 @@ async function readDump(v: Record<string, string | boolean | undefined>, positio
     if (v.signal) f = await signalContainerdDump(pid, { timeoutMs: ms });
     else if (!f) throw new CtrdocError('not-found', `containerd ${pid} has written no stacks file yet`, 'add --signal to send SIGUSR1 (containerd keeps running)');
     else io.stderr.write(`note: reading the dump containerd wrote ${Math.round((Date.now() - f.mtimeMs) / 1000)}s ago (${f.path}); --signal takes a fresh one\n`);
-    const analysis = await analyzeStream(saving(createReadStream(f.path, { highWaterMark: 1 << 20 }), raw), opts);
+    const analysis = await analyzeStream(saving(createReadStream(f.path, { highWaterMark: 256 * 1024 }), raw), opts);
     return { analysis, from: f.path, raw };
   }
   let socket = (v.address ?? v['debug-address']) as string | undefined;
