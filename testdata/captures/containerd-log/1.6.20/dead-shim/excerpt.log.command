@@ -1,0 +1,1 @@
+grep -E 'shim disconnected|cleaning up|dead shim' /var/lib/ctrdoc-lab/containerd.log | tail -20

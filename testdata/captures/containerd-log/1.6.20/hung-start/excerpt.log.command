@@ -1,0 +1,1 @@
+grep -E 'CreateContainer|TaskCreate|/tasks/create' /var/lib/ctrdoc-lab/containerd.log | tail -20

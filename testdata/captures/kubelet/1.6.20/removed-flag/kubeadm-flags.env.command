@@ -1,0 +1,1 @@
+cat /var/lib/ctrdoc-lab/kubelet/kubeadm-flags.env
