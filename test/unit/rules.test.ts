@@ -1,0 +1,228 @@
+// Every rule of the containerd, CRI, goroutine and tree layers: one snapshot where it fires on
+// the right subject, and the healthy snapshot where it does not. Rules are pure, so a
+// hand-built Snapshot is all a test needs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { allRules, evaluate } from '../../src/rules/index.ts';
+import { containerdRules } from '../../src/rules/containerd.ts';
+import { criRules } from '../../src/rules/cri.ts';
+import { treeRules } from '../../src/rules/tree.ts';
+import { goroutineRules } from '../../src/rules/goroutines.ts';
+import type { Rule } from '../../src/rules/rule.ts';
+import type { Container, Snapshot } from '../../src/snapshot/types/index.ts';
+import type { TreeFact, TreeFactKind } from '../../src/snapshot/types/tree.ts';
+import { emptySnapshot, failed, ok } from './snapshot-fixture.ts';
+
+const nanos = (iso: string) => String(BigInt(Date.parse(iso)) * 1_000_000n);
+const POD = 'a'.repeat(64);
+
+function container(name: string, attempt: number, state: Container['state'], createdIso: string, id = `${name}${attempt}`.padEnd(64, '0')): Container {
+  return {
+    id, podSandboxId: POD, metadata: { name, attempt }, image: { image: 'app:1' }, imageRef: 'sha256:1', state,
+    createdAt: nanos(createdIso), labels: {}, annotations: {},
+  };
+}
+
+function withPod(s: Snapshot): Snapshot {
+  s.cri.pods = ok('cri.pods', [{ id: POD, metadata: { name: 'web-0', uid: 'u1', namespace: 'prod', attempt: 0 }, state: 'SANDBOX_READY', createdAt: nanos('2026-11-26T11:00:00Z'), labels: {}, annotations: {}, runtimeHandler: '' }]);
+  return s;
+}
+
+function treeWith(kind: TreeFactKind): Snapshot {
+  const s = emptySnapshot();
+  const fact: TreeFact = {
+    kind,
+    message: `a ${kind} fact`,
+    subject: { pod: { namespace: 'prod', name: 'web-0', sandboxId: POD }, container: { id: 'c'.repeat(64), name: 'app', attempt: 2 }, pid: 4242, shimPid: 4000 },
+    evidence: { ageSec: 300, wchan: 'fifo_open' },
+  };
+  s.tree = ok('tree', { builtAt: s.collectedAt, processes: [], shims: [], facts: [fact], inputs: { proc: true, runc: true, cri: true, tasks: true, bundles: true, shimProbes: true }, thresholds: { stuckInitSec: 60 } });
+  return s;
+}
+
+const healthyTree = (): Snapshot => {
+  const s = emptySnapshot();
+  s.tree = ok('tree', { builtAt: s.collectedAt, processes: [], shims: [], facts: [], inputs: { proc: true, runc: true, cri: true, tasks: true, bundles: true, shimProbes: true }, thresholds: { stuckInitSec: 60 } });
+  s.canary = ok('canary', { ok: true, steps: [], cleanedUp: true });
+  s.containerd.goroutines = ok('containerd.goroutines', { similarity: 'pointer', inputBytes: 1, passthroughBytes: 0, dumps: [], warnings: [] });
+  return s;
+};
+
+/** rule id → a snapshot where it must fire, and what its first hit must say. */
+const hitCases: Record<string, { snap: () => Snapshot; expect: RegExp; subject?: Record<string, unknown> }> = {
+  CONTAINERD_PROCESS: {
+    snap: () => { const s = emptySnapshot(); s.containerd.process.data!.state = 'T'; return s; },
+    expect: /pid 100\) is stopped/, subject: { pid: 100 },
+  },
+  CRI_UNRESPONSIVE: {
+    snap: () => { const s = emptySnapshot(); s.cri.version = failed('cri.version', 'timeout', 'cri.version: no answer within 2s'); return s; },
+    expect: /CRI Version got no answer/,
+  },
+  CRI_UNIMPLEMENTED: {
+    snap: () => { const s = emptySnapshot(); s.cri.version = failed('cri.version', 'error', 'CRI RuntimeService/Version: unknown service runtime.v1.RuntimeService'); return s; },
+    expect: /unknown service/,
+  },
+  CRI_CONDITIONS: {
+    snap: () => { const s = emptySnapshot(); s.cri.status.data!.conditions[1] = { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: 'cni plugin not initialized' }; return s; },
+    expect: /NetworkReady=false: NetworkPluginNotReady/,
+  },
+  CONFIG_LOAD_ERROR: {
+    snap: () => { const s = emptySnapshot(); s.containerd.config = ok('containerd.config', { path: '/etc/containerd/config.toml', dumpOk: false, loadError: 'failed to load TOML: (3, 1): parsing error', diff: [], facts: {} }); return s; },
+    expect: /parsing error/, subject: { path: '/etc/containerd/config.toml' },
+  },
+  CONFIG_METRICS_ADDRESS: {
+    snap: () => { const s = emptySnapshot(); s.containerd.config.data!.facts.metricsAddress = '127.0.0.1:1338'; return s; },
+    expect: /metricsAddress = "127.0.0.1:1338"/,
+  },
+  CONFIG_DEBUG_LEVEL: {
+    snap: () => { const s = emptySnapshot(); s.containerd.config.data!.facts.debugLevel = 'trace'; return s; },
+    expect: /debugLevel = "trace"/,
+  },
+  CONFIG_CRI_DISABLED: {
+    snap: () => { const s = emptySnapshot(); s.containerd.config.data!.facts.disabledPlugins = ['cri']; return s; },
+    expect: /disabledPlugins = \["cri"\]/,
+  },
+  CONFIG_DRAIN_EXEC_SYNC: {
+    snap: () => { const s = emptySnapshot(); s.containerd.config.data!.facts.drainExecSyncIoTimeout = '0s'; return s; },
+    expect: /drainExecSyncIoTimeout = "0s"/,
+  },
+  CONFIG_DRIFT: {
+    snap: () => {
+      const s = emptySnapshot();
+      s.containerd.config.data!.diff = [
+        { path: 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options.SystemdCgroup', default: 'false', actual: 'true' },
+        { path: 'oom_score', default: '0', actual: '-999' },
+      ];
+      return s;
+    },
+    expect: /1 key\(s\) that matter differ.*SystemdCgroup/,
+  },
+  VERSION_METRICS_DEADLOCK: {
+    snap: () => { const s = emptySnapshot(); s.containerd.version.data!.version = 'v1.6.2'; s.containerd.config.data!.facts.metricsAddress = ':1338'; return s; },
+    expect: /1\.6\.2 is in the window 1\.6\.0-1\.6\.2/,
+  },
+  VERSION_NO_SHIMSTATS_TIMEOUT: {
+    snap: () => { const s = emptySnapshot(); s.containerd.version.data!.version = '1.6.20~ds1'; s.containerd.config.data!.facts.metricsAddress = ':1338'; return s; },
+    expect: /1\.6\.20~ds1 is in the window/,
+  },
+  VERSION_CRI_EVENTS_UNIMPLEMENTED: {
+    snap: () => { const s = emptySnapshot(); s.containerd.version.data!.version = '1.6.20~ds1'; return s; },
+    expect: /1\.6\.20~ds1 is in the window 1\.6\.0/,
+  },
+  SANDBOX_IMAGE_MISSING: {
+    snap: () => { const s = emptySnapshot(); s.cri.images = ok('cri.images', ['docker.io/library/nginx:1']); return s; },
+    expect: /sandbox_image registry\.k8s\.io\/pause:3\.9 is not among the 1 images/,
+  },
+  CONTAINERD_PLUGIN_ERROR: {
+    snap: () => {
+      const s = emptySnapshot();
+      s.containerd.plugins = ok('containerd.plugins', [
+        { type: 'io.containerd.snapshotter.v1', id: 'devmapper', status: 'error', initError: { code: 2, message: 'devmapper not configured' } },
+        { type: 'io.containerd.grpc.v1', id: 'cri', status: 'error', initError: { code: 2, message: 'failed to create CRI service: invalid plugin config' } },
+      ]);
+      return s;
+    },
+    expect: /io\.containerd\.grpc\.v1\.cri: failed to create CRI service/,
+  },
+  CONTAINERD_DEBUG_SOCKET_OFF: { snap: () => emptySnapshot(), expect: /no \[debug\] address/ },
+  CONTAINERD_FDS: {
+    snap: () => { const s = emptySnapshot(); Object.assign(s.containerd.process.data!, { fds: 1000, fdLimit: 1024 }); return s; },
+    expect: /holds 1000 of 1024 fds/, subject: { pid: 100 },
+  },
+  CRI_CONTAINER_NEVER_STARTED: {
+    snap: () => { const s = withPod(emptySnapshot()); s.cri.containers = ok('cri.containers', [container('app', 3, 'CONTAINER_CREATED', '2026-11-26T11:50:00Z')]); return s; },
+    expect: /prod\/web-0 container app \(attempt 3\) is Created for 600s/, subject: { pod: 'prod/web-0', container: 'app' },
+  },
+  CRI_CRASHLOOP: {
+    snap: () => {
+      const s = withPod(emptySnapshot());
+      s.cri.containers = ok('cri.containers', [0, 1, 2, 3].map((a) => container('app', a, 'CONTAINER_EXITED', `2026-11-26T11:5${a}:00Z`)));
+      return s;
+    },
+    expect: /prod\/web-0 container app: attempt 3, 4 exited/, subject: { pod: 'prod/web-0', container: 'app' },
+  },
+  CANARY_FAILED: {
+    snap: () => { const s = emptySnapshot(); s.canary = ok('canary', { ok: false, failedStep: 'start', error: 'CRI StartContainer: no answer within 8s', steps: [{ step: 'start', ms: 8000, ok: false, error: 'no answer' }], cleanedUp: false }); return s; },
+    expect: /canary failed at start: .*no answer within 8s \(and could not clean up/,
+  },
+  CONTAINERD_GOROUTINES: {
+    snap: () => {
+      const s = emptySnapshot();
+      s.containerd.goroutines = ok('containerd.goroutines', {
+        similarity: 'pointer', inputBytes: 100, passthroughBytes: 0, warnings: [],
+        dumps: [{
+          index: 0, format: 'plain', origin: {}, startOffset: 0, endOffset: 100, goroutines: 300, states: {}, similarity: 'pointer',
+          buckets: [], waitRanking: [], lockContention: [], piles: [],
+          findings: [{ id: 'containerd-6772-victim', severity: 'critical', title: 'Task creation blocked in the cgroup metrics collector', explanation: 'x', links: ['https://github.com/containerd/containerd/issues/6772'], count: 223, waitMaxMinutes: 239, buckets: [1], evidence: ['223 goroutines in WithConstLabels'] }],
+        }],
+      });
+      return s;
+    },
+    expect: /Task creation blocked in the cgroup metrics collector \(223 goroutines, up to 239 min\)/,
+  },
+};
+
+for (const r of treeRules) {
+  hitCases[r.id] = {
+    snap: () => treeWith(treeRulesFact(r)),
+    expect: /a .* fact/,
+    subject: { pod: 'prod/web-0', container: 'app', pid: 4242, shimPid: 4000 },
+  };
+}
+
+function treeRulesFact(r: Rule): TreeFactKind {
+  return (r as Rule & { fact: TreeFactKind }).fact;
+}
+
+const mine = [...containerdRules, ...criRules, ...goroutineRules, ...treeRules];
+
+test('rule ids are unique across everything ctrdoc ships', () => {
+  const ids = allRules.map((r) => r.id);
+  assert.deepEqual(ids.filter((id, i) => ids.indexOf(id) !== i), []);
+  for (const r of allRules) {
+    assert.match(r.id, /^[A-Z][A-Z0-9_]+$/, r.id);
+    assert.ok(r.title && r.explanation && r.nextStep, `${r.id} has title, explanation and next step`);
+    for (const ref of r.references) assert.match(ref, /^https:\/\/github\.com\/[^/]+\/[^/]+\/(issues|pull)\/\d+$/, `${r.id}: ${ref}`);
+  }
+});
+
+test('every rule here has a hit case', () => {
+  assert.deepEqual(mine.map((r) => r.id).filter((id) => !hitCases[id]), []);
+});
+
+for (const r of mine) {
+  test(`${r.id}: fires on its case, with the subject named`, () => {
+    const c = hitCases[r.id];
+    const [f] = evaluate([r], c.snap());
+    assert.equal(f.status, 'fail', `${r.id}: ${f.summary}`);
+    assert.match(f.summary, c.expect);
+    assert.ok(f.evidence.length > 0, 'evidence');
+    assert.ok(f.nextStep, 'next step');
+    for (const [k, v] of Object.entries(c.subject ?? {})) assert.equal((f.subject as Record<string, unknown>)?.[k], v, `subject.${k}`);
+  });
+
+  test(`${r.id}: silent on a healthy node`, () => {
+    const s = healthyTree();
+    s.containerd.config.data!.facts.debugAddress = '/run/containerd/debug.sock';
+    const fs = evaluate([r], s);
+    assert.deepEqual(fs.map((f) => f.status), ['pass'], `${r.id}: ${fs.map((f) => f.summary).join('; ')}`);
+  });
+}
+
+test('a failed probe makes a rule "could not check", never a pass', () => {
+  const s = emptySnapshot();
+  s.cri.containers = failed('cri.containers', 'timeout', 'cri.containers: no answer within 2s');
+  const [f] = evaluate(criRules.filter((r) => r.id === 'CRI_CRASHLOOP'), s);
+  assert.equal(f.status, 'error');
+  assert.match(f.summary, /could not check: CRI ListContainers timed out/);
+  const [t] = evaluate(treeRules.slice(0, 1), s);
+  assert.equal(t.status, 'skipped');
+});
+
+test('a rule that throws is reported as an error finding, and the others still run', () => {
+  const broken: Rule = { id: 'BROKEN', layer: 'node', severity: 'warning', title: 't', explanation: 'e', nextStep: 'n', references: [], check: () => { throw new Error('boom'); } };
+  const fs = evaluate([broken, ...criRules], emptySnapshot());
+  assert.equal(fs[0].status, 'error');
+  assert.match(fs[0].summary, /rule failed: boom/);
+  assert.equal(fs.length, 1 + criRules.length);
+});
