@@ -1,7 +1,7 @@
 // Builds dist/ctrdoc.mjs: one ESM bundle so `ctrdoc --help` starts fast, plus the compiled
 // protobuf descriptor (proto/*.proto -> JSON) so no .proto text is parsed at run time.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync, chmodSync, rmSync, renameSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
@@ -17,12 +17,15 @@ pb.resolveAll();
 mkdirSync(join(root, 'src/generated'), { recursive: true });
 writeFileSync(join(root, 'src/generated/descriptor.json'), JSON.stringify(pb.toJSON()) + '\n');
 
-// Stale chunks from earlier builds would linger beside the new ones.
-rmSync(join(root, 'dist'), { recursive: true, force: true });
+// Build into a fresh dir and swap it in, so stale chunks never linger and a CLI run (or a test)
+// that overlaps a build never sees a half-written dist/.
+const dist = join(root, 'dist');
+const fresh = join(root, `dist.build-${process.pid}`);
+rmSync(fresh, { recursive: true, force: true });
 
 await build({
   entryPoints: [join(root, 'src/cli/main.ts')],
-  outdir: join(root, 'dist'),
+  outdir: fresh,
   entryNames: 'ctrdoc',
   chunkNames: 'chunks/[name]-[hash]',
   splitting: true,
@@ -42,4 +45,8 @@ await build({
   // which ctrdoc never uses: keep it out of the bundle so every gRPC command starts faster.
   external: ['playwright-core', '@grpc/proto-loader'],
 });
-chmodSync(join(root, 'dist/ctrdoc.mjs'), 0o755);
+chmodSync(join(fresh, 'ctrdoc.mjs'), 0o755);
+const old = join(root, `dist.old-${process.pid}`);
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(fresh, dist);
+rmSync(old, { recursive: true, force: true });
