@@ -47,7 +47,8 @@ export function humanDuration(ms: number): string {
 /** Age from a CRI nanosecond timestamp (decimal string). */
 export function agoFromNanos(nanos: string, now = Date.now()): string {
   const ms = Number(BigInt(nanos || '0') / 1_000_000n);
-  if (!ms) return '';
+  // 0, or Go's zero time.Time as UnixNano (a large negative number): never set
+  if (ms <= 0) return '';
   return `${humanDuration(now - ms)} ago`;
 }
 

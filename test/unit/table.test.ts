@@ -24,6 +24,7 @@ test('ages as crictl and kubectl say them', () => {
   assert.equal(humanDuration(3 * 3600_000), '3 hours');
   assert.equal(agoFromNanos(String(BigInt(Date.now() - 120_000) * 1_000_000n)), '2 minutes ago');
   assert.equal(agoFromNanos('0'), '');
+  assert.equal(agoFromNanos('-6795364578871345152'), '', 'Go zero time is never set');
   assert.equal(shortAge(30_000), '30s');
   assert.equal(shortAge(600_000), '10m');
   assert.equal(humanBytes(1_234_567), '1.235MB');
