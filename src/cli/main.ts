@@ -58,6 +58,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
+// `ctrdoc ... | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const io: CliIO = { stdout: process.stdout, stderr: process.stderr, isTTY: !!process.stderr.isTTY };
 main(process.argv.slice(2), io).then(
   (code) => {
