@@ -90,12 +90,34 @@ function startsWith(buf: Buffer, s: number, e: number, p: Buffer): boolean {
 
 /** Parses `goroutine N [...]:` into g; false when the text is not a header. */
 export function parseHeader(line: string, g: ScannedGoroutine): boolean {
-  const m = reHeader.exec(line);
-  if (!m) return false;
-  g.id = Number(m[1]);
+  // the usual `goroutine N [inner]:` by hand; the Go 1.22+ gp=/m= form by the regex
+  let id = -1;
+  let inner = '';
+  const sp = line.indexOf(' [', 10);
+  if (sp > 10 && line.endsWith(']:')) {
+    let ok = true;
+    for (let i = 10; i < sp; i++) {
+      const c = line.charCodeAt(i);
+      if (c < 48 || c > 57) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) {
+      id = Number(line.slice(10, sp));
+      inner = line.slice(sp + 2, -2);
+    }
+  }
+  if (id < 0) {
+    const m = reHeader.exec(line);
+    if (!m) return false;
+    id = Number(m[1]);
+    inner = m[2];
+  }
+  g.id = id;
   g.waitMinutes = -1;
   g.locked = false;
-  const parts = m[2].split(', ');
+  const parts = inner.split(', ');
   let state = parts[0];
   for (let i = 1; i < parts.length; i++) {
     const p = parts[i];
@@ -145,79 +167,70 @@ export function fileLoc(line: string): string {
   return r ? line.slice(r[0], r[1]) : '';
 }
 
-// Two 32-bit hash lanes over the signature (FNV-1a and a murmur-style multiply).
+// The signature hash has two 32-bit lanes: FNV-1a over every byte (h1), and a murmur-style
+// mix of h1 and the length at the end of each segment (h2: name, args, location, header).
 let h1 = 0;
 let h2 = 0;
 function hashByte(c: number): void {
   h1 = Math.imul(h1 ^ c, 16777619);
-  h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-  h2 ^= h2 >>> 13;
 }
-function hashRange(buf: Buffer, s: number, e: number): void {
-  let a = h1;
-  let b = h2;
-  for (let i = s; i < e; i++) {
-    const c = buf[i];
-    a = Math.imul(a ^ c, 16777619);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 13;
-  }
-  h1 = a;
-  h2 = b;
+function hashSegment(len: number): void {
+  h2 = Math.imul((h2 ^ h1) + len, 0x5bd1e995);
+  h2 ^= h2 >>> 15;
 }
 function hashString(str: string): void {
-  for (let i = 0; i < str.length; i++) hashByte(str.charCodeAt(i) & 0xff);
+  let a = h1;
+  for (let i = 0; i < str.length; i++) a = Math.imul(a ^ (str.charCodeAt(i) & 0xff), 16777619);
+  h1 = a;
+  hashSegment(str.length);
 }
 
 /**
- * Hashes the argument bytes buf[s..e) under the similarity, the way panicparse compares args:
- * exact: every value (a trailing `?` ignored); pointer: values above 512 KiB (and below 2^63-1)
- * are any pointer, others exact; value: any scalar (including `_`) matches any scalar.
+ * Hashes the argument bytes buf[s..e) under the similarity into lane a (returned), the way
+ * panicparse compares args: exact: every value (a trailing `?` ignored); pointer: values above
+ * 512 KiB (and below 2^63-1) are any pointer, others exact; value: any scalar (including `_`)
+ * matches any scalar.
  */
-function hashArgs(buf: Buffer, s: number, e: number, sim: GoroutineSimilarity): void {
+function hashArgs(a: number, buf: Buffer, s: number, e: number, sim: GoroutineSimilarity): number {
   let i = s;
   while (i < e) {
     const c = buf[i];
-    if (c === 48 && buf[i + 1] === 120 && i + 1 < e) {
+    if (c === 48 && i + 1 < e && buf[i + 1] === 120) {
       let j = i + 2;
       while (j < e) {
         const d = buf[j];
         if ((d >= 48 && d <= 57) || (d >= 97 && d <= 102)) j++;
         else break;
       }
-      if (sim === 'value') hashByte(118);
-      else if (sim === 'pointer' && isPointerBytes(buf, i + 2, j)) hashByte(42);
-      else hashRange(buf, i, j);
+      if (sim === 'value') a = Math.imul(a ^ 118, 16777619);
+      else if (sim === 'pointer' && isPointerBytes(buf, i + 2, j)) a = Math.imul(a ^ 42, 16777619);
+      else for (let k = i; k < j; k++) a = Math.imul(a ^ buf[k], 16777619);
       if (j < e && buf[j] === 63) j++; // '?'
       i = j;
       continue;
     }
-    if (c === 63 && sim !== 'value') {
-      i++;
-      continue;
-    }
-    hashByte(sim === 'value' && c === 95 ? 118 : c);
     i++;
+    if (c === 63 && sim !== 'value') continue;
+    a = Math.imul(a ^ (sim === 'value' && c === 95 ? 118 : c), 16777619);
   }
+  return a;
 }
 
-/** panicparse's pointer guess over hex digits buf[s..e): > 512 KiB and < 2^63-1. */
+/** panicparse's pointer guess over hex digits buf[s..e): > 512 KiB (0x80000) and < 2^63-1. */
 export function isPointerBytes(buf: Buffer, s: number, e: number): boolean {
   while (s < e - 1 && buf[s] === 48) s++;
   const digits = e - s;
   if (digits < 5) return false;
-  if (digits >= 14) {
-    if (digits < 16) return true;
-    if (digits > 16 || buf[s] >= 56) return false;
-    for (let i = s + 1; i < e; i++) if (buf[i] !== 102) return true;
-    return buf[s] !== 55; // 0x7fffffffffffffff itself is not below MaxInt64
+  if (digits === 5) {
+    // 0x10000…0xfffff: above 0x80000 only from 0x80001
+    if (buf[s] !== 56) return buf[s] > 56;
+    for (let i = s + 1; i < e; i++) if (buf[i] !== 48) return true;
+    return false;
   }
-  let v = 0;
-  for (let i = s; i < e; i++) {
-    const d = buf[i];
-    v = v * 16 + (d <= 57 ? d - 48 : d - 87);
-  }
-  return v > 512 * 1024;
+  if (digits < 16) return true;
+  if (digits > 16 || buf[s] >= 56) return false;
+  for (let i = s + 1; i < e; i++) if (buf[i] !== 102) return true;
+  return buf[s] !== 55; // 0x7fffffffffffffff itself is not below MaxInt64
 }
 
 export class StackLines {
@@ -387,23 +400,17 @@ export class StackLines {
       if (p === e) return false;
     }
     // hash the name while checking it has no space, then the args under the similarity
-    h1 = this.fh1;
-    h2 = this.fh2;
-    hashByte(10);
-    let a = h1;
-    let b = h2;
+    let a = this.fh1;
     for (let i = s; i < p; i++) {
       const c = buf[i];
       if (c === 32) return false;
       a = Math.imul(a ^ c, 16777619);
-      b = Math.imul(b ^ c, 0x5bd1e995);
-      b ^= b >>> 13;
     }
     h1 = a;
-    h2 = b;
-    hashByte(0);
-    if (p < e) hashArgs(buf, p + 1, e - 1, this.similarity);
-    hashByte(0);
+    h2 = this.fh2;
+    hashSegment(p - s);
+    if (p < e) h1 = hashArgs(h1, buf, p + 1, e - 1, this.similarity);
+    hashSegment(p < e ? 1 : 0); // not the length: similar args may differ in length
     this.fh1 = h1;
     this.fh2 = h2;
     const g = this.g;
@@ -439,44 +446,53 @@ export class StackLines {
     const g = this.g;
     h1 = this.fh1;
     h2 = this.fh2;
-    hashByte(0xff);
     hashString(g.state);
-    hashByte(0);
-    if (this.similarity === 'exact' && g.locked) hashByte(1);
-    if (g.elided) hashByte(2);
-    if (g.unavailable) hashByte(3);
+    let flags = 0;
+    if (this.similarity === 'exact' && g.locked) flags |= 1;
+    if (g.elided) flags |= 2;
+    if (g.unavailable) flags |= 4;
+    hashByte(flags);
+    hashSegment(g.n);
     hashString(g.createdBy);
-    hashByte(0);
     hashString(g.createdLoc);
     g.key = (h1 >>> 0) * 2097152 + (h2 >>> 11);
     this.sink.goroutine(g);
   }
 
-  /** A file line: hashes and keeps its `path:line`; null when it is not a file line. */
+  /**
+   * A file line: keeps its `path:line` and hashes its end (`…/file.go:123`: a function lives in
+   * one file, so the name already tells the rest of the path); null when it is not a file line.
+   */
   private locLine(buf: Buffer, s: number, e: number): [number, number] | null {
     let i = s;
     while (i < e && (buf[i] === 9 || buf[i] === 32)) i++;
     if (i === s || i === e) return null;
     const start = i;
-    let a = this.fh1;
-    let b = this.fh2;
+    // the end of `path:line`: before " +0x…" (the usual last token), or " fp=… sp=… pc=…"
     let end = e;
-    for (; i < e; i++) {
-      const c = buf[i];
-      // cut at " +0x" or " fp="
-      if (c === 32 && i + 3 < e && ((buf[i + 1] === 43 && buf[i + 2] === 48 && buf[i + 3] === 120) || (buf[i + 1] === 102 && buf[i + 2] === 112 && buf[i + 3] === 61))) {
-        end = i;
-        break;
+    let sp = e - 1;
+    while (sp > start && buf[sp] !== 32) sp--;
+    if (sp > start) {
+      if (buf[sp + 1] === 43 && buf[sp + 2] === 48 && buf[sp + 3] === 120) end = sp;
+      else if (buf[sp + 1] === 112 && buf[sp + 2] === 99 && buf[sp + 3] === 61) {
+        for (let j = start; j < e - 3; j++) {
+          if (buf[j] === 32 && ((buf[j + 1] === 43 && buf[j + 2] === 48 && buf[j + 3] === 120) || (buf[j + 1] === 102 && buf[j + 2] === 112 && buf[j + 3] === 61))) {
+            end = j;
+            break;
+          }
+        }
       }
-      a = Math.imul(a ^ c, 16777619);
-      b = Math.imul(b ^ c, 0x5bd1e995);
-      b ^= b >>> 13;
     }
     let k = end - 1;
     while (k > start && buf[k] >= 48 && buf[k] <= 57) k--;
     if (k === end - 1 || k <= start || buf[k] !== 58) return null;
-    this.fh1 = a;
-    this.fh2 = b;
+    let a = this.fh1;
+    for (let j = Math.max(start, end - 32); j < end; j++) a = Math.imul(a ^ buf[j], 16777619);
+    h1 = a;
+    h2 = this.fh2;
+    hashSegment(end - start);
+    this.fh1 = h1;
+    this.fh2 = h2;
     return [start, end];
   }
 
