@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import type { CliIO, Command } from './command.ts';
 import { parseFlags, stackFlags, stackFlagsUsage } from './flags.ts';
 import { parseDuration } from '../deadline.ts';
-import { CtrdocError, EXIT_FAILED, EXIT_FINDINGS, EXIT_OK } from '../errors.ts';
+import { CtrdocError } from '../errors.ts';
 import type { Severity } from '../snapshot/types/index.ts';
 
 const usage = `Usage: ctrdoc doctor [flags]
@@ -65,7 +65,7 @@ const doctor: Command = {
     const deadlineMs = values.timeout ? parseDuration(values.timeout) : 10_000;
     const perCall = values['probe-timeout'] ? parseDuration(values['probe-timeout']) : 2000;
 
-    const [{ resolveStack }, { collect }, { allRules, evaluate }, { buildReport, hasFindingsAtOrAbove }] = await Promise.all([
+    const [{ resolveStack }, { collect }, { allRules, evaluate }, { buildReport }] = await Promise.all([
       import('../sources/containerd/discover.ts'),
       import('../snapshot/collect.ts'),
       import('../rules/index.ts'),
@@ -89,26 +89,12 @@ const doctor: Command = {
     if (progress) io.stderr.write('\r\x1b[K');
     if (values.snapshot) writeFileSync(values.snapshot, JSON.stringify(snapshot, null, 2) + '\n');
     const report = buildReport(snapshot, evaluate(allRules, snapshot));
-    const problem = hasFindingsAtOrAbove(report, threshold);
-    switch (format) {
-      case 'json':
-      case 'yaml': {
-        const { renderStructured } = await import('../report/structured.ts');
-        io.stdout.write(renderStructured(report, format));
-        break;
-      }
-      case 'npd': {
-        const { renderNpdLine } = await import('../report/doctor-text.ts');
-        io.stdout.write(renderNpdLine(report));
-        if (problem) return EXIT_FINDINGS;
-        return report.findings.some((f) => f.status === 'error' && f.severity === 'critical') ? EXIT_FAILED : EXIT_OK;
-      }
-      default: {
-        const { renderDoctorText } = await import('../report/doctor-text.ts');
-        io.stdout.write(renderDoctorText(report, { all: values.all, color: !!(io.stdout as NodeJS.WriteStream).isTTY }));
-      }
-    }
-    return problem ? EXIT_FINDINGS : EXIT_OK;
+    const { renderDoctorOutput } = await import('../report/doctor-output.ts');
+    const out = await renderDoctorOutput(report, format as 'text' | 'json' | 'yaml' | 'npd', {
+      all: values.all, color: !!(io.stdout as NodeJS.WriteStream).isTTY, threshold,
+    });
+    io.stdout.write(out.text);
+    return out.exitCode;
   },
 };
 

@@ -5,10 +5,14 @@ import { CtrdocError, EXIT_FAILED } from '../errors.ts';
 
 // Commands are loaded on demand; keep this table sorted by name.
 const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+  analyze: { summary: 'run the doctor\'s rules on a support bundle (offline), same outputs as doctor', load: () => import('./analyze.ts') },
+  bundle: { summary: 'pack the Snapshot and raw evidence into a redacted .tar.gz for offline analysis', load: () => import('./bundle.ts') },
+  core: { summary: 'a gzipped core dump of one process with gdb, with its build-id (stops it while writing; asks first)', load: () => import('./core.ts') },
   cri: { summary: 'talk CRI to the runtime like kubelet and crictl do', load: () => import('./cri.ts') },
   doctor: { summary: 'find what is wrong in the stack, with evidence and next steps', load: () => import('./doctor.ts') },
   goroutines: { summary: 'read and explain a goroutine dump of containerd or a shim (file, debug socket, SIGUSR1)', load: () => import('./goroutines.ts') },
   lab: { summary: 'a private containerd on this machine, with faults on demand (changes the node)', load: () => import('./lab.ts') },
+  report: { summary: 'one self-contained HTML report of the stack (live or from a bundle)', load: () => import('./report.ts') },
 };
 
 const VERSION = '0.1.0';

@@ -1,0 +1,92 @@
+// `ctrdoc core PID`: a gzipped core dump with gdb's gcore, done carefully. Without --yes it only
+// says what the process is and what would happen, and changes nothing.
+import type { CliIO, Command } from './command.ts';
+import { parseFlags } from './flags.ts';
+import { parseDuration } from '../deadline.ts';
+import { CtrdocError, EXIT_OK } from '../errors.ts';
+
+const usage = `Usage: ctrdoc core PID [--yes] [-o DIR] [flags]
+
+Writes a core dump of one process with gdb's gcore, gzipped, and a JSON beside it with the
+binary's build ids and whether it carries debug symbols. It CHANGES THE NODE: the process is
+stopped (ptrace) for as long as the dump takes, which for a large containerd can be seconds and
+every CRI call waits meanwhile. Without --yes it only says what the process is and what would
+happen. For Go processes (containerd, shims, runc) goroutine stacks usually say more without
+stopping anything: ctrdoc goroutines. Never on PID 1, ctrdoc itself or its parents.
+
+Flags:
+      --yes                really take the dump
+  -o, --output DIR         where to write core.<comm>.<time>.<pid>.gz and .json (default .)
+      --timeout DURATION   give up on gcore after this (default 2m); the process is then
+                           sent SIGCONT so it does not stay stopped
+  -r, --runtime-endpoint   CRI endpoint, to name the pod or container of a shim or runc init
+                           (default: CONTAINER_RUNTIME_ENDPOINT, then /run/containerd)`;
+
+const core: Command = {
+  summary: 'a gzipped core dump of one process with gdb, with its build-id (stops it while writing; asks first)',
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseFlags(args, {
+      yes: { type: 'boolean' },
+      output: { type: 'string', short: 'o' },
+      timeout: { type: 'string' },
+      'runtime-endpoint': { type: 'string', short: 'r' },
+    });
+    if (positionals.length !== 1 || !/^\d+$/.test(positionals[0])) throw new CtrdocError('invalid-argument', 'give one PID', 'ctrdoc core PID [--yes]');
+    const pid = Number(positionals[0]);
+    const timeoutMs = values.timeout ? parseDuration(values.timeout) : 120_000;
+    const outDir = values.output ?? '.';
+    const { describeTarget, refusal, goAdvice, planCore, takeCore } = await import('../bundle/core.ts');
+
+    // Name pods and containers through CRI when it answers quickly; a hung runtime is fine.
+    const endpoint = values['runtime-endpoint'] ?? process.env.CONTAINER_RUNTIME_ENDPOINT ?? 'unix:///run/containerd/containerd.sock';
+    let cri: { close(): void; podSandboxStatus: Function; containerStatus: Function } | undefined;
+    const namer = async (id: string, kind: 'sandbox' | 'container') => {
+      const { openCri } = await import('../sources/cri/client.ts');
+      cri ??= openCri(endpoint, { timeoutMs: 1500 });
+      if (kind === 'sandbox') {
+        const s = (await cri.podSandboxStatus(id)) as { status?: { metadata?: { namespace?: string; name?: string } } };
+        const m = s.status?.metadata;
+        return m?.name ? `${m.namespace}/${m.name}` : undefined;
+      }
+      const c = (await cri.containerStatus(id)) as { status?: { metadata?: { name?: string }; labels?: Record<string, string> } };
+      const l = c.status?.labels ?? {};
+      const pod = l['io.kubernetes.pod.name'] ? ` of pod ${l['io.kubernetes.pod.namespace']}/${l['io.kubernetes.pod.name']}` : '';
+      return c.status?.metadata?.name ? `${c.status.metadata.name} (${id.slice(0, 13)})${pod}` : undefined;
+    };
+    let t;
+    try {
+      t = await describeTarget(pid, namer);
+    } finally {
+      cri?.close();
+    }
+    const no = refusal(t);
+    if (no) throw new CtrdocError('failed-precondition', `will not dump pid ${pid}: ${no}`);
+    const plan = planCore(t, outDir);
+    const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
+    const lines = [
+      `pid ${pid}: ${t.what}`,
+      `  binary ${t.exe}${t.elf ? `, build-id ${t.elf.buildId ?? '(none)'}${t.elf.debugInfo ? ', with debug info' : ', no debug info (stripped of DWARF)'}` : ''}`,
+      `  state ${t.state}, RSS ${mib(t.rssKb * 1024)}, mapped ${mib(t.vmKb * 1024)}`,
+      `A core dump STOPS this process (gdb attaches with ptrace) until the whole memory is written: expect about a second per few hundred MiB of RSS${t.kind === 'containerd' ? '; every CRI call (kubelet included) waits meanwhile' : t.kind === 'shim' ? '; the pod\'s containers keep running, but CRI calls about them wait' : ''}.`,
+      `It writes ${plan.prefix}.${pid}.gz (and .json), up to ${mib(plan.estimateBytes)} before compression${plan.freeBytes !== undefined ? `; ${mib(plan.freeBytes)} free there` : ''}.`,
+    ];
+    const advice = goAdvice(t);
+    if (advice) lines.push(`Consider first: ${advice}.`);
+    io.stderr.write(lines.join('\n') + '\n');
+    if (plan.freeBytes !== undefined && plan.freeBytes < plan.estimateBytes * 1.1) {
+      throw new CtrdocError('failed-precondition', `not enough space in ${outDir}: ${mib(plan.freeBytes)} free, the core may take ${mib(plan.estimateBytes)}`, 'choose another directory with -o');
+    }
+    if (!values.yes) {
+      io.stderr.write('Nothing done. Run again with --yes to take the dump.\n');
+      return EXIT_OK;
+    }
+    const r = await takeCore(plan, { timeoutMs });
+    io.stdout.write(`${r.gz}\n${r.json}\n`);
+    io.stderr.write(`core: ${mib(r.coreBytes)} raw, ${mib(r.gzBytes)} gzipped; gcore ${(r.gcoreMs / 1000).toFixed(2)}s (the process was stopped this long), gzip ${(r.gzipMs / 1000).toFixed(2)}s; ` +
+      `process now in state ${r.stateAfter}${r.resumed ? ' (sent SIGCONT)' : ''}\n`);
+    return EXIT_OK;
+  },
+};
+
+export default core;
