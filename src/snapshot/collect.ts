@@ -31,6 +31,7 @@ export interface CollectOptions {
 }
 
 export const DEFAULT_STUCK_AFTER_SEC = 60;
+const CANARY_MS = 8000;
 
 /** How many verbose status calls run at once. */
 const STATUS_CONCURRENCY = 16;
@@ -112,6 +113,14 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
       binary: binaryOf(stack.containerdPid), configPath: stack.containerdConfig, timeoutMs: budget(5000),
     }), 5000);
     const layerProbes = collectLayerProbes(opts, probe);
+    // The canary runs beside everything else, with its own deadline inside the probe's, so that a
+    // hung step comes back as "failed at run-sandbox", not as a probe that timed out.
+    const canary = opts.canary
+      ? probe('canary', async () => {
+        const { runCanary } = await import('../sources/cri/canary.ts');
+        return runCanary(stack, budget(CANARY_MS) - 500);
+      }, CANARY_MS)
+      : undefined;
 
     const containerDetails = containers.then((c) => probe<ContainerDetail[]>('cri.containerDetails', async () => {
       if (c.status !== 'ok' || !c.data) skip('ListContainers did not answer');
@@ -162,12 +171,7 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
       extras.push(probe<GoroutineAnalysis>('containerd.goroutines', () => takeContainerdDump(stack, p13, opts.goroutines === 'signal', budget(5000)), 5000)
         .then((g) => { snapshot.containerd.goroutines = g; }));
     }
-    if (opts.canary) {
-      extras.push(probe('canary', async () => {
-        const { runCanary } = await import('../sources/cri/canary.ts');
-        return runCanary(stack, budget(8000));
-      }, 8000).then((c) => { snapshot.canary = c; }));
-    }
+    if (canary) extras.push(canary.then((c) => { snapshot.canary = c; }));
     await Promise.all(extras);
     snapshot.durationMs = Date.now() - t0;
     return snapshot;

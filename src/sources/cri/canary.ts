@@ -35,6 +35,15 @@ export async function runCanary(stack: StackLocation, deadlineMs: number): Promi
   let containerId: string | undefined;
   let failed: { step: string; error: string } | undefined;
   try {
+    // A canary whose run was cut short by a hung runtime may have left its pod once the runtime
+    // came back: remove those first, so canaries never pile up.
+    await step('remove-stale', async (ms) => {
+      const stale = await cri.listPodSandbox({ labelSelector: { 'app.kubernetes.io/managed-by': 'ctrdoc' } });
+      for (const p of stale.filter((x) => x.metadata.namespace === CANARY_NAMESPACE)) {
+        await cri.stopPodSandbox(p.id, ms).catch(() => undefined);
+        await cri.removePodSandbox(p.id, ms);
+      }
+    });
     const image = await step('image', async (ms) => {
       const st = await cri.status(true);
       const cfg = st.info.config as { sandboxImage?: string } | undefined;

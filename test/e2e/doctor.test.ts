@@ -1,0 +1,125 @@
+// `ctrdoc doctor` on the real lab: healthy, then each lab fault (real processes, real files,
+// real API answers), checking that the right finding names the right subject. kubelet cannot
+// run here: its faults use the lab's stand-in process (a process with kubelet's flags, a real
+// KubeletConfiguration and a klog-format log), as the lab says.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
+import type { DoctorReport } from '../../src/report/doctor-report.ts';
+import type { Finding } from '../../src/snapshot/types/index.ts';
+
+const DIR = '/tmp/ctrdoc-e2e-doc';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs containerd and runc, which need root' }, () => {
+  let lab: TestLab;
+  before(() => {
+    lab = labUp(DIR, 3);
+  });
+  after(() => lab?.down());
+
+  const fault = (...args: string[]) => {
+    const r = ctrdoc(['lab', 'fault', ...args, '--dir', DIR], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, `lab fault ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  const clear = (name: string) => fault('clear', name);
+  const doctor = (...extra: string[]): { code: number | null; report: DoctorReport; stderr: string } => {
+    const r = ctrdoc(['doctor', ...lab.flags, '--kubelet-log', `${DIR}/kubelet/kubelet.log`, '-o', 'json', '--stuck-after', '2s', ...extra], { timeoutMs: 60_000 });
+    assert.ok(r.code === 0 || r.code === 1, `doctor exit ${r.code}: ${r.stderr}`);
+    return { code: r.code, report: JSON.parse(r.stdout), stderr: r.stderr };
+  };
+  const failing = (r: DoctorReport, rule: string): Finding[] => r.findings.filter((f) => f.rule === rule && f.status === 'fail');
+  const bad = (r: DoctorReport) => r.findings.filter((f) => f.status === 'fail' && f.severity !== 'info').map((f) => `${f.rule}: ${f.summary}`);
+
+  test('a healthy lab: no finding at warning or worse, exit 0, every layer checked', () => {
+    const { code, report } = doctor();
+    assert.deepEqual(bad(report), []);
+    assert.equal(code, 0);
+    assert.equal(report.findings.filter((f) => f.status === 'error').map((f) => f.rule).length, 0, 'nothing "could not check"');
+    assert.ok(report.findings.some((f) => f.layer === 'runc' && f.status === 'pass'));
+  });
+
+  test('the canary passes on a healthy lab and leaves nothing behind', () => {
+    const { report } = doctor('--canary');
+    const canary = report.findings.find((f) => f.rule === 'CANARY_FAILED');
+    assert.equal(canary?.status, 'pass', canary?.summary);
+    const pods = JSON.parse(ctrdoc(['cri', 'pods', '-o', 'json', '-r', lab.endpoint]).stdout).items;
+    assert.equal(pods.filter((p: { metadata: { namespace: string } }) => p.metadata.namespace === 'ctrdoc-canary').length, 0);
+  });
+
+  test('frozen-containerd: stopped (T) named, CRI unresponsive, the report still comes out on time', () => {
+    fault('frozen-containerd');
+    try {
+      const { report } = doctor('--timeout', '4s', '--canary');
+      const proc = failing(report, 'CONTAINERD_PROCESS');
+      assert.equal(proc.length, 1);
+      assert.match(proc[0].summary, /is stopped \(T/);
+      assert.equal(proc[0].subject?.pid, lab.containerdPid());
+      assert.equal(failing(report, 'CRI_UNRESPONSIVE').length, 1);
+      // the collection honours its overall deadline: the contract that makes doctor safe on a hung node
+      assert.ok(report.durationMs <= 4000 + 500, `collected in ${report.durationMs} ms with a 4s deadline`);
+      const canary = failing(report, 'CANARY_FAILED');
+      assert.equal(canary.length, 1, 'the canary reports the node cannot start containers');
+      assert.ok(report.probes.some((p) => p.probe === 'proc' && p.status === 'ok'), 'other layers still collected');
+    } finally {
+      clear('frozen-containerd');
+    }
+    const after = doctor();
+    assert.deepEqual(failing(after.report, 'CONTAINERD_PROCESS'), []);
+  });
+
+  test('no-cni: NetworkReady=false with its reason', () => {
+    fault('no-cni');
+    try {
+      const { report } = doctor();
+      const f = failing(report, 'CRI_CONDITIONS');
+      assert.equal(f.length, 1);
+      assert.match(f[0].summary, /NetworkReady=false: NetworkPluginNotReady/);
+    } finally {
+      clear('no-cni');
+    }
+  });
+
+  test('crashloop: the crashing pod\'s container, with rising attempts', async () => {
+    fault('crashloop', '--period', '1s');
+    try {
+      let f: Finding[] = [];
+      for (let i = 0; i < 20 && !f.length; i++) {
+        await sleep(1000);
+        f = failing(doctor('--no-goroutines').report, 'CRI_CRASHLOOP');
+      }
+      assert.equal(f.length, 1);
+      assert.match(f[0].summary, /attempt [2-9]/);
+      assert.ok(f[0].subject?.pod, 'names the pod');
+      assert.ok(f[0].evidence.some((e) => /last exit code 1/.test(e)), f[0].evidence.join('\n'));
+    } finally {
+      clear('crashloop');
+    }
+  });
+
+  test('bad-config (drift): metrics address, the 1.6 shim-stats window, a missing sandbox image, SystemdCgroup drift', () => {
+    fault('bad-config', '--variant', 'drift');
+    try {
+      const { report } = doctor();
+      assert.equal(failing(report, 'CONFIG_METRICS_ADDRESS').length, 1);
+      assert.equal(failing(report, 'VERSION_NO_SHIMSTATS_TIMEOUT').length, 1);
+      assert.equal(failing(report, 'SANDBOX_IMAGE_MISSING').length, 1);
+      assert.match(failing(report, 'CONFIG_DRIFT')[0].evidence.join('\n'), /SystemdCgroup/);
+    } finally {
+      clear('bad-config');
+    }
+  });
+
+  test('bad-config (broken): a config that does not load', () => {
+    fault('bad-config', '--variant', 'broken');
+    try {
+      const { report } = doctor();
+      const f = failing(report, 'CONFIG_LOAD_ERROR');
+      assert.equal(f.length, 1);
+      assert.match(f[0].summary, /TOML|parse|load/i);
+    } finally {
+      clear('bad-config');
+    }
+  });
+});
