@@ -93,6 +93,8 @@ export async function readBundle(path: string, limits: Partial<ReadLimits> = {})
   gunzip.on('error', (err) => fail(refuse(path, `it is not a valid gzip stream (${err.message})`, 'a bundle is a .tar.gz written by `ctrdoc bundle`')));
 
   ex.on('entry', (h: Header, stream, next) => {
+    // the entry stream errors when the archive is destroyed: that error is ours, already recorded
+    stream.on('error', (err: Error) => fail(err));
     try {
       if (++count > L.entries) throw refuse(path, `it has more than ${L.entries} entries`);
       const parts = checkEntryName(path, h.name);
@@ -123,7 +125,6 @@ export async function readBundle(path: string, limits: Partial<ReadLimits> = {})
         files.set(rel, Buffer.concat(chunks));
         next();
       });
-      stream.on('error', (err: Error) => fail(err));
     } catch (err) {
       fail(err as Error);
     }
