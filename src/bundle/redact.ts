@@ -59,6 +59,13 @@ const FLAG_RE = /(?<=^|[\s"'[(,])(--?([A-Za-z][\w.-]*))([= ])("[^"]*"|'[^']*'|[^
 /** key=value and "key":"value" in log lines (logfmt, JSON) */
 const PAIR_RE = /(["']?)([A-Za-z][\w.-]*)\1(\s*[=:]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&}]+)/g;
 
+/** CRI env as Go prints it in containerd's debug log: &KeyValue{Key:DB_PASSWORD,Value:hunter2,} */
+const GO_KEYVALUE_RE = /(KeyValue\{Key:)([^,{}]*)(,Value:)([\s\S]*?)(,\})/g;
+/** OCI env as Go prints a spec (%+v): Env:[PATH=/bin DB_PASSWORD=x] */
+const GO_ENV_RE = /(\bEnv:(?:\(\[\]string\))?\[)([^\]]*)(\])/g;
+/** an env array inside JSON embedded in text (escaped or not): "env":["A=b","C=d"] */
+const JSON_ENV_RE = /(\\?"(?:env|Env|envs)\\?"\s*:\s*\[)([^\]]*)(\])/g;
+
 /**
  * Redacts secrets inside free text: PEM private-key blocks, Bearer/Basic credentials, sensitive
  * `--flag=value` and `key=value` pairs. Returns the text and what was replaced (key names only).
@@ -69,6 +76,21 @@ export function redactText(text: string, opts: { pairs?: boolean; pem?: boolean 
     hits.push({ key: `PEM ${kind}`, rule: 'pem' });
     return `-----BEGIN ${kind}-----\n${REDACTED}\n-----END ${kind}-----`;
   });
+  out = out.replace(GO_KEYVALUE_RE, (m, a: string, key: string, b: string, value: string, c: string) => {
+    if (value === REDACTED) return m;
+    hits.push({ key, rule: 'env' });
+    return `${a}${key}${b}${REDACTED}${c}`;
+  });
+  out = out.replace(GO_ENV_RE, (_m, a: string, list: string, c: string) => `${a}${list.replace(/(^|\s)([A-Za-z_][\w.-]*)=(.*?)(?=\s[A-Za-z_][\w.-]*=|$)/g, (m2, sp: string, k: string, v: string) => {
+    if (v.startsWith(REDACTED)) return m2;
+    hits.push({ key: k, rule: 'env' });
+    return `${sp}${k}=${REDACTED}`;
+  })}${c}`);
+  out = out.replace(JSON_ENV_RE, (_m, a: string, list: string, c: string) => `${a}${list.replace(/(\\?")([^"=\\]+)=((?:[^"\\]|\\[^"])*)(\\?")/g, (m2, q1: string, k: string, v: string, q2: string) => {
+    if (v === REDACTED) return m2;
+    hits.push({ key: k, rule: 'env' });
+    return `${q1}${k}=${REDACTED}${q2}`;
+  })}${c}`);
   out = out.replace(BEARER_RE, (m, scheme: string, sp: string, value: string) => {
     if (value === REDACTED || value.startsWith('<')) return m;
     hits.push({ key: `${scheme} credential`, rule: 'bearer' });
@@ -96,7 +118,7 @@ export function redactText(text: string, opts: { pairs?: boolean; pem?: boolean 
  */
 export function isSecretValue(key: string, raw: string): boolean {
   const v = raw.trim().replace(/^(["'])(.*)\1$/, '$2');
-  if (v === '' || v === REDACTED || v === 'null' || v === '~') return false;
+  if (v === '' || v.startsWith(REDACTED) || v === 'null' || v === '~') return false;
   const words = keyWords(key);
   if (!words.some((w) => SECRET_WORDS.has(w)) && /^\/[\w./@-]*$/.test(v)) return false;
   return true;
@@ -229,7 +251,7 @@ export function redactYaml(text: string, file: string, log: RedactionLog): strin
 
 /** One line of free text (a log line, a flags file line). */
 export function redactLine(line: string, file: string, lineNo: number, log: RedactionLog, opts?: { pairs?: boolean; pem?: boolean }): string {
-  if (!/(?:BEGIN|Bearer|Basic|[Pp]ass|PASS|[Ss]ecret|SECRET|[Tt]oken|TOKEN|[Kk]ey|KEY|[Cc]redential|CREDENTIAL|[Aa]uth|AUTH|pwd|PWD|cookie|Cookie)/.test(line)) return line;
+  if (!/(?:BEGIN|Bearer|Basic|[Pp]ass|PASS|[Ss]ecret|SECRET|[Tt]oken|TOKEN|[Kk]ey|KEY|[Cc]redential|CREDENTIAL|[Aa]uth|AUTH|pwd|PWD|cookie|Cookie|[Ee]nv)/.test(line)) return line;
   const r = redactText(line, opts);
   for (const h of r.hits) log.push({ file, where: `line ${lineNo}`, key: h.key, rule: h.rule });
   return r.text;
@@ -263,7 +285,7 @@ function pathJoin(path: string, key: string | number): string {
 export function redactJson(value: unknown, file: string, log: RedactionLog): unknown {
   const walk = (v: unknown, path: string, key: string | undefined): unknown => {
     if (typeof v === 'string') {
-      if (!/(?:BEGIN|Bearer|Basic|-[A-Za-z]|[=:])/.test(v)) return v;
+      if (!/(?:BEGIN|Bearer|Basic|-[A-Za-z]|[=:]|Env|env)/.test(v)) return v;
       const r = redactText(v, { pairs: v.length > 0 && /[\s"]/.test(v) });
       for (const h of r.hits) log.push({ file, where: path, key: h.key, rule: h.rule });
       return r.text;

@@ -182,3 +182,18 @@ test('huge and garbage input stay bounded', () => {
   assert.ok(!redactToml(`[a\npassword = "${SECRET}`, 't.toml', []).includes(SECRET));
   assert.equal(typeof redactYaml('::: - - |\n\t\u0000', 'y.yaml', []), 'string');
 });
+
+test('env values inside log lines: Go-printed CRI KeyValue, OCI Env, embedded JSON env', () => {
+  const lines = [
+    `time="t" level=debug msg="CreateContainer within sandbox" config="&ContainerConfig{Envs:[]*KeyValue{&KeyValue{Key:POD_NAME,Value:web,},&KeyValue{Key:DB_PASSWORD,Value:${SECRET},},},}"`,
+    `spec: &Spec{Process:&Process{Env:[PATH=/bin DB_PASSWORD=${SECRET} two words] Cwd:/}} Env:([]string)[A=b C=${SECRET}]`,
+    `msg="spec" json="{\\"process\\":{\\"env\\":[\\"PATH=/bin\\",\\"DB_PASSWORD=${SECRET}\\"]}}"`,
+  ].join('\n');
+  const log: RedactionLog = [];
+  const out = redactLines(lines, 'logs/containerd.log', log);
+  assert.ok(!out.includes(SECRET), out);
+  assert.match(out, /Key:POD_NAME,Value:<redacted>,/);
+  assert.match(out, /Env:\[PATH=<redacted> DB_PASSWORD=<redacted>\] Cwd:\//);
+  assert.ok(log.filter((r) => r.key === 'DB_PASSWORD' && r.rule === 'env').length === 3);
+  assert.match(out, /Env:\(\[\]string\)\[A=<redacted> C=<redacted>\]/);
+});
