@@ -71,13 +71,22 @@ const doctor: Command = {
       import('../rules/index.ts'),
       import('../report/doctor-report.ts'),
     ]);
-    const stack = resolveStack(values, Math.min(perCall, deadlineMs));
+    // One pass over /proc serves both discovery (which containerd?) and the process tree.
+    const { scanProcesses } = await import('../sources/proc/scan.ts');
+    let procTable;
+    try {
+      procTable = scanProcesses();
+    } catch {
+      procTable = undefined; // collect() scans again and records the error as a probe result
+    }
+    const stack = resolveStack(values, Math.min(perCall, deadlineMs), process.env, procTable?.processes);
     const progress = io.isTTY && format === 'text';
     let done = 0;
     const snapshot = await collect({
       stack,
       deadlineMs,
       canary: values.canary,
+      procTable,
       stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
       goroutines: values['no-goroutines'] ? 'off' : values.signal ? 'signal' : 'auto',
       kubeletFiles: {

@@ -12,6 +12,7 @@ import { openContainerd } from '../sources/containerd/client.ts';
 import { readContainerdConfig } from '../sources/containerd/config.ts';
 import { scanProcesses } from '../sources/proc/scan.ts';
 import { collectTreeInputs } from './tree-inputs.ts';
+import type { ProcTable } from './types/proc.ts';
 
 export const CTRDOC_VERSION = '0.1.0';
 
@@ -25,6 +26,8 @@ export interface CollectOptions {
   goroutines?: 'auto' | 'off' | 'signal';
   /** a container Created, or a runc init parked, this long counts as stuck (default 60 s) */
   stuckAfterSec?: number;
+  /** a /proc scan already taken (the doctor scans once for discovery and collection) */
+  procTable?: ProcTable;
   /** paths for the kubelet source (tests and the lab's stand-in point at their own files) */
   kubeletFiles?: Record<string, string>;
   onProgress?: (t: ProbeTiming) => void;
@@ -99,7 +102,7 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
   const ctdOpen = () => (ctd ??= openContainerd(stack.address, { namespace: stack.namespace, timeoutMs: per }));
 
   try {
-    const proc = probe('proc', () => scanProcesses());
+    const proc = probe('proc', () => opts.procTable ?? scanProcesses());
     const criVersion = probe('cri.version', () => criOpen().version());
     const criStatus = probe('cri.status', () => criOpen().status(true));
     const pods = probe('cri.pods', () => criOpen().listPodSandbox());
@@ -127,9 +130,14 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
       return (await mapLimit(c.data, STATUS_CONCURRENCY, (x) => criOpen().containerStatus(x.id, true).catch(() => undefined)))
         .filter((d): d is ContainerDetail => !!d);
     }));
-    const sandboxDetails = pods.then((p) => probe<SandboxDetail[]>('cri.sandboxDetails', async () => {
+    // Verbose sandbox status reaches the pod's shim: worth it for pods whose sandbox task is not
+    // running (a dead or hung shim shows there), wasted on healthy ones (containerd's task list
+    // already has their pids).
+    const sandboxDetails = Promise.all([pods, tasks]).then(([p, t]) => probe<SandboxDetail[]>('cri.sandboxDetails', async () => {
       if (p.status !== 'ok' || !p.data) skip('ListPodSandbox did not answer');
-      return (await mapLimit(p.data, STATUS_CONCURRENCY, (x) => criOpen().podSandboxStatus(x.id, true).catch(() => undefined)))
+      const running = new Set((t.data ?? []).filter((x) => x.status === 'RUNNING').map((x) => x.id));
+      const suspect = p.data.filter((x) => !running.has(x.id));
+      return (await mapLimit(suspect, STATUS_CONCURRENCY, (x) => criOpen().podSandboxStatus(x.id, true).catch(() => undefined)))
         .filter((d): d is SandboxDetail => !!d);
     }));
     const procDone = await proc;

@@ -31,8 +31,37 @@ export interface ContainerdProcess {
   stderrFile?: string;
 }
 
-/** containerd processes on this node (the daemon, not shims or ctr), from /proc. */
-export function findContainerdProcesses(procRoot = '/proc'): ContainerdProcess[] {
+/** The containerd process behind one /proc entry: its flags and the file its stderr goes to. */
+export function containerdProcessOf(pid: number, argv: string[], procRoot = '/proc'): ContainerdProcess | undefined {
+  if (!argv.length || !/(^|\/)containerd$/.test(argv[0])) return undefined;
+  const p: ContainerdProcess = { pid, argv };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    const val = (flag: string[]) => {
+      for (const f of flag) {
+        if (a === f) return argv[i + 1];
+        if (a.startsWith(f + '=')) return a.slice(f.length + 1);
+      }
+      return undefined;
+    };
+    p.configPath ??= val(['--config', '-c']);
+    p.address ??= val(['--address', '-a']);
+  }
+  try {
+    const target = readlinkSync(join(procRoot, String(pid), 'fd', '2'));
+    if (target.startsWith('/') && statSync(target).isFile()) p.stderrFile = target;
+  } catch {
+    // no access or gone: leave it unknown
+  }
+  return p;
+}
+
+/**
+ * containerd processes on this node (the daemon, not shims or ctr). Give it the processes a
+ * scan already read (pid + argv) to spare a second pass over /proc.
+ */
+export function findContainerdProcesses(procRoot = '/proc', scanned?: { pid: number; cmdline: string[] }[]): ContainerdProcess[] {
+  if (scanned) return scanned.map((x) => containerdProcessOf(x.pid, x.cmdline, procRoot)).filter((p): p is ContainerdProcess => !!p);
   const found: ContainerdProcess[] = [];
   let entries: string[];
   try {
@@ -48,27 +77,8 @@ export function findContainerdProcesses(procRoot = '/proc'): ContainerdProcess[]
     } catch {
       continue; // gone between readdir and read
     }
-    if (!argv.length || !/(^|\/)containerd$/.test(argv[0])) continue;
-    const p: ContainerdProcess = { pid: Number(name), argv };
-    for (let i = 1; i < argv.length; i++) {
-      const a = argv[i];
-      const val = (flag: string[]) => {
-        for (const f of flag) {
-          if (a === f) return argv[i + 1];
-          if (a.startsWith(f + '=')) return a.slice(f.length + 1);
-        }
-        return undefined;
-      };
-      p.configPath ??= val(['--config', '-c']);
-      p.address ??= val(['--address', '-a']);
-    }
-    try {
-      const target = readlinkSync(join(procRoot, name, 'fd', '2'));
-      if (target.startsWith('/') && statSync(target).isFile()) p.stderrFile = target;
-    } catch {
-      // no access or gone: leave it unknown
-    }
-    found.push(p);
+    const p = containerdProcessOf(Number(name), argv, procRoot);
+    if (p) found.push(p);
   }
   return found;
 }
@@ -121,7 +131,7 @@ export function criEndpoint(flag: string | undefined, env: NodeJS.ProcessEnv = p
   return { endpoint: DEFAULT_ENDPOINT, source: 'default' };
 }
 
-export function resolveStack(flags: StackFlags, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): StackLocation {
+export function resolveStack(flags: StackFlags, timeoutMs: number, env: NodeJS.ProcessEnv = process.env, scanned?: { pid: number; cmdline: string[] }[]): StackLocation {
   const sources: StackLocation['sources'] = {};
   const notes: string[] = [];
   const pick = <K extends keyof StackLocation>(key: K, ...candidates: [StackLocation[K] | undefined, LocationSource][]): StackLocation[K] | undefined => {
@@ -141,7 +151,7 @@ export function resolveStack(flags: StackFlags, timeoutMs: number, env: NodeJS.P
   const explicitAddress = flags.address;
 
   // The containerd process that serves the endpoint (or the address) we were given.
-  const procs = findContainerdProcesses();
+  const procs = findContainerdProcesses('/proc', scanned);
   const facts = new Map<number, ContainerdConfigFacts>();
   for (const p of procs) {
     const cfg = p.configPath ?? DEFAULT_CONFIG;
