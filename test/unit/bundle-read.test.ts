@@ -36,13 +36,13 @@ type Entry = { name: string; type?: string; content?: string; linkname?: string;
 async function makeTar(entries: Entry[]): Promise<Buffer> {
   const p = tarPack();
   const chunks: Buffer[] = [];
-  p.on('data', (b: Buffer) => chunks.push(b));
-  const done = new Promise((r) => p.on('end', r));
+  p.on('data', (b: unknown) => { chunks.push(b as Buffer); });
+  const done = new Promise<void>((r) => p.on('end', () => r()));
   for (const e of entries) {
     await new Promise<void>((resolve, reject) => {
       const content = e.content !== undefined ? Buffer.from(e.content) : undefined;
       p.entry({ name: e.name, type: (e.type ?? 'file') as 'file', linkname: e.linkname, size: content?.length ?? 0, ...(e.type === 'character-device' ? { devmajor: 1, devminor: 3 } : {}) },
-        content, (err) => (err ? reject(err) : resolve()));
+        content ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
     });
   }
   p.finalize();
@@ -158,8 +158,8 @@ test('a tar entry of 200 MB of zeros inside a valid archive is refused by the ra
   const size = 200 << 20;
   const s = p.entry({ name: 'b/zeros.bin', size });
   const zeros = Buffer.alloc(1 << 20);
-  for (let i = 0; i < size; i += zeros.length) if (!s.write(zeros)) await new Promise((r) => s.once('drain', r));
-  s.end();
+  for (let i = 0; i < size; i += zeros.length) if (!s.write(zeros)) await new Promise<void>((r) => s.once('drain', () => r()));
+  s.end(Buffer.alloc(0));
   p.finalize();
   await out;
   await refused(path, /a gzip bomb/);
