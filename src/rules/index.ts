@@ -5,8 +5,10 @@ import { criRules } from './cri.ts';
 import { treeRules } from './tree.ts';
 import { goroutineRules } from './goroutines.ts';
 import { containerdLogRules } from './logs.ts';
+import { kubeletRules } from './kubelet.ts';
 
 export const allRules: Rule[] = [
+  ...kubeletRules,
   ...containerdRules,
   ...criRules,
   ...goroutineRules,

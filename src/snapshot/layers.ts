@@ -3,11 +3,13 @@ import type { CollectOptions } from './collect.ts';
 import type { KubeletView, LogScan, NodeView, ProbeResult } from './types/index.ts';
 import { skip } from './probe.ts';
 import { containerdLogTable, kubeletLogTable, scanLog } from '../sources/logs/index.ts';
+import { collectKubelet } from '../sources/kubelet/source.ts';
 
 type ProbeFn = <T>(name: string, fn: () => Promise<T> | T, ms?: number) => Promise<ProbeResult<T>>;
 
 /** Logs get a longer budget than RPCs: reading 8 MiB and matching every pattern takes a moment. */
 const LOG_MS = 4000;
+const KUBELET_MS = 3000;
 
 function logProbe(file: string | undefined, unit: string, table: () => ReturnType<typeof containerdLogTable>) {
   return async (): Promise<LogScan> => {
@@ -30,7 +32,12 @@ export async function collectLayers(opts: CollectOptions, probe: ProbeFn): Promi
 }> {
   const stack = opts.stack;
   const [kubelet, kubeletLog, containerdLog, node] = await Promise.all([
-    probe<KubeletView>('kubelet', () => skip('kubelet source not wired yet')),
+    probe<KubeletView>('kubelet', () => collectKubelet({
+      deadlineMs: KUBELET_MS - 200,
+      configPath: opts.kubeletFiles?.config,
+      kubeadmFlagsPath: opts.kubeletFiles?.kubeadmFlags,
+      logFile: stack.kubeletLog,
+    }), KUBELET_MS),
     probe<LogScan>('kubelet.log', logProbe(stack.kubeletLog, 'kubelet', kubeletLogTable), LOG_MS),
     probe<LogScan>('containerd.log', logProbe(stack.containerdLog, 'containerd', containerdLogTable), LOG_MS),
     probe<NodeView>('node', () => skip('node source not wired yet')),
