@@ -147,7 +147,7 @@ function boxDetail(s: Snapshot, id: string): string {
     case 'shim': {
       const shims = s.tree.data?.shims;
       if (shims) return `${shims.length} shim${shims.length === 1 ? '' : 's'}`;
-      const n = s.proc.data?.processes.filter((p) => /^containerd-shim/.test(p.comm)).length;
+      const n = s.proc.data?.processes.filter((p) => /^containerd-shim/.test(p.comm) && servesThis(p, s.stack.address)).length;
       return n === undefined ? 'no process table' : `${n} shim process${n === 1 ? '' : 'es'}`;
     }
     case 'runc': {
@@ -191,8 +191,17 @@ function treeRows(procs: TreeProcess[]): string {
   }).join('');
 }
 
+/** A shim started by the containerd at `address` (its -address flag), or that containerd itself. */
+export function servesThis(p: ProcessInfo, address: string): boolean {
+  const i = p.cmdline.indexOf('-address');
+  if (i !== -1) return p.cmdline[i + 1] === address;
+  const a = p.cmdline.indexOf('--address');
+  if (a !== -1) return p.cmdline[a + 1] === address;
+  return true;
+}
+
 /** Without the joined tree: containerd, its shims and everything under them, from the process table. */
-export function stackProcesses(procs: ProcessInfo[]): { p: ProcessInfo; depth: number; role: ProcessRole }[] {
+export function stackProcesses(procs: ProcessInfo[], opts: { containerdPid?: number; address?: string } = {}): { p: ProcessInfo; depth: number; role: ProcessRole }[] {
   const children = new Map<number, ProcessInfo[]>();
   for (const p of procs) {
     const list = children.get(p.ppid) ?? [];
@@ -218,7 +227,9 @@ export function stackProcesses(procs: ProcessInfo[]): { p: ProcessInfo; depth: n
     out.push({ p, depth, role });
     for (const c of (children.get(p.pid) ?? []).sort((a, b) => a.pid - b.pid)) visit(c, depth + 1, role);
   };
-  const roots = procs.filter((p) => (p.comm === 'containerd' || /^containerd-shim/.test(p.comm) || p.comm === 'kubelet') && !procs.some((q) => q.pid === p.ppid && (q.comm === 'containerd' || /^containerd-shim/.test(q.comm))));
+  const mine = (p: ProcessInfo) => p.comm === 'kubelet' || (p.comm === 'containerd' ? (opts.containerdPid ? p.pid === opts.containerdPid : true)
+    : /^containerd-shim/.test(p.comm) && (!opts.address || servesThis(p, opts.address)));
+  const roots = procs.filter((p) => mine(p) && !procs.some((q) => q.pid === p.ppid && mine(q)));
   for (const r of roots.sort((a, b) => a.pid - b.pid)) visit(r, 0);
   return out;
 }
@@ -234,7 +245,7 @@ function treeHtml(s: Snapshot): string {
   const procs = s.proc.data?.processes;
   const why = `<p class="meta">The joined process tree is not in this Snapshot (${esc(s.tree.message ?? s.tree.status)}).${procs ? ' Below: containerd, its shims and their descendants from the process table, with roles guessed from the command lines.' : ''}</p>`;
   if (!procs) return why;
-  const rows = stackProcesses(procs).map(({ p, depth, role }) => {
+  const rows = stackProcesses(procs, { containerdPid: s.containerd.process.data?.pid ?? s.stack.containerdPid, address: s.stack.address }).map(({ p, depth, role }) => {
     const cmd = p.cmdline.length ? p.cmdline.join(' ') : `[${p.comm}]`;
     return `<tr><td class="num">${p.pid}</td><td class="num">${p.ppid}</td><td><span class="role ${esc(role)}">${esc(role)}</span></td>` +
       `<td>${esc(p.state)}</td><td class="num">${p.rssKb}</td><td class="num">${p.cpuPercent.toFixed(1)}</td><td></td>` +
