@@ -122,4 +122,21 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
       clear('bad-config');
     }
   });
+
+  test('bad-config (blocking-runtime): listings stay green, the canary fails within its deadline and leaves nothing', () => {
+    fault('bad-config', '--variant', 'blocking-runtime');
+    try {
+      const { report } = doctor('--canary', '--timeout', '6s');
+      assert.deepEqual(failing(report, 'CRI_UNRESPONSIVE'), [], 'CRI listings answer');
+      const f = failing(report, 'CANARY_FAILED');
+      assert.equal(f.length, 1);
+      assert.match(f[0].summary, /canary failed at (run-sandbox|create|start)/);
+      assert.ok(report.durationMs <= 6000 + 500, `collected in ${report.durationMs} ms with a 6s deadline`);
+      assert.match(failing(report, 'CONFIG_DRIFT')[0].evidence.join('\n'), /BinaryName/);
+      const pods = JSON.parse(ctrdoc(['cri', 'pods', '-o', 'json', '-r', lab.endpoint]).stdout).items;
+      assert.deepEqual(pods.filter((p: { metadata: { namespace: string } }) => p.metadata.namespace === 'ctrdoc-canary'), [], 'no canary pod left');
+    } finally {
+      clear('bad-config');
+    }
+  });
 });

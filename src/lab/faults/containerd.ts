@@ -135,13 +135,39 @@ version = 2
   sandbox_image = "ctrdoc.local/lab/pause:1"
 `;
 
+/**
+ * A runtime wrapper (the runc runtime's BinaryName) that blocks on `create` and passes every
+ * other runc command through: containerd can no longer start a container, while everything it
+ * already runs, and every listing, stays healthy.
+ */
+export function blockingRuntimeScript(): string {
+  return `#!/bin/sh
+# ctrdoc lab bad-config (blocking-runtime): blocks "runc create" forever, passes the rest to runc
+for a in "$@"; do
+  if [ "$a" = create ]; then
+    trap 'exit 1' TERM INT
+    while :; do sleep 3600 & wait $!; done
+  fi
+done
+exec runc "$@"
+`;
+}
+
+export const BAD_CONFIG_VARIANTS = ['drift', 'broken', 'blocking-runtime'] as const;
+
 export async function applyBadConfig(ctx: FaultContext, o: { variant?: string }): Promise<FaultRecord['details']> {
   const variant = o.variant ?? 'drift';
-  if (variant !== 'drift' && variant !== 'broken') throw new CtrdocError('invalid-argument', `bad-config variant "${variant}"`, 'use --variant drift or --variant broken');
+  if (!(BAD_CONFIG_VARIANTS as readonly string[]).includes(variant)) {
+    throw new CtrdocError('invalid-argument', `bad-config variant "${variant}"`, `use --variant ${BAD_CONFIG_VARIANTS.join(', ')}`);
+  }
   const saved = join(ctx.p.faults, 'config.toml.lab');
   if (!existsSync(saved)) copyFileSync(ctx.p.config, saved);
   const drift = { systemdCgroup: true, metricsAddress: metricsAddress(ctx.p), sandboxImage: 'ctrdoc.local/lab/pause:does-not-exist', debugLevel: 'trace' };
-  writeFileSync(ctx.p.config, variant === 'drift' ? labConfigText(ctx.p, defaultConfigText(), drift) : BROKEN_CONFIG);
+  const wrapper = join(ctx.p.faults, 'runc-blocking-create');
+  if (variant === 'blocking-runtime') writeFileSync(wrapper, blockingRuntimeScript(), { mode: 0o755 });
+  writeFileSync(ctx.p.config, variant === 'drift' ? labConfigText(ctx.p, defaultConfigText(), drift)
+    : variant === 'blocking-runtime' ? labConfigText(ctx.p, defaultConfigText(), { runtimeBinary: wrapper })
+      : BROKEN_CONFIG);
   await askSupervisor(ctx.p, { op: 'stop-containerd', signal: 'SIGTERM', graceMs: 10_000 }, 20_000);
   let startError = '';
   try {
@@ -149,14 +175,18 @@ export async function applyBadConfig(ctx: FaultContext, o: { variant?: string })
   } catch (err) {
     startError = (err as Error).message;
   }
-  if (variant === 'drift' && startError) throw new CtrdocError('internal', `containerd did not start with the drifted config: ${startError}`);
-  if (variant === 'drift') await waitForCri((await import('./context.ts')).faultContext(ctx.p, ctx.log).cri(), 30_000, ctx.p);
+  if (variant !== 'broken' && startError) throw new CtrdocError('internal', `containerd did not start with the ${variant} config: ${startError}`);
+  if (variant !== 'broken') await waitForCri((await import('./context.ts')).faultContext(ctx.p, ctx.log).cri(), 30_000, ctx.p);
+  if (variant === 'blocking-runtime') {
+    return { variant, savedConfig: saved, wrapper, startError, note: 'BinaryName is a wrapper that blocks `runc create`: new containers (and pods) never start; CRI StartContainer/RunPodSandbox run into their deadline, then containerd cleans up; running pods and listings stay healthy' };
+  }
   return { variant, savedConfig: saved, drift: variant === 'drift' ? drift : undefined, startError, note: variant === 'drift' ? 'SystemdCgroup=true while the kubelet stand-in and the pods use cgroupfs; [metrics] address set (the seed\'s precondition on 1.6.0-1.6.2); sandbox_image that does not exist; debug level trace. Diff config.toml against config.default.toml.' : 'containerd fails to load its config and exits; CRI is unavailable' };
 }
 
 export async function clearBadConfig(ctx: FaultContext, d: FaultRecord['details']): Promise<void> {
   copyFileSync(String(d.savedConfig), ctx.p.config);
   rmSync(String(d.savedConfig), { force: true });
+  if (d.wrapper) rmSync(String(d.wrapper), { force: true });
   await askSupervisor(ctx.p, { op: 'stop-containerd', signal: 'SIGTERM', graceMs: 10_000 }, 20_000);
   await restartedContext(ctx);
 }

@@ -8,7 +8,7 @@ import { labPaths, type LabPaths } from '../paths.ts';
 import { faultContext, readFaults, writeFault, type FaultContext, type FaultRecord } from './context.ts';
 import { applyStuckInit, applyLeakedRunc, clearRuncContainer } from './runc.ts';
 import { applyStuckInitTask, applyHungStart, clearPodFault, applyCrashloop, applyBusyShim, applyNoCni, clearNoCni, runFaultLoop } from './pods.ts';
-import { applyFrozen, clearFrozen, applyDeadShim, clearDeadShim, applyOrphan, clearOrphan, applyBadConfig, clearBadConfig } from './containerd.ts';
+import { applyFrozen, clearFrozen, applyDeadShim, clearDeadShim, applyOrphan, clearOrphan, applyBadConfig, clearBadConfig, BAD_CONFIG_VARIANTS } from './containerd.ts';
 import { applyKubelet, clearKubelet, KUBELET_VARIANTS } from './kubelet.ts';
 import { parseDuration } from '../../deadline.ts';
 
@@ -88,9 +88,9 @@ export const FAULTS: FaultDef[] = [
   },
   {
     name: 'bad-config',
-    does: 'restart containerd with risky drift (--variant drift: SystemdCgroup, [metrics] address, missing sandbox image, trace) or a config that fails to load (--variant broken)',
-    seen: 'config.toml differs from config.default.toml; new pods fail (cgroupsPath format, sandbox image); broken: containerd exits at start',
-    variants: ['drift', 'broken'],
+    does: 'restart containerd with risky drift (--variant drift: SystemdCgroup, [metrics] address, missing sandbox image, trace), a config that fails to load (--variant broken), or a runtime wrapper that blocks `runc create` (--variant blocking-runtime)',
+    seen: 'config.toml differs from config.default.toml; new pods fail (cgroupsPath format, sandbox image); broken: containerd exits at start; blocking-runtime: listings healthy, no new container ever starts',
+    variants: [...BAD_CONFIG_VARIANTS],
     apply: (ctx, o) => applyBadConfig(ctx, o),
     clear: (ctx, d) => clearBadConfig(ctx, d),
   },
