@@ -1,0 +1,265 @@
+// The node source: the 60-second checklist as data. Load against cores, memory, PSI, file handles,
+// pids against pid_max, inotify instances against their per-user limit, D-state tasks with their
+// kernel stacks, frozen cgroups, and the kernel log matched against rules/kernel-log.json.
+// Every walk is bounded (processes, fds, cgroup dirs, kmsg records) and stops at the deadline,
+// saying in `notes` what it did not look at.
+import { closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpus as osCpus } from 'node:os';
+import { join } from 'node:path';
+import type { LogScan, NodeView } from '../../snapshot/types/index.ts';
+import { EpisodeBuilder } from '../logs/episodes.ts';
+import { kernelLogTable } from '../logs/tables.ts';
+import { parseFileNr, parseKmsgRecord, parseLoadavg, parseMeminfo, parsePressure, parseSingleNumber } from './parse.ts';
+
+export interface NodeSourceOptions {
+  /** default 3 s: walks stop there and say so */
+  deadlineMs?: number;
+  procRoot?: string;
+  cgroupRoot?: string;
+  /** /dev/kmsg; when it cannot be read, `dmesg --ctime` is run instead */
+  kmsgPath?: string;
+  dmesgBinary?: string;
+  /** read the kernel log at all (default true) */
+  kernelLog?: boolean;
+  /** at most this many fd links are read for the inotify count (default 100 000) */
+  inotifyFdBudget?: number;
+  /** at most this many cgroup directories are visited per hierarchy (default 20 000) */
+  cgroupDirBudget?: number;
+  maxDStateTasks?: number;
+  /** CPU count (tests); default os.cpus() */
+  cpus?: number;
+}
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> {
+  const started = Date.now();
+  const deadlineMs = o.deadlineMs ?? 3000;
+  const late = (): boolean => Date.now() - started > deadlineMs;
+  const proc = o.procRoot ?? '/proc';
+  const notes: string[] = [];
+
+  const load = parseLoadavg(read(join(proc, 'loadavg')) ?? '');
+  if (!load) notes.push(`${proc}/loadavg unreadable`);
+  const mem = parseMeminfo(read(join(proc, 'meminfo')) ?? '');
+  const view: NodeView = {
+    cpus: o.cpus ?? (osCpus().length || 1),
+    loadavg: load?.loadavg ?? [0, 0, 0],
+    memTotalKb: mem.MemTotal ?? 0,
+    memAvailableKb: mem.MemAvailable ?? mem.MemFree ?? 0,
+    dStateTasks: [],
+    frozenCgroups: [],
+    notes,
+  };
+  if (mem.MemAvailable === undefined) notes.push('MemAvailable missing from meminfo: using MemFree');
+  if (load) view.threadCount = load.threads;
+
+  const psi: NonNullable<NodeView['psi']> = {};
+  for (const r of ['cpu', 'memory', 'io'] as const) {
+    const p = parsePressure(read(join(proc, 'pressure', r)) ?? '');
+    if (p) psi[r] = p;
+  }
+  if (Object.keys(psi).length) view.psi = psi;
+  else notes.push('no PSI (/proc/pressure): kernel without CONFIG_PSI or psi=0');
+
+  const fileNr = parseFileNr(read(join(proc, 'sys/fs/file-nr')) ?? '');
+  if (fileNr) view.fileNr = fileNr;
+  view.pidMax = parseSingleNumber(read(join(proc, 'sys/kernel/pid_max')) ?? '');
+  const maxUserInstances = parseSingleNumber(read(join(proc, 'sys/fs/inotify/max_user_instances')) ?? '');
+
+  // one walk over /proc: process count, D-state tasks, inotify instances per process
+  const budget = o.inotifyFdBudget ?? 100_000;
+  const maxD = o.maxDStateTasks ?? 50;
+  let pids: number[] = [];
+  try {
+    pids = readdirSync(proc).filter((n) => /^\d+$/.test(n)).map(Number);
+  } catch {
+    notes.push(`${proc} unreadable`);
+  }
+  view.processCount = pids.length;
+  const byProcess: NonNullable<NodeView['inotify']>['byProcess'] = [];
+  const byUid = new Map<number, number>();
+  let fdsRead = 0;
+  let visited = 0;
+  let stoppedAt = '';
+  for (const pid of pids) {
+    if (late()) {
+      stoppedAt = `stopped at the deadline after ${visited} of ${pids.length} processes`;
+      break;
+    }
+    visited++;
+    const dir = join(proc, String(pid));
+    const stat = read(join(dir, 'stat'));
+    if (!stat) continue; // gone
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const state = stat.slice(close + 2, close + 3);
+    if (state === 'D' && view.dStateTasks.length < maxD) {
+      const wchan = read(join(dir, 'wchan'))?.trim();
+      const stack = read(join(dir, 'stack'))?.split('\n').filter(Boolean).map((l) => l.replace(/^\[<[0-9a-f]+>\]\s*/, '').replace(/\+0x[0-9a-f]+\/0x[0-9a-f]+$/, ''));
+      view.dStateTasks.push({ pid, comm, ...(wchan && wchan !== '0' ? { wchan } : {}), ...(stack?.length ? { kernelStack: stack } : {}) });
+    }
+    if (fdsRead >= budget) {
+      if (!stoppedAt) stoppedAt = `stopped after ${budget} fd links (${visited} of ${pids.length} processes)`;
+      continue;
+    }
+    let fds: string[];
+    try {
+      fds = readdirSync(join(dir, 'fd'));
+    } catch {
+      continue; // not ours to read, or gone
+    }
+    let count = 0;
+    for (const fd of fds) {
+      if (++fdsRead > budget) break;
+      try {
+        if (readlinkSync(join(dir, 'fd', fd)) === 'anon_inode:inotify') count++;
+      } catch {
+        // closed meanwhile
+      }
+    }
+    if (count) {
+      let uid = 0;
+      try {
+        uid = statSync(dir).uid;
+      } catch {
+        continue;
+      }
+      byProcess.push({ pid, comm, uid, count });
+      byUid.set(uid, (byUid.get(uid) ?? 0) + count);
+    }
+  }
+  if (maxUserInstances !== undefined) {
+    byProcess.sort((a, b) => b.count - a.count || a.pid - b.pid);
+    view.inotify = {
+      maxUserInstances,
+      byProcess: byProcess.slice(0, 20),
+      byUser: [...byUid].map(([uid, count]) => ({ uid, count })).sort((a, b) => b.count - a.count),
+      sampled: stoppedAt || `all ${visited} processes (${fdsRead} fd links)`,
+    };
+  }
+  if (stoppedAt) notes.push(`process walk ${stoppedAt}`);
+
+  view.frozenCgroups = frozenCgroups(o.cgroupRoot ?? '/sys/fs/cgroup', o.cgroupDirBudget ?? 20_000, late, notes);
+  if (o.kernelLog !== false) {
+    const left = Math.max(200, deadlineMs - (Date.now() - started));
+    view.kernelLog = await kernelLog(o, proc, left, notes);
+  }
+  return view;
+}
+
+/** Frozen cgroups: v1 freezer.state FROZEN/FREEZING, v2 cgroup.freeze 1. A bounded walk. */
+export function frozenCgroups(root: string, dirBudget: number, late: () => boolean, notes: string[]): NodeView['frozenCgroups'] {
+  const out: NodeView['frozenCgroups'] = [];
+  const hierarchies: { base: string; file: string; frozen: (v: string) => string | undefined }[] = [];
+  if (existsSync(join(root, 'freezer'))) hierarchies.push({ base: join(root, 'freezer'), file: 'freezer.state', frozen: (v) => (v === 'FROZEN' || v === 'FREEZING' ? v : undefined) });
+  const v2 = existsSync(join(root, 'cgroup.controllers')) ? root : existsSync(join(root, 'unified', 'cgroup.controllers')) ? join(root, 'unified') : undefined;
+  if (v2) hierarchies.push({ base: v2, file: 'cgroup.freeze', frozen: (v) => (v === '1' ? 'FROZEN (cgroup.freeze=1)' : undefined) });
+  if (!hierarchies.length) notes.push(`no freezer hierarchy under ${root}`);
+  for (const h of hierarchies) {
+    const stack = [h.base];
+    let seen = 0;
+    while (stack.length) {
+      if (late()) {
+        notes.push(`cgroup walk of ${h.base} stopped at the deadline after ${seen} directories`);
+        break;
+      }
+      if (seen >= dirBudget) {
+        notes.push(`cgroup walk of ${h.base} stopped after ${dirBudget} directories`);
+        break;
+      }
+      const dir = stack.pop()!;
+      seen++;
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      if (dir !== h.base) {
+        const state = h.frozen(read(join(dir, h.file))?.trim() ?? '');
+        if (state) {
+          const pids = (read(join(dir, 'cgroup.procs')) ?? '').split('\n').filter(Boolean).slice(0, 20).map(Number);
+          // a frozen parent freezes its children: report the top one only
+          if (!out.some((f) => dir.startsWith(`${f.path}/`))) out.push({ path: dir, state, pids });
+        }
+      }
+      for (const e of entries) if (e.isDirectory()) stack.push(join(dir, e.name));
+    }
+  }
+  return out;
+}
+
+function bootTimeMs(proc: string): number | undefined {
+  const m = /^btime (\d+)$/m.exec(read(join(proc, 'stat')) ?? '');
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+/** /dev/kmsg read without blocking (every record still in the ring); `dmesg --ctime` when that fails. */
+async function kernelLog(o: NodeSourceOptions, proc: string, deadlineMs: number, notes: string[]): Promise<LogScan | undefined> {
+  const table = kernelLogTable();
+  const b = new EpisodeBuilder(table, { tailLines: 20 });
+  const path = o.kmsgPath ?? '/dev/kmsg';
+  const boot = bootTimeMs(proc);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    notes.push(`${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; trying dmesg`);
+  }
+  if (fd !== undefined && boot !== undefined) {
+    const buf = Buffer.allocUnsafe(16 * 1024);
+    let bytes = 0;
+    let records = 0;
+    const started = Date.now();
+    try {
+      for (;;) {
+        let n: number;
+        try {
+          n = readSync(fd, buf, 0, buf.length, null);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'EAGAIN') break; // the end of the ring
+          if (code === 'EPIPE') continue; // a record was overwritten while we read: skip it
+          throw err;
+        }
+        if (n === 0) break;
+        bytes += n;
+        records++;
+        const r = parseKmsgRecord(buf.toString('utf8', 0, n), boot);
+        if (r) b.add(r.message, r.timeMs);
+        if (records >= 100_000 || Date.now() - started > deadlineMs) {
+          notes.push(`kernel log: stopped after ${records} records`);
+          break;
+        }
+      }
+      return b.finish(`kmsg:${path}`, bytes, false);
+    } catch (err) {
+      notes.push(`${path}: ${(err as Error).message}; trying dmesg`);
+    } finally {
+      closeSync(fd);
+    }
+  } else if (fd !== undefined) {
+    closeSync(fd);
+  }
+  const bin = o.dmesgBinary ?? 'dmesg';
+  return new Promise((resolve) => {
+    execFile(bin, ['--ctime'], { timeout: deadlineMs, maxBuffer: 32 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout) => {
+      if (err && !stdout) {
+        notes.push(`kernel log unavailable: ${bin} --ctime: ${err.message.split('\n')[0]}`);
+        resolve(undefined);
+        return;
+      }
+      const d = new EpisodeBuilder(table, { tailLines: 20 });
+      for (const line of stdout.split('\n')) d.add(line); // the [ctime] prefix carries the time
+      resolve(d.finish(`dmesg:${bin}`, Buffer.byteLength(stdout), Boolean(err)));
+    });
+  });
+}
