@@ -15,7 +15,7 @@ sees, and reports what is wrong with its evidence and next step. Read-only unles
 --signal is given. Exit code: 0 nothing at or above --severity, 1 findings, 2 ctrdoc failed.
 
 Flags:
-  -o, --output FORMAT      text (default) | json | yaml | npd (node-problem-detector plugin:
+  -o, --output FORMAT      (or --format) text (default) | json | yaml | npd (node-problem-detector plugin:
                            one line <= 80 chars; exit 0 ok, 1 problem, 2 unknown)
   -A, --all                also list the checks that passed or were skipped
       --severity LEVEL     exit 1 at this level or worse: critical | warning (default) | info
@@ -44,6 +44,7 @@ const doctor: Command = {
     const { values } = parseFlags(args, {
       ...stackOnly,
       output: { type: 'string', short: 'o' },
+      format: { type: 'string' },
       all: { type: 'boolean', short: 'A' },
       severity: { type: 'string' },
       timeout: { type: 'string' },
@@ -56,7 +57,8 @@ const doctor: Command = {
       'kubelet-config': { type: 'string' },
       'kubeadm-flags': { type: 'string' },
     }, false);
-    const format = values.output ?? 'text';
+    // --format npd is node-problem-detector's spelling in plugin configs; -o is kubectl's
+    const format = values.output ?? values.format ?? 'text';
     if (!['text', 'json', 'yaml', 'npd'].includes(format)) {
       throw new CtrdocError('invalid-argument', `unsupported output format "${format}"`, 'use text, json, yaml or npd');
     }
