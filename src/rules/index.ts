@@ -6,6 +6,7 @@ import { treeRules } from './tree.ts';
 import { goroutineRules } from './goroutines.ts';
 import { containerdLogRules } from './logs.ts';
 import { kubeletRules } from './kubelet.ts';
+import { nodeRules } from './node.ts';
 
 export const allRules: Rule[] = [
   ...kubeletRules,
@@ -14,6 +15,7 @@ export const allRules: Rule[] = [
   ...goroutineRules,
   ...containerdLogRules,
   ...treeRules,
+  ...nodeRules,
 ];
 
 export { evaluate } from './rule.ts';

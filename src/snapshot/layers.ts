@@ -4,12 +4,14 @@ import type { KubeletView, LogScan, NodeView, ProbeResult } from './types/index.
 import { skip } from './probe.ts';
 import { containerdLogTable, kubeletLogTable, scanLog } from '../sources/logs/index.ts';
 import { collectKubelet } from '../sources/kubelet/source.ts';
+import { collectNode } from '../sources/node/source.ts';
 
 type ProbeFn = <T>(name: string, fn: () => Promise<T> | T, ms?: number) => Promise<ProbeResult<T>>;
 
 /** Logs get a longer budget than RPCs: reading 8 MiB and matching every pattern takes a moment. */
 const LOG_MS = 4000;
 const KUBELET_MS = 3000;
+const NODE_MS = 3000;
 
 function logProbe(file: string | undefined, unit: string, table: () => ReturnType<typeof containerdLogTable>) {
   return async (): Promise<LogScan> => {
@@ -40,7 +42,7 @@ export async function collectLayers(opts: CollectOptions, probe: ProbeFn): Promi
     }), KUBELET_MS),
     probe<LogScan>('kubelet.log', logProbe(stack.kubeletLog, 'kubelet', kubeletLogTable), LOG_MS),
     probe<LogScan>('containerd.log', logProbe(stack.containerdLog, 'containerd', containerdLogTable), LOG_MS),
-    probe<NodeView>('node', () => skip('node source not wired yet')),
+    probe<NodeView>('node', () => collectNode({ deadlineMs: NODE_MS - 200 }), NODE_MS),
   ]);
   return { kubelet, kubeletLog, containerdLog, node };
 }
