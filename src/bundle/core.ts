@@ -163,8 +163,10 @@ export interface CorePlan {
   prefix: string;
   /** bytes free where the core is written */
   freeBytes?: number;
-  /** an upper bound for the raw core: the process's mapped memory */
+  /** what the raw core takes on disk, about the RSS (gdb leaves untouched mappings as holes) */
   estimateBytes: number;
+  /** the raw core's apparent size: the mapped memory */
+  mappedBytes: number;
 }
 
 export function planCore(t: CoreTarget, outDir: string, now = new Date()): CorePlan {
@@ -177,13 +179,16 @@ export function planCore(t: CoreTarget, outDir: string, now = new Date()): CoreP
   } catch {
     freeBytes = undefined;
   }
-  return { target: t, outDir, prefix, freeBytes, estimateBytes: t.rssKb * 1024 };
+  return { target: t, outDir, prefix, freeBytes, estimateBytes: t.rssKb * 1024, mappedBytes: t.vmKb * 1024 };
 }
 
 export interface CoreResult {
   gz: string;
   json: string;
+  /** apparent size (mapped memory, mostly holes for Go's reserved arenas) */
   coreBytes: number;
+  /** blocks really written */
+  coreDiskBytes: number;
   gzBytes: number;
   gcoreMs: number;
   gzipMs: number;
@@ -253,8 +258,11 @@ export async function takeCore(plan: CorePlan, opts: { timeoutMs: number; gcore?
     throw new CtrdocError('internal', `gcore ${t.pid} failed (exit ${code}): ${stderr.join('').trim().split('\n').slice(-3).join(' | ')}`, 'gdb needs ptrace: run as root, and check kernel.yama.ptrace_scope');
   }
   let coreBytes: number;
+  let coreDiskBytes: number;
   try {
-    coreBytes = (await stat(raw)).size;
+    const st = await stat(raw);
+    coreBytes = st.size;
+    coreDiskBytes = st.blocks * 512;
   } catch {
     throw new CtrdocError('internal', `gcore said it was done but wrote no ${raw}`, stderr.join('').trim().split('\n').slice(-2).join(' | '));
   }
@@ -287,6 +295,7 @@ export async function takeCore(plan: CorePlan, opts: { timeoutMs: number; gcore?
     rssKb: t.rssKb,
     core: basename(gz),
     coreBytes,
+    coreDiskBytes,
     gzBytes,
     gcoreMs,
     gzipMs,
@@ -307,5 +316,5 @@ export async function takeCore(plan: CorePlan, opts: { timeoutMs: number; gcore?
     ],
   };
   await writeFile(json, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
-  return { gz, json, coreBytes, gzBytes, gcoreMs, gzipMs, stateAfter, resumed };
+  return { gz, json, coreBytes, coreDiskBytes, gzBytes, gcoreMs, gzipMs, stateAfter, resumed };
 }

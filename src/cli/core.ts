@@ -69,7 +69,7 @@ const core: Command = {
       `  binary ${t.exe}${t.elf ? `, build-id ${t.elf.buildId ?? '(none)'}${t.elf.debugInfo ? ', with debug info' : ', no debug info (stripped of DWARF)'}` : ''}`,
       `  state ${t.state}, RSS ${mib(t.rssKb * 1024)}, mapped ${mib(t.vmKb * 1024)}`,
       `A core dump STOPS this process (gdb attaches with ptrace) until the whole memory is written: expect about a second per few hundred MiB of RSS${t.kind === 'containerd' ? '; every CRI call (kubelet included) waits meanwhile' : t.kind === 'shim' ? '; the pod\'s containers keep running, but CRI calls about them wait' : ''}.`,
-      `It writes ${plan.prefix}.${pid}.gz (and .json), up to ${mib(plan.estimateBytes)} before compression${plan.freeBytes !== undefined ? `; ${mib(plan.freeBytes)} free there` : ''}.`,
+      `It writes ${plan.prefix}.${pid}.gz (and .json); before compression the raw core takes about ${mib(plan.estimateBytes)} on disk (RSS; its apparent size is the mapped ${mib(plan.mappedBytes)}, mostly holes)${plan.freeBytes !== undefined ? `; ${mib(plan.freeBytes)} free there` : ''}.`,
     ];
     const advice = goAdvice(t);
     if (advice) lines.push(`Consider first: ${advice}.`);
@@ -83,7 +83,7 @@ const core: Command = {
     }
     const r = await takeCore(plan, { timeoutMs });
     io.stdout.write(`${r.gz}\n${r.json}\n`);
-    io.stderr.write(`core: ${mib(r.coreBytes)} raw, ${mib(r.gzBytes)} gzipped; gcore ${(r.gcoreMs / 1000).toFixed(2)}s (the process was stopped this long), gzip ${(r.gzipMs / 1000).toFixed(2)}s; ` +
+    io.stderr.write(`core: ${mib(r.coreBytes)} raw (${mib(r.coreDiskBytes)} on disk), ${mib(r.gzBytes)} gzipped; gcore ${(r.gcoreMs / 1000).toFixed(2)}s (the process was stopped this long), gzip ${(r.gzipMs / 1000).toFixed(2)}s; ` +
       `process now in state ${r.stateAfter}${r.resumed ? ' (sent SIGCONT)' : ''}\n`);
     return EXIT_OK;
   },
