@@ -40,6 +40,10 @@ export class EpisodeBuilder {
   private maxMs: number | undefined;
   private binary = 0;
   private long = 0;
+  /** one regex that any matching line matches (all patterns, groups unnamed): most lines stop here */
+  private readonly anyPattern: RegExp | undefined;
+  /** the newest line not yet looked at for its time (times are parsed lazily: first, matches, last) */
+  private lastUntimed: string | undefined;
   linesRead = 0;
 
   constructor(table: LogTable, opts: EpisodeOptions = {}) {
@@ -47,6 +51,21 @@ export class EpisodeBuilder {
     this.gapMs = opts.gapMs ?? DEFAULT_GAP_MS;
     this.tailLines = opts.tailLines ?? DEFAULT_TAIL_LINES;
     this.refMs = opts.refMs ?? Date.now();
+    const sources = table.patterns.map((p) => p.regex.source);
+    const sameFlags = table.patterns.every((p) => p.regex.flags === (table.patterns[0]?.regex.flags ?? ''));
+    if (sources.length > 1 && sameFlags && !sources.some((x) => /\\(?:k<|[1-9])/.test(x))) {
+      try {
+        this.anyPattern = new RegExp(sources.map((x) => `(?:${x.replace(/\(\?<([A-Za-z_]\w*)>/g, '(?:')})`).join('|'), table.patterns[0].regex.flags);
+      } catch {
+        this.anyPattern = undefined;
+      }
+    }
+  }
+
+  private noteTime(t: number | undefined): void {
+    if (t === undefined) return;
+    if (this.minMs === undefined || t < this.minMs) this.minMs = t;
+    if (this.maxMs === undefined || t > this.maxMs) this.maxMs = t;
   }
 
   /** One line; `timeMs` when the transport knows it (journald), else parsed from the line. */
@@ -66,11 +85,19 @@ export class EpisodeBuilder {
       this.long++;
       head = line.slice(0, MAX_MATCH_CHARS);
     }
-    const t = timeMs ?? lineTime(head, this.refMs);
-    if (t !== undefined) {
-      if (this.minMs === undefined || t < this.minMs) this.minMs = t;
-      if (this.maxMs === undefined || t > this.maxMs) this.maxMs = t;
+    if (timeMs !== undefined) this.noteTime(timeMs);
+    const matches = !this.anyPattern || this.anyPattern.test(head);
+    // logs run forward in time: parse the time of the first dated line, of matching lines and
+    // (in finish) of the last line; the lines in between do not move from/to
+    let t = timeMs;
+    if (t === undefined && (matches || this.minMs === undefined)) {
+      t = lineTime(head, this.refMs);
+      this.noteTime(t);
+      this.lastUntimed = undefined;
+    } else if (t === undefined) {
+      this.lastUntimed = head;
     }
+    if (!matches) return;
     for (const p of this.table.patterns) {
       const m = p.regex.exec(head);
       if (!m) continue;
@@ -101,6 +128,8 @@ export class EpisodeBuilder {
   }
 
   finish(source: string, bytesRead: number, truncated: boolean, notes: string[] = []): LogScan {
+    if (this.lastUntimed !== undefined) this.noteTime(lineTime(this.lastUntimed, this.refMs));
+    this.lastUntimed = undefined;
     const n = [...notes];
     if (this.binary) n.push(`${this.binary} line(s) held NUL bytes (binary data) and were skipped`);
     if (this.long) n.push(`${this.long} line(s) longer than ${MAX_MATCH_CHARS} characters were matched on their start only`);
