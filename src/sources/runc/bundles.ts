@@ -1,0 +1,100 @@
+// The runc bundles containerd keeps per task: `<state>/io.containerd.runtime.v2.task/<ns>/<id>/`
+// with config.json (the OCI spec runc runs), `address` (the shim's ttrpc socket), init.pid and,
+// in the directory of the task that started the shim, shim.pid. Also the shim socket directory
+// (`/run/containerd/s`: containerd 1.6 puts every shim socket there, whatever its state dir).
+import { lstatSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { TaskBundle, TaskBundleView } from '../../snapshot/types/runc.ts';
+import { readSmall } from '../proc/scan.ts';
+
+export const TASK_STATE_SUBDIR = 'io.containerd.runtime.v2.task';
+export const DEFAULT_SHIM_SOCKET_DIR = '/run/containerd/s';
+
+/** `unix:///run/containerd/s/abc` → `/run/containerd/s/abc`; other schemes unchanged. */
+export function socketPathOfAddress(address: string): string {
+  const a = address.trim();
+  if (a.startsWith('unix://')) return a.slice('unix://'.length);
+  return a;
+}
+
+function readInt(path: string): number | undefined {
+  try {
+    const t = readSmall(path).trim();
+    return /^\d+$/.test(t) ? Number(t) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The sandbox id annotation from config.json, read as text to avoid parsing a large spec twice. */
+export function sandboxIdOfSpec(text: string): string | undefined {
+  const m = /"io\.kubernetes\.cri\.sandbox-id"\s*:\s*"([^"]+)"/.exec(text);
+  return m ? m[1] : undefined;
+}
+
+export function readTaskBundle(dir: string, namespace: string, id: string): TaskBundle {
+  const b: TaskBundle = { namespace, id, dir, hasConfig: false };
+  const problems: string[] = [];
+  try {
+    b.address = readSmall(join(dir, 'address')).trim();
+    b.socketPath = socketPathOfAddress(b.address);
+    try {
+      b.socketExists = lstatSync(b.socketPath).isSocket();
+    } catch {
+      b.socketExists = false;
+    }
+  } catch (err) {
+    problems.push(`address: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const initPid = readInt(join(dir, 'init.pid'));
+  if (initPid !== undefined) b.initPid = initPid;
+  const shimPid = readInt(join(dir, 'shim.pid'));
+  if (shimPid !== undefined) b.shimPid = shimPid;
+  try {
+    const spec = readSmall(join(dir, 'config.json'), 4 << 20);
+    b.hasConfig = true;
+    const sb = sandboxIdOfSpec(spec);
+    if (sb) b.sandboxId = sb;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') problems.push(`config.json: ${code ?? String(err)}`);
+  }
+  if (problems.length) b.error = problems.join('; ');
+  return b;
+}
+
+/** Reads `<stateDir>/io.containerd.runtime.v2.task/<namespace>/*` and the shim socket dir. */
+export function readTaskBundles(stateDir: string, namespace: string, socketDir?: string): TaskBundleView {
+  const dir = join(stateDir, TASK_STATE_SUBDIR, namespace);
+  const view: TaskBundleView = { dir, bundles: [], sockets: [] };
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).sort();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    view.error = e.code === 'ENOENT' ? `${dir} does not exist (no tasks in namespace ${namespace})` : `cannot read ${dir}: ${e.code ?? e.message}`;
+  }
+  for (const id of names) {
+    const d = join(dir, id);
+    try {
+      if (!lstatSync(d).isDirectory()) continue;
+    } catch {
+      continue;
+    }
+    view.bundles.push(readTaskBundle(d, namespace, id));
+  }
+  const sockDir = socketDir ?? (view.bundles.find((b) => b.socketPath)?.socketPath ? dirname(view.bundles.find((b) => b.socketPath)!.socketPath!) : DEFAULT_SHIM_SOCKET_DIR);
+  const referenced = new Set(view.bundles.map((b) => b.socketPath).filter(Boolean));
+  try {
+    for (const name of readdirSync(sockDir).sort()) {
+      const p = join(sockDir, name);
+      try {
+        if (!lstatSync(p).isSocket()) continue;
+      } catch {
+        continue;
+      }
+      view.sockets.push({ path: p, referenced: referenced.has(p) });
+    }
+  } catch { /* no socket dir: no sockets */ }
+  return view;
+}
