@@ -11,6 +11,7 @@ const collectUsage = `      --timeout DURATION   overall deadline for the collec
       --probe-timeout D    deadline for each call to the runtime (default 2s)
       --signal             allow SIGUSR1 to containerd for a goroutine dump when it looks hung
       --no-goroutines      never take a goroutine dump
+      --stuck-after D      a container Created, or a runc init parked, this long is stuck
       --kubelet-config F   kubelet config file (default: from kubelet's --config)
       --kubeadm-flags F    kubeadm flags file (default /var/lib/kubelet/kubeadm-flags.env)
       --kubeconfig F       kubelet's kubeconfig (default: from kubelet's --kubeconfig)
@@ -26,6 +27,7 @@ export const collectFlags = {
   'probe-timeout': { type: 'string' },
   signal: { type: 'boolean' },
   'no-goroutines': { type: 'boolean' },
+  'stuck-after': { type: 'string' },
   'kubelet-config': { type: 'string' },
   'kubeadm-flags': { type: 'string' },
   kubeconfig: { type: 'string' },
@@ -43,7 +45,7 @@ export function kubeletFilesOf(values: CollectValues): Record<string, string> {
   };
 }
 
-/** Collects a Snapshot exactly as `ctrdoc doctor` does with the same flags. */
+/** Collects a Snapshot exactly as `ctrdoc doctor` does with the same flags (keep in step with cli/doctor.ts). */
 export async function collectLive(values: CollectValues, io: CliIO, progress: boolean): Promise<Snapshot> {
   const deadlineMs = values.timeout ? parseDuration(values.timeout) : 10_000;
   const perCall = values['probe-timeout'] ? parseDuration(values['probe-timeout']) : 2000;
@@ -51,12 +53,22 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
     import('../sources/containerd/discover.ts'),
     import('../snapshot/collect.ts'),
   ]);
-  const stack = resolveStack(values, Math.min(perCall, deadlineMs));
+  // as doctor does: one pass over /proc serves both discovery and the process tree
+  const { scanProcesses } = await import('../sources/proc/scan.ts');
+  let procTable;
+  try {
+    procTable = scanProcesses();
+  } catch {
+    procTable = undefined; // collect() scans again and records the error as a probe result
+  }
+  const stack = resolveStack(values, Math.min(perCall, deadlineMs), process.env, procTable?.processes);
   let done = 0;
   const { kubeconfig: _k, ...doctorKubeletFiles } = kubeletFilesOf(values);
   const snapshot = await collect({
     stack,
     deadlineMs,
+    procTable,
+    stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
     goroutines: values['no-goroutines'] ? 'off' : values.signal ? 'signal' : 'auto',
     kubeletFiles: doctorKubeletFiles,
     onProgress: progress ? (t) => io.stderr.write(`\r\x1b[Kcollecting: ${++done} probes done (${t.probe} ${t.status})`) : undefined,

@@ -154,10 +154,10 @@ describe('ctrdoc bundle / analyze on the lab', { skip: !isRoot && 'not root: the
     let offline: string[] = [];
     // the two runs are a second apart: a finding that flips in between gets one more try
     for (let attempt = 0; attempt < 2; attempt++) {
-      const d = ctrdoc(['doctor', '-o', 'json', ...flags().filter((x) => x !== '--kubeconfig' && x !== kubeconfig)], { timeoutMs: 60_000 });
+      const d = ctrdoc(['doctor', '-o', 'json', '--stuck-after', '1s', ...flags().filter((x) => x !== '--kubeconfig' && x !== kubeconfig)], { timeoutMs: 60_000 });
       assert.ok(d.code === 0 || d.code === 1, d.stderr);
       const out = join(work, `g${attempt}.tar.gz`);
-      const b = ctrdoc(['bundle', '-o', out, ...flags()], { timeoutMs: 90_000 });
+      const b = ctrdoc(['bundle', '-o', out, '--stuck-after', '1s', ...flags()], { timeoutMs: 90_000 });
       assert.equal(b.code, 0, b.stderr);
       const a = ctrdoc(['analyze', out, '-o', 'json']);
       assert.equal(a.code, d.code, `analyze exit ${a.code} vs doctor ${d.code}: ${a.stderr}`);
@@ -167,6 +167,10 @@ describe('ctrdoc bundle / analyze on the lab', { skip: !isRoot && 'not root: the
     }
     assert.deepEqual(offline, live);
     assert.ok(live.some((k) => / fail /.test(k)), 'the faulted lab has failing findings to compare');
+    // the fault itself, once the process tree is in the Snapshot (RUNC_STUCK_INIT is skipped without it)
+    if (!live.some((k) => /^RUNC_STUCK_INIT skipped /.test(k))) {
+      assert.ok(live.some((k) => /^RUNC_STUCK_INIT fail /.test(k)), `the fault itself is found: ${live.filter((k) => / fail /.test(k)).join('; ')}`);
+    }
     // text output renders exactly like doctor's
     const t = ctrdoc(['analyze', join(work, 'g0.tar.gz')]);
     assert.match(t.stdout, /^ctrdoc doctor: /);
