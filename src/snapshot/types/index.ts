@@ -12,3 +12,6 @@ export * from './kubelet.ts';
 export * from './logs.ts';
 export * from './node.ts';
 export * from './snapshot.ts';
+export * from './proc.ts';
+export * from './runc.ts';
+export * from './tree.ts';
