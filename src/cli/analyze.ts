@@ -15,7 +15,7 @@ are refused with a message naming the entry; nothing is written to disk.
 Exit code: 0 nothing at or above --severity, 1 findings, 2 the bundle could not be read.
 
 Flags:
-  -o, --output FORMAT      text (default) | json | yaml | npd
+  -o, --output FORMAT      text (default) | json | yaml | npd (alias --format, as doctor)
   -A, --all                also list the checks that passed or were skipped
       --severity LEVEL     exit 1 at this level or worse: critical | warning (default) | info
       --manifest           print the bundle's manifest (what was collected, cut and redacted)
@@ -29,12 +29,13 @@ const analyze: Command = {
   async run(args: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseFlags(args, {
       output: { type: 'string', short: 'o' },
+      format: { type: 'string' },
       all: { type: 'boolean', short: 'A' },
       severity: { type: 'string' },
       manifest: { type: 'boolean' },
     });
     if (positionals.length !== 1) throw new CtrdocError('invalid-argument', positionals.length ? 'give exactly one bundle' : 'no bundle given', 'ctrdoc analyze FILE.tar.gz');
-    const format = values.output ?? 'text';
+    const format = values.output ?? values.format ?? 'text';
     if (!['text', 'json', 'yaml', 'npd'].includes(format)) {
       throw new CtrdocError('invalid-argument', `unsupported output format "${format}"`, 'use text, json, yaml or npd');
     }
