@@ -13,6 +13,9 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   goroutines: { summary: 'read and explain a goroutine dump of containerd or a shim (file, debug socket, SIGUSR1)', load: () => import('./goroutines.ts') },
   lab: { summary: 'a private containerd on this machine, with faults on demand (changes the node)', load: () => import('./lab.ts') },
   report: { summary: 'one self-contained HTML report of the stack (live or from a bundle)', load: () => import('./report.ts') },
+  runc: { summary: 'runc\'s state root: status, exec.fifo, init pid alive, whether containerd knows each container', load: () => import('./runc.ts') },
+  shims: { summary: 'every shim: pod, socket, ttrpc liveness and latency, children, CPU/RSS/threads/fds, subreaper', load: () => import('./shims.ts') },
+  tree: { summary: 'the stack as a process forest (like ps aux --forest): roles, pods, containers, facts', load: () => import('./tree.ts') },
 };
 
 const VERSION = '0.1.0';
