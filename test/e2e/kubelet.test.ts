@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,7 +38,8 @@ async function waitFor(pid: number): Promise<void> {
 test('stand-in 1: argv[0] "kubelet" (bash exec -a) with --flag=value and --flag value forms', async () => {
   const sock = join(dir, 'silent.sock');
   // a socket that accepts and never answers: CRI Version must end at the deadline, not hang
-  const server: Server = createServer(() => {}).listen(sock);
+  const accepted = new Set<Socket>();
+  const server: Server = createServer((conn) => accepted.add(conn)).listen(sock);
   await new Promise((r) => server.once('listening', r));
   try {
     const config = join(dir, 'config.yaml');
@@ -57,6 +58,8 @@ test('stand-in 1: argv[0] "kubelet" (bash exec -a) with --flag=value and --flag 
     assert.equal(v.endpointCheck?.ok, false);
     assert.match(v.endpointCheck?.error ?? '', /no answer|deadline|within/i);
   } finally {
+    // the silent server never closes what it accepted: do it, or the open sockets keep this file alive
+    for (const conn of accepted) conn.destroy();
     server.close();
   }
 });
