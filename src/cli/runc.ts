@@ -5,7 +5,10 @@ import { out } from './command.ts';
 import { outputFormat, parseFlags, timeoutMs } from './flags.ts';
 import { parseDuration } from '../deadline.ts';
 import { renderStructured } from '../report/structured.ts';
-import { renderTable, truncateId } from '../report/table.ts';
+import { renderTable, truncateId as truncateAny } from '../report/table.ts';
+
+/** crictl cuts 64-hex ids to 13 characters; other names (a hand-made runc id) stay whole. */
+const truncateId = (id: string, noTrunc = false): string => (/^[0-9a-f]{64}$/.test(id) ? truncateAny(id, noTrunc) : id);
 import { gatherFlags, gatherFlagsUsage, gatherTreeInputs, renderFacts, shortAge } from './tree.ts';
 
 const usage = `Usage: ctrdoc runc [flags]

@@ -6,21 +6,24 @@ import { out } from './command.ts';
 import { outputFormat, parseFlags, timeoutMs } from './flags.ts';
 import { parseDuration } from '../deadline.ts';
 import { renderStructured } from '../report/structured.ts';
-import { renderTable, truncateId } from '../report/table.ts';
+import { renderTable, truncateId as truncateAny } from '../report/table.ts';
+
+/** crictl cuts 64-hex ids to 13 characters; other names (a hand-made runc id) stay whole. */
+const truncateId = (id: string, noTrunc = false): string => (/^[0-9a-f]{64}$/.test(id) ? truncateAny(id, noTrunc) : id);
 import type { ShimView } from '../snapshot/types/tree.ts';
 import { filterByPod, gatherFlags, gatherFlagsUsage, gatherTreeInputs, renderFacts, shortAge } from './tree.ts';
 
 const usage = `Usage: ctrdoc shims [flags]
 
 Every containerd shim: pid, pod, socket, ttrpc Connect answer and latency (under --timeout),
-children, %CPU (over --cpu-sample, default 500ms, and lifetime), RSS, threads, fds, and whether it
+children, %CPU (over --cpu-sample, default 1s, and lifetime), RSS, threads, fds, and whether it
 is a child subreaper. /proc does not show PR_SET_CHILD_SUBREAPER: ctrdoc infers it (yes) when
 container processes forked by runc sit under the shim, else says unknown. Then the shim facts
 (unresponsive, outliers, no pause, dead-shim leftovers, zombies).
 
 Flags:
       --pod NAME|NS/NAME|ID    only this pod's shim
-      --cpu-sample DURATION    %CPU window (default 500ms; 0 for lifetime only)
+      --cpu-sample DURATION    %CPU window (default 1s; 0 for lifetime only)
   -o, --output FORMAT          table | json | yaml
       --no-headers             no header line
       --no-trunc               whole ids and socket paths
@@ -41,7 +44,7 @@ const shims: Command = {
     const { buildProcessTree } = await import('../tree/build.ts');
     const g = await gatherTreeInputs({
       flags: values, timeoutMs: ms, apis: !values['no-api'], probeShims: true,
-      cpuSampleMs: values['cpu-sample'] !== undefined ? parseDuration(values['cpu-sample']) : 500,
+      cpuSampleMs: values['cpu-sample'] !== undefined ? parseDuration(values['cpu-sample']) : 1000,
       stuckInitSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
     });
     for (const p of g.problems) io.stderr.write(`warning: ${p}\n`);

@@ -6,7 +6,10 @@ import { outputFlags, outputFormat, parseFlags, stackFlags, stackFlagsUsage, tim
 import { parseDuration, withDeadline } from '../deadline.ts';
 import { CtrdocError } from '../errors.ts';
 import { renderStructured } from '../report/structured.ts';
-import { renderTable, truncateId } from '../report/table.ts';
+import { renderTable, truncateId as truncateAny } from '../report/table.ts';
+
+/** crictl cuts 64-hex ids to 13 characters; other names (a hand-made runc id) stay whole. */
+const truncateId = (id: string, noTrunc = false): string => (/^[0-9a-f]{64}$/.test(id) ? truncateAny(id, noTrunc) : id);
 import type { ContainerDetail, StackLocation, TaskView } from '../snapshot/types/index.ts';
 import type { ProcTable } from '../snapshot/types/proc.ts';
 import type { RuncRootView, TaskBundleView } from '../snapshot/types/runc.ts';

@@ -153,14 +153,16 @@ export function readBase(procRoot: string, pid: number, clock: SystemClock): Pro
 export function readDetails(procRoot: string, p: ProcessInfo, req: DetailRequest): boolean {
   const dir = `${procRoot}/${p.pid}`;
   const notes: string[] = p.unreadable ?? [];
-  let gone = false;
+  // ENOENT on one file is not proof the process is gone (a zombie has no ns links): the stat
+  // re-read at the end decides.
+  let missing = 0;
   const attempt = (what: string, f: () => void): void => {
-    if (gone) return;
+    if (missing >= 2) return; // two files vanished: the process most likely exited; stat will say
     try {
       f();
     } catch (err) {
-      if (isGone(err)) gone = true;
-      else notes.push(`${what}: ${errCode(err)}`);
+      if (isGone(err)) missing++;
+      notes.push(`${what}: ${errCode(err)}`);
     }
   };
   attempt('status', () => {
@@ -196,7 +198,6 @@ export function readDetails(procRoot: string, p: ProcessInfo, req: DetailRequest
   });
   if (req.stack) attempt('stack', () => { p.kernelStack = parseKernelStack(readSmall(`${dir}/stack`)); });
   if (notes.length) p.unreadable = notes;
-  if (gone) return false;
   // Same pid, same process? A pid reused mid-scan has another start time.
   try {
     const again = parseStat(readSmall(`${dir}/stat`));
