@@ -167,12 +167,16 @@ export function matchSignatures(buckets: BucketAgg[], table: readonly GoroutineS
   const out: GoroutineFinding[] = [];
   for (const sig of table) {
     const { frames, state } = compile(sig);
+    const except = (sig.exceptFrames ?? []).map((r) => new RegExp(r));
+    const isExcepted = (b: BucketAgg) => except.length > 0
+      && (b.frames.some((f) => except.some((re) => re.test(f.func))) || (!!b.createdBy && except.some((re) => re.test(b.createdBy!.func))));
     const skip = new Set<number>();
     for (const u of sig.unless ?? []) for (const id of matchedBy.get(u) ?? []) skip.add(id);
     const hits: { b: BucketAgg; at: number[] }[] = [];
     for (const b of buckets) {
       if (skip.has(b.id)) continue;
       if (state && !state.test(b.state)) continue;
+      if (isExcepted(b)) continue;
       const at = matchFrames(b, frames);
       if (at) hits.push({ b, at });
     }

@@ -22,6 +22,8 @@ export interface GoroutineSignature {
   groupByReceiverOf?: string;
   /** buckets matched by these signatures are left out */
   unless?: string[];
+  /** buckets with a frame (or a creator) matching one of these are left out: normal waits that look alike */
+  exceptFrames?: string[];
 }
 
 const LOCK_WAIT = '^(?:semacquire|sync\\.(?:RW)?Mutex\\.R?Lock|sync\\.RWMutex\\.RLock)$';
@@ -103,6 +105,8 @@ export const GOROUTINE_SIGNATURES: readonly GoroutineSignature[] = [
     frames: ['^github\\.com/containerd/ttrpc\\.\\(\\*Client\\)\\.(?:dispatch|Call)$'],
     state: WAITING,
     groupByReceiverOf: 'github.com/containerd/ttrpc.(*Client).Call',
+    // every running task has one Wait call parked on its shim until the task exits: that is normal
+    exceptFrames: ['\\.\\(\\*task(?:Client)?\\)\\.Wait$', '\\.\\(\\*shimTask\\)\\.Wait$', 'tasks\\.\\(\\*local\\)\\.Wait$'],
   },
   {
     id: 'shim-reaper-notify-storm',

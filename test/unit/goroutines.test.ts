@@ -359,3 +359,22 @@ test('property: chunking does not change the result', () => {
     { numRuns: 300 },
   );
 });
+
+test('a task Wait parked on its shim is normal, not a ttrpc hang; a Start waiting is', () => {
+  // From the lab: the CRI plugin keeps one Wait call per running task open on its shim until the task exits.
+  const call = (caller: string, created: string, n: number) => `goroutine ${n} [select, 8 minutes]:
+github.com/containerd/ttrpc.(*Client).dispatch(0xc0000ba780, {0x2529fa0?, 0xc000041560}, 0xc0002ea0c0, 0xc0005640a0)
+	github.com/containerd/ttrpc/client.go:163 +0x2ad
+github.com/containerd/ttrpc.(*Client).Call(0xc0000ba780, {0x2529fa0, 0xc000041560}, {0x229144f, 0x17}, {0x226ca6a, 0x5}, {0x21c6720?, 0xc00015a7c0?}, {0x21c6860, 0x1})
+	github.com/containerd/ttrpc/client.go:132 +0x3ac
+${caller}(0xc000014310, {0x2529fa0, 0xc000041560}, 0x20e9020?)
+	github.com/containerd/containerd/runtime/v2/task/shim.pb.go:3601 +0x98
+created by ${created}
+	github.com/containerd/containerd/task.go:290 +0x1aa
+`;
+  const waits = [1, 2, 3].map((n) => call('github.com/containerd/containerd/runtime/v2/task.(*taskClient).Wait', 'github.com/containerd/containerd.(*task).Wait', n)).join('\n');
+  const ids = (a: GoroutineAnalysis) => a.dumps.flatMap((d) => d.findings.map((f) => f.id));
+  assert.ok(!ids(analyzeDump(waits)).includes('ttrpc-calls-to-one-shim'));
+  const start = call('github.com/containerd/containerd/runtime/v2/task.(*taskClient).Start', 'google.golang.org/grpc.(*Server).serveStreams.func1.2', 9);
+  assert.ok(ids(analyzeDump(`${waits}\n${start}`)).includes('ttrpc-calls-to-one-shim'));
+});
