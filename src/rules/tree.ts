@@ -23,16 +23,23 @@ function evidenceOf(f: TreeFact): string[] {
   return Object.entries(f.evidence).map(([k, v]) => `${k}: ${v}`);
 }
 
-/** The placeholders in a rule's next step, filled from the snapshot and the hit. */
+/** The placeholders in a rule's next step (UPPER_CASE words in rules/tree-facts.json), filled from the snapshot and the hit. */
 function fillNextStep(text: string, s: Snapshot, f: TreeFact): string {
-  const id = f.subject.container?.id ?? f.subject.pod?.sandboxId ?? 'ID';
-  return text
-    .replaceAll('RUNC_ROOT', s.stack.runcRoot)
-    .replaceAll('NAMESPACE', s.stack.namespace)
-    .replaceAll('POD_ID', f.subject.pod?.sandboxId ?? 'POD_ID')
-    .replaceAll('DEBUG_SOCK', s.stack.debugAddress ?? 'DEBUG_SOCK')
-    .replaceAll(' ID', ` ${id}`)
-    .replaceAll('PID', String(f.subject.shimPid ?? f.subject.pid ?? 'PID'));
+  const values: Record<string, string | number | undefined> = {
+    RUNC_ROOT: s.stack.runcRoot,
+    NAMESPACE: s.stack.namespace,
+    ADDRESS: s.stack.address,
+    DEBUG_SOCK: s.stack.debugAddress,
+    CONTAINERD_PID: s.containerd.process.data?.pid,
+    POD_ID: f.subject.pod?.sandboxId?.slice(0, 13),
+    POD_NAME: f.subject.pod?.name,
+    CONTAINER_ID: f.subject.container?.id,
+    SHIM_PID: f.subject.shimPid,
+    PID: f.subject.pid,
+  };
+  // longest names first, so PID never eats the end of SHIM_PID
+  return Object.keys(values).sort((a, b) => b.length - a.length)
+    .reduce((t, k) => (values[k] === undefined ? t : t.replace(new RegExp(`\\b${k}\\b`, 'g'), String(values[k]))), text);
 }
 
 export const treeRules: Rule[] = treeFactRules.map((spec) => ({

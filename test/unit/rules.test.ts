@@ -226,3 +226,12 @@ test('a rule that throws is reported as an error finding, and the others still r
   assert.match(fs[0].summary, /rule failed: boom/);
   assert.equal(fs.length, 1 + criRules.length);
 });
+
+test('next steps name the right process: containerd for a goroutine dump, the shim for a shim dump', () => {
+  const stuck = evaluate(treeRules.filter((r) => r.id === 'RUNC_STUCK_INIT'), treeWith('stuck-runc-init'))[0];
+  assert.match(stuck.nextStep!, /--pid 100 --signal/, 'containerd (pid 100), not the runc init (4242)');
+  const busy = evaluate(treeRules.filter((r) => r.id === 'SHIM_RESOURCE_OUTLIER'), treeWith('shim-outlier'))[0];
+  assert.match(busy.nextStep!, /--shim 4000 --signal/);
+  const leaked = evaluate(treeRules.filter((r) => r.id === 'RUNC_LEAKED_CONTAINER'), treeWith('leaked-runc-container'))[0];
+  assert.match(leaked.nextStep!, new RegExp(`runc --root /run/containerd/runc/k8s.io delete --force ${'c'.repeat(64)}`));
+});
