@@ -25,18 +25,32 @@ const createdStuckRule: Rule = {
   check(s) {
     const containers = need(s.cri.containers, 'CRI ListContainers');
     const now = Date.parse(s.collectedAt);
-    const hits: Hit[] = [];
+    // kubelet's retries are new attempts of one pod container: one finding per pod container
+    const stuck = new Map<string, Container[]>();
     for (const c of containers) {
       if (c.state !== 'CONTAINER_CREATED') continue;
-      const age = (now - nanosToMs(c.createdAt)) / 1000;
-      if (age < s.thresholds.stuckAfterSec) continue;
-      const detail = s.cri.containerDetails.data?.find((d) => d.status.id === c.id);
-      const pod = podName(s, c.podSandboxId);
+      if ((now - nanosToMs(c.createdAt)) / 1000 < s.thresholds.stuckAfterSec) continue;
+      const k = `${c.podSandboxId}/${c.metadata.name}`;
+      stuck.set(k, [...(stuck.get(k) ?? []), c]);
+    }
+    const hits: Hit[] = [];
+    for (const list of stuck.values()) {
+      list.sort((a, b) => a.metadata.attempt - b.metadata.attempt);
+      const oldest = list[0];
+      const newest = list[list.length - 1];
+      const age = Math.round((now - nanosToMs(oldest.createdAt)) / 1000);
+      const pod = podName(s, oldest.podSandboxId);
+      const who = `${pod ?? oldest.podSandboxId.slice(0, 13)} container ${oldest.metadata.name}`;
       hits.push({
-        summary: `${pod ?? c.podSandboxId.slice(0, 13)} container ${c.metadata.name} (attempt ${c.metadata.attempt}) is Created for ${Math.round(age)}s`,
-        subject: { pod, podSandboxId: c.podSandboxId, container: c.metadata.name, containerId: c.id },
-        evidence: [`state CONTAINER_CREATED since ${new Date(nanosToMs(c.createdAt)).toISOString()}`, ...(detail ? [`verbose pid: ${detail.info?.pid ?? 0}`] : [])],
-        nextStep: this.nextStep.replace('POD', pod?.split('/')[1] ?? c.podSandboxId.slice(0, 13)).replace(' ID', ` ${c.id.slice(0, 13)}`),
+        summary: list.length === 1
+          ? `${who} (attempt ${oldest.metadata.attempt}) is Created for ${age}s`
+          : `${who}: ${list.length} attempts (${oldest.metadata.attempt}-${newest.metadata.attempt}) Created and never started, the oldest for ${age}s`,
+        subject: { pod, podSandboxId: oldest.podSandboxId, container: oldest.metadata.name, containerId: newest.id },
+        evidence: list.map((c) => {
+          const detail = s.cri.containerDetails.data?.find((d) => d.status.id === c.id);
+          return `attempt ${c.metadata.attempt} ${c.id.slice(0, 13)}: CONTAINER_CREATED since ${new Date(nanosToMs(c.createdAt)).toISOString()}${detail ? `, verbose pid ${detail.info?.pid ?? 0}` : ''}`;
+        }),
+        nextStep: this.nextStep.replace('POD', pod?.split('/')[1] ?? oldest.podSandboxId.slice(0, 13)).replace(' ID', ` ${newest.id.slice(0, 13)}`),
       });
     }
     return { hits };

@@ -1,6 +1,6 @@
 // Rules over the process-tree facts (src/tree): each fact kind maps to one rule from
 // rules/tree-facts.json; the tree builder did the judging, these say what it means.
-import type { Rule } from './rule.ts';
+import type { Hit, Rule } from './rule.ts';
 import { need } from './rule.ts';
 import { treeFactRules } from './tables.ts';
 import type { Finding, Snapshot } from '../snapshot/types/index.ts';
@@ -42,17 +42,39 @@ function fillNextStep(text: string, s: Snapshot, f: TreeFact): string {
     .reduce((t, k) => (values[k] === undefined ? t : t.replace(new RegExp(`\\b${k}\\b`, 'g'), String(values[k]))), text);
 }
 
+/**
+ * Facts of these kinds about one pod container are one finding: kubelet's retries leave one
+ * parked init per attempt, and four findings for one stuck container read as four problems.
+ */
+const groupedKinds = new Set(['stuck-runc-init']);
+
+function groupKey(f: TreeFact): string {
+  const pod = f.subject.pod?.sandboxId;
+  return pod && f.subject.container?.name ? `${pod}/${f.subject.container.name}` : `${f.subject.container?.id ?? ''}/${f.subject.pid ?? ''}`;
+}
+
+function hitsOf(spec: (typeof treeFactRules)[number], s: Snapshot, facts: TreeFact[]): Hit[] {
+  if (!groupedKinds.has(spec.fact)) {
+    return facts.map((f) => ({ summary: f.message, subject: subjectOf(f), evidence: evidenceOf(f), nextStep: fillNextStep(spec.nextStep, s, f) }));
+  }
+  const groups = new Map<string, TreeFact[]>();
+  for (const f of facts) groups.set(groupKey(f), [...(groups.get(groupKey(f)) ?? []), f]);
+  return [...groups.values()].map((g) => {
+    const first = g[0];
+    if (g.length === 1) return { summary: first.message, subject: subjectOf(first), evidence: evidenceOf(first), nextStep: fillNextStep(spec.nextStep, s, first) };
+    return {
+      summary: `${g.length} of them for one container: ${first.message}`,
+      subject: subjectOf(first),
+      evidence: g.flatMap((f, i) => [`-- ${i + 1}: ${f.message}`, ...evidenceOf(f).map((e) => `   ${e}`)]),
+      nextStep: fillNextStep(spec.nextStep, s, first),
+    };
+  });
+}
+
 export const treeRules: Rule[] = treeFactRules.map((spec) => ({
   ...spec,
   check(s: Snapshot) {
     const tree = need(s.tree, 'the process tree');
-    return {
-      hits: tree.facts.filter((f) => f.kind === spec.fact).map((f) => ({
-        summary: f.message,
-        subject: subjectOf(f),
-        evidence: evidenceOf(f),
-        nextStep: fillNextStep(spec.nextStep, s, f),
-      })),
-    };
+    return { hits: hitsOf(spec, s, tree.facts.filter((f) => f.kind === spec.fact)) };
   },
 }));

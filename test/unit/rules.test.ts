@@ -235,3 +235,19 @@ test('next steps name the right process: containerd for a goroutine dump, the sh
   const leaked = evaluate(treeRules.filter((r) => r.id === 'RUNC_LEAKED_CONTAINER'), treeWith('leaked-runc-container'))[0];
   assert.match(leaked.nextStep!, new RegExp(`runc --root /run/containerd/runc/k8s.io delete --force ${'c'.repeat(64)}`));
 });
+
+test('kubelet\'s retries of one stuck container are one finding, not one per attempt', () => {
+  const s = withPod(emptySnapshot());
+  s.cri.containers = ok('cri.containers', [0, 1, 2].map((a) => container('app', a, 'CONTAINER_CREATED', `2026-11-26T11:5${a}:00Z`)));
+  const fs = evaluate(criRules.filter((r) => r.id === 'CRI_CONTAINER_NEVER_STARTED'), s);
+  assert.equal(fs.length, 1);
+  assert.match(fs[0].summary, /prod\/web-0 container app: 3 attempts \(0-2\) Created and never started, the oldest for 600s/);
+  assert.equal(fs[0].evidence.length, 3);
+
+  const t = treeWith('stuck-runc-init');
+  const f0 = t.tree.data!.facts[0];
+  t.tree.data!.facts.push({ ...f0, subject: { ...f0.subject, pid: 4343, container: { ...f0.subject.container!, id: 'd'.repeat(64), attempt: 3 } } });
+  const stuck = evaluate(treeRules.filter((r) => r.id === 'RUNC_STUCK_INIT'), t);
+  assert.equal(stuck.length, 1);
+  assert.match(stuck[0].summary, /^2 of them for one container/);
+});
