@@ -44,8 +44,10 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-const podName = (pod?: PodRef): string => (pod?.namespace && pod.name ? `${pod.namespace}/${pod.name}` : pod?.sandboxId ? `sandbox ${pod.sandboxId.slice(0, 13)}` : 'no pod');
-const ctrName = (c?: ContainerRef): string => (c?.name ? `${c.name}${c.attempt !== undefined ? ` (attempt ${c.attempt})` : ''}` : c?.id ? c.id.slice(0, 13) : '?');
+/** crictl's 13-character form for containerd's 64-hex ids; ids made by hand are shown whole. */
+const shortId = (id: string): string => (/^[0-9a-f]{64}$/.test(id) ? id.slice(0, 13) : id);
+const podName = (pod?: PodRef): string => (pod?.namespace && pod.name ? `${pod.namespace}/${pod.name}` : pod?.sandboxId ? `sandbox ${shortId(pod.sandboxId)}` : 'no pod');
+const ctrName = (c?: ContainerRef): string => (c?.name ? `${c.name}${c.attempt !== undefined ? ` (attempt ${c.attempt})` : ''}` : c?.id ? shortId(c.id) : '?');
 
 export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): TreeFact[] {
   const facts: TreeFact[] = [];
@@ -109,12 +111,12 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
     const first = g[0];
     facts.push({
       kind: 'repeated-runc-init',
-      message: `${g.length} runc inits parked for ${podName(first.pod)} ${first.container.type === 'sandbox' ? 'sandbox' : `container ${first.container.name ?? first.container.id.slice(0, 13)}`}: each retry left one behind`,
+      message: `${g.length} runc inits parked for ${podName(first.pod)} ${first.container.type === 'sandbox' ? 'sandbox' : `container ${first.container.name ?? shortId(first.container.id)}`}: each retry left one behind`,
       subject: sub({ pod: first.pod, container: { ...first.container, id: first.container.id }, pid: first.pid }),
       evidence: {
         count: g.length,
         pids: g.map((x) => x.pid ?? '?').join(','),
-        containerIds: g.map((x) => x.container.id.slice(0, 13)).join(','),
+        containerIds: g.map((x) => shortId(x.container.id)).join(','),
         attempts: g.map((x) => x.container.attempt ?? '?').join(','),
         agesSec: g.map((x) => Math.round(x.ageSec)).join(','),
       },
@@ -153,7 +155,7 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
     const bundle = inp.bundles?.bundles.find((b) => b.id === pod.id);
     facts.push({
       kind: 'pod-without-shim',
-      message: `pod ${pod.metadata?.namespace}/${pod.metadata?.name} is SANDBOX_READY in CRI but no live shim has -id ${pod.id.slice(0, 13)}`,
+      message: `pod ${pod.metadata?.namespace}/${pod.metadata?.name} is SANDBOX_READY in CRI but no live shim has -id ${shortId(pod.id)}`,
       subject: { pod: ids.podOfSandbox.get(pod.id) ?? { sandboxId: pod.id } },
       evidence: sub({ sandboxId: pod.id, criState: pod.state, bundleDir: bundle?.dir, shimPidFile: bundle?.shimPid, socket: bundle?.socketPath }) as TreeFact['evidence'],
     });
@@ -252,7 +254,7 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
     if (r.error) {
       facts.push({
         kind: 'runc-state-unreadable',
-        message: `runc state of ${r.id.slice(0, 13)} cannot be used: ${r.error}`,
+        message: `runc state of ${shortId(r.id)} cannot be used: ${r.error}`,
         subject: sub({ container: containerRefOf(ids, r.id), path: `${r.dir}/state.json` }),
         evidence: { dir: r.dir, error: r.error, execFifo: r.execFifo },
       });
@@ -261,7 +263,7 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
       const p = procs.get(r.initPid);
       facts.push({
         kind: 'runc-pid-reused',
-        message: `runc state of ${r.id.slice(0, 13)} names pid ${r.initPid}, now another process (${p?.comm ?? '?'}): the container's init is gone`,
+        message: `runc state of ${shortId(r.id)} names pid ${r.initPid}, now another process (${p?.comm ?? '?'}): the container's init is gone`,
         subject: sub({ container: containerRefOf(ids, r.id), pod: podOfContainer(ids, r.id), pid: r.initPid }),
         evidence: sub({ initProcessStart: r.initStart, procStarttime: p?.starttime, procComm: p?.comm, knownToContainerd: inp.tasks ? taskIds.has(r.id) : undefined }) as TreeFact['evidence'],
       });
@@ -270,7 +272,7 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
     if (known === false) {
       facts.push({
         kind: 'leaked-runc-container',
-        message: `runc container ${r.id.slice(0, 13)} (${r.status}) is unknown to containerd${inp.cri ? ' and CRI' : ''}`,
+        message: `runc container ${shortId(r.id)} (${r.status}) is unknown to containerd${inp.cri ? ' and CRI' : ''}`,
         subject: sub({ container: containerRefOf(ids, r.id), pod: podOfContainer(ids, r.id), pid: r.initAlive ? r.initPid : undefined, path: r.dir }),
         evidence: sub({ status: r.status, initPid: r.initPid, initAlive: r.initAlive, created: r.created, bundle: r.bundle, runcRoot: inp.runc?.root }) as TreeFact['evidence'],
       });
@@ -282,7 +284,7 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
       if (runcIds.has(t.id) || t.status === 'STOPPED' || t.status === 'UNKNOWN') continue;
       facts.push({
         kind: 'task-without-runc-state',
-        message: `containerd task ${t.id.slice(0, 13)} is ${t.status} (pid ${t.pid}) but ${inp.runc.root} has no state for it`,
+        message: `containerd task ${shortId(t.id)} is ${t.status} (pid ${t.pid}) but ${inp.runc.root} has no state for it`,
         subject: sub({ container: containerRefOf(ids, t.id), pod: podOfContainer(ids, t.id), pid: t.pid || undefined }),
         evidence: { taskStatus: t.status, taskPid: t.pid, runcRoot: inp.runc.root, pidAlive: procs.has(t.pid) },
       });

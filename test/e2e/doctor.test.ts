@@ -142,4 +142,150 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
       clear('bad-config');
     }
   });
+
+  const podOf = (name: string): { id: string; name: string } => {
+    const items = JSON.parse(ctrdoc(['cri', 'pods', '-o', 'json', '-r', lab.endpoint]).stdout).items as { id: string; metadata: { name: string } }[];
+    const p = items.find((x) => x.metadata.name.startsWith(name));
+    assert.ok(p, `a pod named ${name}*`);
+    return { id: p.id, name: p.metadata.name };
+  };
+
+  test('hung-start (the seed\'s incident): parked runc inits for one pod with rising attempts, while CRI listings look healthy', async () => {
+    fault('hung-start', '--period', '2s');
+    try {
+      await sleep(5000);
+      const { report } = doctor();
+      const pod = podOf('hung-start');
+      assert.deepEqual(failing(report, 'CRI_UNRESPONSIVE'), [], 'CRI answers: the listings look healthy');
+      const repeated = failing(report, 'RUNC_REPEATED_INIT');
+      assert.equal(repeated.length, 1);
+      assert.equal(repeated[0].subject?.podSandboxId, pod.id);
+      assert.match(repeated[0].evidence.join('\n'), /attempts: 0,1(,\d)*/);
+      const stuck = failing(report, 'RUNC_STUCK_INIT').filter((f) => f.subject?.podSandboxId === pod.id);
+      assert.equal(stuck.length, 1, 'one finding for the stuck pod container');
+      assert.match(stuck[0].evidence.join('\n'), /waitingInFifoOpen: true/);
+      const never = failing(report, 'CRI_CONTAINER_NEVER_STARTED');
+      assert.equal(never.length, 1);
+      assert.match(never[0].summary, new RegExp(`${pod.name} container app: \\d+ attempts`));
+    } finally {
+      clear('hung-start');
+    }
+  });
+
+  test('stuck-init (runc create without start, unknown to containerd): parked init and a leaked container', async () => {
+    fault('stuck-init');
+    try {
+      await sleep(2500); // past --stuck-after 2s
+      const r = doctor();
+      const stuck = failing(r.report, 'RUNC_STUCK_INIT');
+      assert.equal(stuck.length, 1);
+      assert.match(stuck[0].subject?.containerId ?? '', /^ctrdoc-fault-stuck/);
+      assert.match(stuck[0].evidence.join('\n'), /exec\.fifo/);
+      assert.ok(failing(r.report, 'RUNC_LEAKED_CONTAINER').some((f) => /^ctrdoc-fault-stuck/.test(f.subject?.containerId ?? '')));
+    } finally {
+      clear('stuck-init');
+    }
+  });
+
+  test('stuck-init-task (Tasks.Create through containerd, never started): CRI shows it Created, runc init parked under the pod\'s shim', async () => {
+    fault('stuck-init-task');
+    try {
+      await sleep(2500); // past --stuck-after 2s
+      const { report } = doctor();
+      const never = failing(report, 'CRI_CONTAINER_NEVER_STARTED');
+      assert.equal(never.length, 1);
+      const stuck = failing(report, 'RUNC_STUCK_INIT');
+      assert.equal(stuck.length, 1);
+      assert.equal(stuck[0].subject?.podSandboxId, never[0].subject?.podSandboxId, 'the same pod');
+      const tree = JSON.parse(ctrdoc(['tree', ...lab.flags, '-o', 'json']).stdout) as { processes: { pid: number; parent: number; role: string; pod?: { sandboxId: string } }[] };
+      const init = tree.processes.find((p) => p.role === 'runc-init' && p.pod?.sandboxId === never[0].subject?.podSandboxId);
+      assert.ok(init, 'ctrdoc tree shows the parked runc init in that pod');
+      assert.equal(tree.processes.find((p) => p.pid === init.parent)?.role, 'shim', 'under its pod\'s shim');
+    } finally {
+      clear('stuck-init-task');
+    }
+  });
+
+  test('leaked-runc: a running runc container containerd does not know', () => {
+    fault('leaked-runc');
+    try {
+      const f = failing(doctor().report, 'RUNC_LEAKED_CONTAINER');
+      assert.equal(f.length, 1);
+      assert.match(f[0].summary, /unknown to containerd/);
+      assert.match(f[0].nextStep ?? '', /runc --root \S+ delete --force ctrdoc-fault-/);
+    } finally {
+      clear('leaked-runc');
+    }
+  });
+
+  test('busy-shim: its shim is the CPU outlier among its peers', () => {
+    fault('busy-shim');
+    try {
+      const pod = podOf('busy-shim');
+      const f = failing(doctor().report, 'SHIM_RESOURCE_OUTLIER');
+      assert.ok(f.some((x) => x.subject?.podSandboxId === pod.id), f.map((x) => x.summary).join('; ') || 'no outlier found');
+    } finally {
+      clear('busy-shim');
+    }
+  });
+
+  test('dead-shim: containerd cleaned up; the pod is left without its shim and the log says why', () => {
+    fault('dead-shim');
+    try {
+      const { report } = doctor();
+      assert.equal(failing(report, 'CONTAINERD_LOG_SHIM_DISCONNECTED').length, 1);
+      const notReady = JSON.parse(ctrdoc(['cri', 'pods', '-o', 'json', '-r', lab.endpoint]).stdout).items.filter((p: { state: string }) => p.state === 'SANDBOX_NOTREADY');
+      assert.equal(notReady.length, 1, 'the pod went NotReady');
+    } finally {
+      clear('dead-shim');
+    }
+  });
+
+  test('orphan: containerd down when the shim died; its containers live on under no shim', () => {
+    fault('orphan');
+    try {
+      const { report } = doctor('--timeout', '5s');
+      assert.match(failing(report, 'CONTAINERD_PROCESS')[0]?.summary ?? '', /no containerd process/);
+      const orphans = failing(report, 'PROC_ORPHAN');
+      assert.ok(orphans.length >= 1, 'orphaned container processes found');
+      assert.ok(orphans.some((f) => f.subject?.pod), 'named by their pod');
+    } finally {
+      clear('orphan');
+    }
+  });
+
+  for (const [variant, rule, expect] of [
+    ['wrong-endpoint', 'KUBELET_RUNTIME_ENDPOINT', /endpoint|socket/i],
+    ['removed-flag', 'KUBELET_CONTAINER_RUNTIME_FLAG', /container-runtime/],
+    ['cgroup-driver', 'KUBELET_CGROUP_DRIVER_MISMATCH', /cgroupDriver systemd/],
+  ] as const) {
+    test(`kubelet stand-in (${variant}): ${rule}`, () => {
+      fault('kubelet', '--variant', variant);
+      try {
+        const f = failing(doctor('--kubeadm-flags', `${DIR}/kubelet/kubeadm-flags.env`).report, rule);
+        assert.equal(f.length, 1);
+        assert.match(f[0].summary, expect);
+        assert.ok(f[0].subject?.pid, 'names the kubelet process');
+      } finally {
+        clear('kubelet');
+      }
+    });
+  }
+
+  test('--format npd: one short line, exit 0 healthy and 1 with a problem', async () => {
+    const healthy = ctrdoc(['doctor', ...lab.flags, '--format', 'npd', '--severity', 'critical']);
+    assert.ok(healthy.code === 0 || healthy.code === 1, healthy.stderr);
+    assert.equal(healthy.stdout.trim().split('\n').length, 1);
+    assert.ok(healthy.stdout.trim().length <= 80);
+    fault('stuck-init');
+    try {
+      await sleep(1500); // past --stuck-after 1s
+      const sick = ctrdoc(['doctor', ...lab.flags, '--format', 'npd', '--stuck-after', '1s']);
+      assert.equal(sick.code, 1);
+      assert.match(sick.stdout, /^RUNC_STUCK_INIT: /);
+      assert.ok(sick.stdout.trim().length <= 80);
+    } finally {
+      clear('stuck-init');
+    }
+  });
 });
