@@ -12,7 +12,8 @@ function paint(text: string, code: string, color: boolean): string {
 function subjectText(f: Finding): string {
   const s = f.subject;
   if (!s) return '';
-  const parts = [s.pod && `pod ${s.pod}`, s.container && `container ${s.container}`, s.containerId && `id ${s.containerId.slice(0, 13)}`,
+  const id = s.containerId && (/^[0-9a-f]{64}$/.test(s.containerId) ? s.containerId.slice(0, 13) : s.containerId);
+  const parts = [s.pod && `pod ${s.pod}`, s.container && `container ${s.container}`, id && `id ${id}`,
     s.pid && `pid ${s.pid}`, s.shimPid && `shim ${s.shimPid}`, s.path && s.path].filter(Boolean);
   return parts.length ? `  [${parts.join(', ')}]` : '';
 }

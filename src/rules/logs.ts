@@ -18,10 +18,12 @@ function ago(ms: number): string {
   return m < 120 ? `${m}m` : m < 48 * 60 ? `${Math.round(m / 60)}h` : `${Math.round(m / 1440)}d`;
 }
 
+/** Captured values, at most three of each shown (container ids run long): `id: a, b, c (+24 more)`. */
 function capturesText(c: Record<string, string[]>): string {
+  const SHOWN = 3;
   return Object.entries(c)
     .filter(([, v]) => v.length)
-    .map(([k, v]) => `${k}: ${v.join(', ')}`)
+    .map(([k, v]) => `${k}: ${v.slice(0, SHOWN).join(', ')}${v.length > SHOWN ? ` (+${v.length - SHOWN} more)` : ''}`)
     .join('; ');
 }
 

@@ -214,6 +214,9 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
   }
   for (const g of orphanGroups.values()) {
     const head = g[0];
+    // a runc container containerd never knew never had a shim: that is a leak (reported as
+    // leaked-runc-container), not an orphan
+    if (head.container?.id && knownToContainerd(head.container.id, inp) === false) continue;
     const chain = ancestry(head.pid, procs);
     facts.push({
       kind: 'orphan-process',
