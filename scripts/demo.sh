@@ -31,7 +31,7 @@ echo; echo "== what kubelet and crictl see: everything looks Ready =="
 ctrdoc cri pods
 echo; echo "== ctrdoc doctor =="
 # shellcheck disable=SC2086
-ctrdoc doctor $CTRDOC_FLAGS --kubelet-log "$DIR/kubelet/kubelet.log" --stuck-after 10s
+ctrdoc doctor $CTRDOC_FLAGS --kubelet-log "$DIR/kubelet/kubelet.log" --kubeadm-flags "$DIR/kubelet/kubeadm-flags.env" --stuck-after 10s
 code=$?
 if [ "$KEEP" = 0 ]; then ctrdoc lab down --dir "$DIR" >/dev/null; else echo "lab kept at $DIR (ctrdoc lab down --dir $DIR)"; fi
 # doctor exits 1 when it finds problems: in this demo that is the expected outcome.
