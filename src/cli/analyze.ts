@@ -51,7 +51,7 @@ const analyze: Command = {
     const b = await readBundle(positionals[0]);
     if (values.manifest) {
       const { renderStructured } = await import('../report/structured.ts');
-      io.stdout.write(renderStructured(b.manifest, format === 'yaml' ? 'yaml' : 'json'));
+      io.stdout.write(await renderStructured(b.manifest, format === 'yaml' ? 'yaml' : 'json'));
       return 0;
     }
     if (format === 'text') {

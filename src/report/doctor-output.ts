@@ -14,7 +14,7 @@ export async function renderDoctorOutput(report: DoctorReport, format: DoctorFor
     case 'json':
     case 'yaml': {
       const { renderStructured } = await import('./structured.ts');
-      return { text: renderStructured(report, format), exitCode: problem ? EXIT_FINDINGS : EXIT_OK };
+      return { text: await renderStructured(report, format), exitCode: problem ? EXIT_FINDINGS : EXIT_OK };
     }
     case 'npd': {
       const { renderNpdLine } = await import('./doctor-text.ts');

@@ -60,3 +60,13 @@ test('flags win over discovery, and every value says where it came from', () => 
   assert.equal(s.timeoutMs, 1500);
   assert.ok(s.notes.some((n) => n.includes('no running containerd serves /nowhere/x.sock')));
 });
+
+test('crictl.yaml: runtime-endpoint read from the flat map, quoted or not, comments ignored', async () => {
+  const { crictlYamlEndpoint } = await import('../../src/sources/cri/endpoint.ts');
+  assert.equal(crictlYamlEndpoint('runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///x\ntimeout: 2\n'), 'unix:///run/containerd/containerd.sock');
+  assert.equal(crictlYamlEndpoint('debug: false\nruntime-endpoint: "unix:///a b.sock"\n'), 'unix:///a b.sock');
+  assert.equal(crictlYamlEndpoint("runtime-endpoint: 'unix:///c.sock' # containerd\n"), 'unix:///c.sock');
+  assert.equal(crictlYamlEndpoint('image-endpoint: unix:///x\n'), undefined);
+  assert.equal(crictlYamlEndpoint('runtime-endpoint:\n'), undefined);
+  assert.equal(crictlYamlEndpoint('\u0000\u00ff garbage'), undefined);
+});

@@ -1,6 +1,6 @@
 // Flags every `cri` subcommand shares, and the client they open.
 import { outputFlags, timeoutMs } from '../flags.ts';
-import { criEndpoint } from '../../sources/containerd/discover.ts';
+import { criEndpoint } from '../../sources/cri/endpoint.ts';
 import { openCri, type CriClient } from '../../sources/cri/client.ts';
 import { CtrdocError } from '../../errors.ts';
 

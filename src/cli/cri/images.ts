@@ -34,7 +34,7 @@ const images: Command = {
       return 0;
     }
     if (format !== 'table') {
-      io.stdout.write(renderStructured({ images: list }, format));
+      io.stdout.write(await renderStructured({ images: list }, format));
       return 0;
     }
     const rows: string[][] = [];

@@ -22,7 +22,7 @@ const info: Command = {
     const format = outputFormat(values.output);
     const status = await withCri(values, (c) => c.status(format !== 'table'));
     if (format !== 'table') {
-      io.stdout.write(renderStructured({ status: { conditions: status.conditions }, ...status.info }, format));
+      io.stdout.write(await renderStructured({ status: { conditions: status.conditions }, ...status.info }, format));
       return 0;
     }
     io.stdout.write(renderTable(['CONDITION', 'STATUS', 'REASON', 'MESSAGE'],

@@ -24,7 +24,7 @@ const inspectp: Command = {
     const format = outputFormat(values.output ?? 'json');
     const results = await withCri(values, (c) => Promise.all(positionals.map((id) => c.rawPodSandboxStatus(id, format !== 'table'))));
     if (format !== 'table') {
-      io.stdout.write(renderStructured(results.length === 1 ? results[0] : results, format));
+      io.stdout.write(await renderStructured(results.length === 1 ? results[0] : results, format));
       return 0;
     }
     io.stdout.write(renderTable(['POD ID', 'NAME', 'STATE', 'CREATED', 'PID'], results.map((r) => {

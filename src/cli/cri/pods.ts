@@ -61,7 +61,7 @@ const pods: Command = {
       return 0;
     }
     if (format !== 'table') {
-      io.stdout.write(renderStructured({ items: shown }, format));
+      io.stdout.write(await renderStructured({ items: shown }, format));
       return 0;
     }
     io.stdout.write(renderTable(

@@ -85,7 +85,7 @@ const ps: Command = {
       return 0;
     }
     if (format !== 'table') {
-      io.stdout.write(renderStructured({ containers: shown }, format));
+      io.stdout.write(await renderStructured({ containers: shown }, format));
       return 0;
     }
     const t = values['no-trunc'];

@@ -31,7 +31,7 @@ const stats: Command = {
     const format = outputFormat(values.output);
     const list = (await withCri(values, (c) => c.listContainerStats({ id: positionals[0] ?? '', podSandboxId: values.pod ?? '' }))) as Stat[];
     if (format !== 'table') {
-      io.stdout.write(renderStructured({ stats: list }, format));
+      io.stdout.write(await renderStructured({ stats: list }, format));
       return 0;
     }
     io.stdout.write(renderTable(['CONTAINER', 'NAME', 'CPU %', 'MEM', 'DISK', 'INODES'], list.map((s) => [

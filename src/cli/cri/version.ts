@@ -19,7 +19,7 @@ const version: Command = {
     const format = outputFormat(values.output);
     const v = await withCri(values, (c) => c.version());
     if (format !== 'table') {
-      io.stdout.write(renderStructured(v, format));
+      io.stdout.write(await renderStructured(v, format));
       return 0;
     }
     io.stdout.write(`Version:  ${v.version}\nRuntimeName:  ${v.runtimeName}\nRuntimeVersion:  ${v.runtimeVersion}\nRuntimeApiVersion:  ${v.runtimeApiVersion}\n`);

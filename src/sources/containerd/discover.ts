@@ -4,8 +4,10 @@
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { parse as parseYaml } from 'yaml';
 import type { LocationSource, StackLocation } from '../../snapshot/types/index.ts';
+import { crictlEndpoint, DEFAULT_ENDPOINT } from '../cri/endpoint.ts';
+
+export { criEndpoint, DEFAULT_ENDPOINT } from '../cri/endpoint.ts';
 
 export interface StackFlags {
   'runtime-endpoint'?: string;
@@ -18,7 +20,6 @@ export interface StackFlags {
   'kubelet-log'?: string;
 }
 
-export const DEFAULT_ENDPOINT = 'unix:///run/containerd/containerd.sock';
 const DEFAULT_CONFIG = '/etc/containerd/config.toml';
 
 export interface ContainerdProcess {
@@ -110,25 +111,6 @@ export function configFacts(toml: string): ContainerdConfigFacts {
 
 function endpointPath(endpoint: string): string {
   return endpoint.startsWith('unix://') ? endpoint.slice(7) : endpoint;
-}
-
-function crictlEndpoint(path = '/etc/crictl.yaml'): string | undefined {
-  try {
-    const doc = parseYaml(readFileSync(path, 'utf8')) as Record<string, unknown> | null;
-    const v = doc?.['runtime-endpoint'];
-    return typeof v === 'string' && v ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** crictl's order for the CRI endpoint alone: flag, CONTAINER_RUNTIME_ENDPOINT, /etc/crictl.yaml, default. */
-export function criEndpoint(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): { endpoint: string; source: LocationSource } {
-  if (flag) return { endpoint: flag, source: 'flag' };
-  if (env.CONTAINER_RUNTIME_ENDPOINT) return { endpoint: env.CONTAINER_RUNTIME_ENDPOINT, source: 'env' };
-  const fromFile = crictlEndpoint();
-  if (fromFile) return { endpoint: fromFile, source: 'crictl.yaml' };
-  return { endpoint: DEFAULT_ENDPOINT, source: 'default' };
 }
 
 export function resolveStack(flags: StackFlags, timeoutMs: number, env: NodeJS.ProcessEnv = process.env, scanned?: { pid: number; cmdline: string[] }[]): StackLocation {
