@@ -46,7 +46,7 @@ const runc: Command = {
     const kinds = new Set(['stuck-runc-init', 'repeated-runc-init', 'leaked-runc-container', 'task-without-runc-state', 'runc-pid-reused', 'runc-state-unreadable']);
     const facts = view.facts.filter((f) => kinds.has(f.kind));
     if (format === 'json' || format === 'yaml') {
-      out(io, renderStructured({ root: root.root, error: root.error, containers: rows, facts }, format));
+      out(io, await renderStructured({ root: root.root, error: root.error, containers: rows, facts }, format));
       return 0;
     }
     if (values.quiet) {

@@ -53,7 +53,7 @@ const shims: Command = {
     const shimKinds = new Set(['shim-without-pause', 'pod-without-shim', 'dead-shim-leftover', 'stale-shim-socket', 'shim-outlier', 'shim-unresponsive', 'zombie']);
     const facts = view.facts.filter((f) => shimKinds.has(f.kind));
     if (format === 'json' || format === 'yaml') {
-      out(io, renderStructured({ shims: view.shims, facts }, format));
+      out(io, await renderStructured({ shims: view.shims, facts }, format));
       return 0;
     }
     if (values.quiet) {

@@ -236,7 +236,7 @@ const tree: Command = {
     let view = buildProcessTree(g.inputs);
     if (values.pod) view = filterByPod(view, values.pod);
     if (format === 'json' || format === 'yaml') {
-      out(io, renderStructured(view, format));
+      out(io, await renderStructured(view, format));
       return 0;
     }
     if (values.quiet) {
