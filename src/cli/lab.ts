@@ -93,7 +93,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
       return runSupervisor(labPaths(dir));
     }
     case 'fault': {
-      const { faultCommand } = await import('../lab/faults/index.ts');
+      const { faultCommand } = await import('./lab-fault.ts');
       return faultCommand(rest, { dir, pod: values.pod, all: values.all, period: values.period, variant: values.variant, output: values.output }, io);
     }
     case 'fault-loop': {

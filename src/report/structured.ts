@@ -9,7 +9,7 @@ export function renderJson(value: unknown): string {
 export async function renderYaml(value: unknown): Promise<string> {
   const mod = await import('yaml');
   // the bundle loads yaml's CommonJS build, where the API sits on `default`
-  const { stringify } = (mod as { default?: typeof mod }).default ?? mod;
+  const { stringify } = (mod as unknown as { default?: typeof mod }).default ?? mod;
   return stringify(JSON.parse(JSON.stringify(value)), { lineWidth: 0 });
 }
 

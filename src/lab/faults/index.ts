@@ -1,9 +1,7 @@
 // `ctrdoc lab fault list | NAME [--pod P] | clear NAME|--all`: every failure the seed describes,
 // reproduced with the real binaries, recorded in DIR/faults/state.json, tagged so that `clear`
 // undoes exactly one fault and nothing else.
-import type { CliIO } from '../../cli/command.ts';
-import { out } from '../../cli/command.ts';
-import { CtrdocError, EXIT_OK } from '../../errors.ts';
+import { CtrdocError } from '../../errors.ts';
 import { labPaths, type LabPaths } from '../paths.ts';
 import { faultContext, readFaults, writeFault, type FaultContext, type FaultRecord } from './context.ts';
 import { applyStuckInit, applyLeakedRunc, clearRuncContainer } from './runc.ts';
@@ -165,42 +163,6 @@ export async function clearAllFaults(p: LabPaths, log: (l: string) => void = () 
     }
   }
   return cleared;
-}
-
-export async function faultCommand(args: string[], o: { dir: string; pod?: string; all?: boolean; period?: string; variant?: string; output?: string }, io: CliIO): Promise<number> {
-  const [what, name] = args;
-  const log = (l: string) => io.stderr.write(`lab fault: ${l}\n`);
-  if (!what || what === 'list') {
-    const active = labPaths(o.dir) && readFaults(labPaths(o.dir));
-    if (o.output === 'json') {
-      out(io, JSON.stringify(FAULTS.map((f) => ({ name: f.name, does: f.does, seen: f.seen, variants: f.variants ?? [], active: !!active[f.name] })), null, 2));
-      return EXIT_OK;
-    }
-    const w = Math.max(...FAULTS.map((f) => f.name.length));
-    out(io, `${'NAME'.padEnd(w)}   ACTIVE   WHAT IT DOES / WHAT YOU WOULD SEE ON A NODE`);
-    for (const f of FAULTS) {
-      out(io, `${f.name.padEnd(w)}   ${(active[f.name] ? 'yes' : '-').padEnd(6)}   ${f.does}${f.variants ? ` [variants: ${f.variants.join(', ')}]` : ''}`);
-      out(io, `${''.padEnd(w)}            seen: ${f.seen}`);
-    }
-    return EXIT_OK;
-  }
-  const p = labPaths(o.dir);
-  if (what === 'clear') {
-    if (o.all || name === '--all') {
-      const cleared = await clearAllFaults(p, log);
-      out(io, cleared.length ? `cleared: ${cleared.join(', ')}` : 'no fault was set');
-      return EXIT_OK;
-    }
-    if (!name) throw new CtrdocError('invalid-argument', 'clear needs a fault name or --all');
-    out(io, (await clearFault(p, name, log)) ? `cleared ${name}` : `${name} was not set`);
-    return EXIT_OK;
-  }
-  if (name) throw new CtrdocError('invalid-argument', `unexpected argument "${name}"`, 'ctrdoc lab fault NAME [--pod P] [--period D] [--variant V]');
-  if (o.period) parseDuration(o.period);
-  const rec = await applyFault(p, what, { pod: o.pod, period: o.period, variant: o.variant }, log);
-  out(io, `fault ${what} set in ${p.dir}`);
-  out(io, JSON.stringify(rec.details, null, 2));
-  return EXIT_OK;
 }
 
 export async function faultLoopCommand(args: string[], o: { dir: string; pod?: string; period?: string; attempt?: string }): Promise<number> {
