@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import type { CliIO, Command } from './command.ts';
 import { parseFlags } from './flags.ts';
 import { CtrdocError, EXIT_OK } from '../errors.ts';
-import { collectFlags, collectLive, collectUsage } from './bundle.ts';
+import { collectFlags, collectLive, collectUsage } from './collect-live.ts';
 import type { Snapshot } from '../snapshot/types/index.ts';
 
 const usage = `Usage: ctrdoc report --html [-o FILE] [--from FILE.tar.gz] [flags]

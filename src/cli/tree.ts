@@ -13,7 +13,7 @@ const truncateId = (id: string, noTrunc = false): string => (/^[0-9a-f]{64}$/.te
 import type { ContainerDetail, StackLocation, TaskView } from '../snapshot/types/index.ts';
 import type { ProcTable } from '../snapshot/types/proc.ts';
 import type { RuncRootView, TaskBundleView } from '../snapshot/types/runc.ts';
-import type { ProcessTreeView, ShimProbe, TreeFact, TreeProcess } from '../snapshot/types/tree.ts';
+import type { ProcessTreeView, TreeFact, TreeProcess } from '../snapshot/types/tree.ts';
 import type { CriInputs } from '../tree/identities.ts';
 import type { TreeInputs } from '../tree/build.ts';
 
@@ -89,6 +89,7 @@ export async function gatherTreeInputs(o: GatherOptions): Promise<Gathered> {
       c.close();
     }
   })();
+  const { probeShimSockets } = await import('../sources/shim/probe.ts');
   const probesJob = !o.probeShims ? Promise.resolve(undefined) : probeShimSockets(bundles, ms);
   const cpuJob = o.cpuSampleMs ? sampleRecentCpu(proc, shimPids(proc), o.cpuSampleMs) : Promise.resolve();
   const [cri, tasks, shimProbes] = await Promise.all([criJob, tasksJob, probesJob, cpuJob]);
@@ -105,30 +106,6 @@ export async function gatherTreeInputs(o: GatherOptions): Promise<Gathered> {
 
 function shimPids(proc: ProcTable): number[] {
   return proc.processes.filter((p) => (p.cmdline[0] ?? p.comm).replace(/^.*\//, '').startsWith('containerd-shim')).map((p) => p.pid);
-}
-
-/** ttrpc Connect on each socket a task bundle names, all in parallel, each under the deadline. */
-export async function probeShimSockets(bundles: TaskBundleView, ms: number): Promise<ShimProbe[]> {
-  const { openShim } = await import('../sources/shim/ttrpc.ts');
-  const sockets = [...new Set([
-    ...bundles.bundles.map((b) => b.socketPath).filter((s): s is string => !!s),
-    ...bundles.sockets.filter((s) => s.referenced).map((s) => s.path),
-  ])];
-  return Promise.all(sockets.map(async (socketPath): Promise<ShimProbe> => {
-    const c = openShim(`unix://${socketPath}`, { timeoutMs: ms });
-    const t0 = performance.now();
-    try {
-      const r = await withDeadline(c.connectInfo(), ms, `shim ${socketPath} Connect`);
-      return { socketPath, ok: true, latencyMs: Math.round((performance.now() - t0) * 10) / 10, shimPid: r.shimPid, taskPid: r.taskPid };
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const error = e.code === 'ECONNREFUSED' ? 'connection refused (stale socket: no shim listens)'
-        : e.code === 'ENOENT' ? 'socket file missing' : CtrdocError.from(err).message;
-      return { socketPath, ok: false, latencyMs: Math.round(performance.now() - t0), error };
-    } finally {
-      c.close();
-    }
-  }));
 }
 
 /** "42s", "5m", "3h", "2d" */

@@ -6,7 +6,7 @@ import type { KubeletView, Snapshot } from '../snapshot/types/index.ts';
 import { kubeletLogTable } from '../sources/logs/tables.ts';
 import { versionAtLeast } from '../sources/kubelet/flags.ts';
 import { socketPathOf } from '../sources/protocol/endpoint.ts';
-import { maybe, need, ProbeMissing, type Hit, type Rule } from './rule.ts';
+import { maybe, need, ProbeMissing, type Rule } from './rule.ts';
 import { rulesFromLogTable } from './logs.ts';
 
 /** kubelet's view, or skipped when this node has no kubelet at all. */

@@ -252,7 +252,6 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
 
   // --- runc states vs containerd and CRI ---
   const taskIds = new Set((inp.tasks ?? []).map((t) => t.id));
-  const criIds = new Set([...(inp.cri?.containers ?? []).map((c) => c.id), ...(inp.cri?.pods ?? []).map((p) => p.id)]);
   for (const r of runc) {
     if (r.error) {
       facts.push({

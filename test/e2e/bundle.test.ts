@@ -15,7 +15,6 @@ import { openCri } from '../../src/sources/cri/client.ts';
 import { labPaths } from '../../src/lab/paths.ts';
 import { startLabPod, containerConfig } from '../../src/lab/pods.ts';
 import { readBundle } from '../../src/bundle/read.ts';
-import type { BundleManifest } from '../../src/bundle/manifest.ts';
 import type { DoctorReport } from '../../src/report/doctor-report.ts';
 
 const DIR = '/tmp/b7-eb';
