@@ -3,6 +3,7 @@
 // nothing is unpacked to disk.
 import type { CliIO, Command } from './command.ts';
 import { parseFlags } from './flags.ts';
+import { DOCTOR_FORMATS, type DoctorFormat } from '../report/doctor-output.ts';
 import { CtrdocError } from '../errors.ts';
 import type { Severity } from '../snapshot/types/index.ts';
 
@@ -36,8 +37,8 @@ const analyze: Command = {
     });
     if (positionals.length !== 1) throw new CtrdocError('invalid-argument', positionals.length ? 'give exactly one bundle' : 'no bundle given', 'ctrdoc analyze FILE.tar.gz');
     const format = values.output ?? values.format ?? 'text';
-    if (!['text', 'json', 'yaml', 'npd'].includes(format)) {
-      throw new CtrdocError('invalid-argument', `unsupported output format "${format}"`, 'use text, json, yaml or npd');
+    if (!(DOCTOR_FORMATS as string[]).includes(format)) {
+      throw new CtrdocError('invalid-argument', `unsupported output format "${format}"`, `use ${DOCTOR_FORMATS.join(', ')}`);
     }
     const threshold = (values.severity ?? 'warning') as Severity;
     if (!severities.includes(threshold)) throw new CtrdocError('invalid-argument', `--severity: "${values.severity}" is not critical, warning or info`);
@@ -58,7 +59,7 @@ const analyze: Command = {
       io.stderr.write(`bundle ${b.topDir}: made ${b.manifest.createdAt}${b.manifest.redacted ? '' : ' (NOT redacted)'}, ${b.files.size} files\n`);
     }
     const report = buildReport(b.snapshot, evaluate(allRules, b.snapshot));
-    const out = await renderDoctorOutput(report, format as 'text' | 'json' | 'yaml' | 'npd', { all: values.all, color: !!(io.stdout as NodeJS.WriteStream).isTTY, threshold });
+    const out = await renderDoctorOutput(report, format as DoctorFormat, { all: values.all, color: !!(io.stdout as NodeJS.WriteStream).isTTY, threshold });
     io.stdout.write(out.text);
     return out.exitCode;
   },

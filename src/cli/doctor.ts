@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import type { CliIO, Command } from './command.ts';
 import { parseFlags } from './flags.ts';
 import { collectFlags, collectLive, collectUsage } from './collect-live.ts';
+import { DOCTOR_FORMATS, type DoctorFormat } from '../report/doctor-output.ts';
 import { CtrdocError } from '../errors.ts';
 import type { Severity } from '../snapshot/types/index.ts';
 
@@ -16,7 +17,8 @@ sees, and reports what is wrong with its evidence and next step. Read-only unles
 
 Flags:
   -o, --output FORMAT      (or --format) text (default) | json | yaml | npd (node-problem-detector plugin:
-                           one line <= 80 chars; exit 0 ok, 1 problem, 2 unknown)
+                           one line <= 80 chars; exit 0 ok, 1 problem, 2 unknown) | prometheus (text
+                           exposition, e.g. for node_exporter's textfile collector)
   -A, --all                also list the checks that passed or were skipped
       --severity LEVEL     exit 1 at this level or worse: critical | warning (default) | info
       --canary             CHANGES THE NODE briefly: start and remove a scratch container through
@@ -43,8 +45,8 @@ const doctor: Command = {
     }, false);
     // --format npd is node-problem-detector's spelling in plugin configs; -o is kubectl's
     const format = values.output ?? values.format ?? 'text';
-    if (!['text', 'json', 'yaml', 'npd'].includes(format)) {
-      throw new CtrdocError('invalid-argument', `unsupported output format "${format}"`, 'use text, json, yaml or npd');
+    if (!(DOCTOR_FORMATS as string[]).includes(format)) {
+      throw new CtrdocError('invalid-argument', `unsupported output format "${format}"`, `use ${DOCTOR_FORMATS.join(', ')}`);
     }
     const threshold = (values.severity ?? 'warning') as Severity;
     if (!severities.includes(threshold)) throw new CtrdocError('invalid-argument', `--severity: "${values.severity}" is not critical, warning or info`);
@@ -56,7 +58,7 @@ const doctor: Command = {
     if (values.snapshot) writeFileSync(values.snapshot, JSON.stringify(snapshot, null, 2) + '\n');
     const report = buildReport(snapshot, evaluate(allRules, snapshot));
     const { renderDoctorOutput } = await import('../report/doctor-output.ts');
-    const out = await renderDoctorOutput(report, format as 'text' | 'json' | 'yaml' | 'npd', {
+    const out = await renderDoctorOutput(report, format as DoctorFormat, {
       all: values.all, color: !!(io.stdout as NodeJS.WriteStream).isTTY, threshold,
     });
     io.stdout.write(out.text);

@@ -5,8 +5,8 @@ import { EXIT_FAILED, EXIT_FINDINGS, EXIT_OK } from '../errors.ts';
 import type { Severity } from '../snapshot/types/index.ts';
 import { hasFindingsAtOrAbove, type DoctorReport } from './doctor-report.ts';
 
-export type DoctorFormat = 'text' | 'json' | 'yaml' | 'npd';
-export const DOCTOR_FORMATS: DoctorFormat[] = ['text', 'json', 'yaml', 'npd'];
+export type DoctorFormat = 'text' | 'json' | 'yaml' | 'npd' | 'prometheus';
+export const DOCTOR_FORMATS: DoctorFormat[] = ['text', 'json', 'yaml', 'npd', 'prometheus'];
 
 export async function renderDoctorOutput(report: DoctorReport, format: DoctorFormat, opts: { all?: boolean; color?: boolean; threshold: Severity }): Promise<{ text: string; exitCode: number }> {
   const problem = hasFindingsAtOrAbove(report, opts.threshold);
@@ -15,6 +15,10 @@ export async function renderDoctorOutput(report: DoctorReport, format: DoctorFor
     case 'yaml': {
       const { renderStructured } = await import('./structured.ts');
       return { text: await renderStructured(report, format), exitCode: problem ? EXIT_FINDINGS : EXIT_OK };
+    }
+    case 'prometheus': {
+      const { renderPrometheus } = await import('./prometheus.ts');
+      return { text: renderPrometheus(report), exitCode: problem ? EXIT_FINDINGS : EXIT_OK };
     }
     case 'npd': {
       const { renderNpdLine } = await import('./doctor-text.ts');

@@ -1,0 +1,40 @@
+// The shipped deployment files parse, and every ctrdoc command line in them uses flags that the
+// CLI really has (a renamed flag must not silently break a fleet).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { spawnSync } from 'node:child_process';
+
+const root = join(import.meta.dirname, '..', '..');
+const CLI = join(root, 'dist', 'ctrdoc.mjs');
+
+function acceptedFlags(command: string): Set<string> {
+  const help = spawnSync(process.execPath, [CLI, command, '--help'], { encoding: 'utf8' }).stdout;
+  return new Set(help.match(/--[a-z][a-z-]+/g) ?? []);
+}
+
+test('the DaemonSet parses, runs read-only (no --canary, no --signal) and uses real doctor flags', () => {
+  const ds = parse(readFileSync(join(root, 'deploy', 'daemonset.yaml'), 'utf8'));
+  assert.equal(ds.kind, 'DaemonSet');
+  assert.equal(ds.spec.template.spec.hostPID, true);
+  const script: string = ds.spec.template.spec.containers[0].args[0];
+  const flags = script.match(/--[a-z][a-z-]+/g) ?? [];
+  assert.ok(flags.length > 0);
+  const known = acceptedFlags('doctor');
+  for (const f of flags) assert.ok(known.has(f), `doctor has ${f}`);
+  assert.doesNotMatch(script, /--canary|--signal/);
+  assert.match(script, /-o prometheus/);
+});
+
+test('the node-problem-detector plugin config calls the doctor with its npd format', () => {
+  const cfg = JSON.parse(readFileSync(join(root, 'deploy', 'npd-custom-plugin-ctrdoc.json'), 'utf8'));
+  assert.equal(cfg.plugin, 'custom');
+  assert.equal(cfg.pluginConfig.max_output_length, 80);
+  const args: string[] = cfg.rules[0].args;
+  assert.equal(args[0], 'doctor');
+  const known = acceptedFlags('doctor');
+  for (const a of args.filter((x) => x.startsWith('--'))) assert.ok(known.has(a), `doctor has ${a}`);
+  assert.deepEqual(args.slice(args.indexOf('--format'), args.indexOf('--format') + 2), ['--format', 'npd']);
+});
