@@ -9,7 +9,7 @@ import { renderTable, truncateId as truncateAny } from '../report/table.ts';
 
 /** crictl cuts 64-hex ids to 13 characters; other names (a hand-made runc id) stay whole. */
 const truncateId = (id: string, noTrunc = false): string => (/^[0-9a-f]{64}$/.test(id) ? truncateAny(id, noTrunc) : id);
-import { gatherFlags, gatherFlagsUsage, gatherTreeInputs, renderFacts, shortAge } from './tree.ts';
+import { gatherFlags, gatherFlagsUsage, buildTreeView, gatherTreeInputs, renderFacts, shortAge } from './tree.ts';
 
 const usage = `Usage: ctrdoc runc [flags]
 
@@ -34,13 +34,13 @@ const runc: Command = {
     const { values } = parseFlags(args, gatherFlags, false);
     const format = outputFormat(values.output);
     const ms = timeoutMs(values.timeout);
-    const [{ buildProcessTree }, { knownToContainerd }] = await Promise.all([import('../tree/build.ts'), import('../tree/facts.ts')]);
+    const { knownToContainerd } = await import('../tree/facts.ts');
     const g = await gatherTreeInputs({
       flags: values, timeoutMs: ms, apis: !values['no-api'], probeShims: false,
       stuckInitSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
     });
     for (const p of g.problems) io.stderr.write(`warning: ${p}\n`);
-    const view = buildProcessTree(g.inputs);
+    const view = await buildTreeView(g);
     const root = g.inputs.runc!;
     const rows = root.containers.map((c) => ({ ...c, knownToContainerd: knownToContainerd(c.id, g.inputs) }));
     const kinds = new Set(['stuck-runc-init', 'repeated-runc-init', 'leaked-runc-container', 'task-without-runc-state', 'runc-pid-reused', 'runc-state-unreadable']);

@@ -11,7 +11,7 @@ import { renderTable, truncateId as truncateAny } from '../report/table.ts';
 /** crictl cuts 64-hex ids to 13 characters; other names (a hand-made runc id) stay whole. */
 const truncateId = (id: string, noTrunc = false): string => (/^[0-9a-f]{64}$/.test(id) ? truncateAny(id, noTrunc) : id);
 import type { ShimView } from '../snapshot/types/tree.ts';
-import { filterByPod, gatherFlags, gatherFlagsUsage, gatherTreeInputs, renderFacts, shortAge } from './tree.ts';
+import { filterByPod, gatherFlags, gatherFlagsUsage, buildTreeView, gatherTreeInputs, renderFacts, shortAge } from './tree.ts';
 
 const usage = `Usage: ctrdoc shims [flags]
 
@@ -41,14 +41,13 @@ const shims: Command = {
     const { values } = parseFlags(args, { ...gatherFlags, pod: { type: 'string' } }, false);
     const format = outputFormat(values.output);
     const ms = timeoutMs(values.timeout);
-    const { buildProcessTree } = await import('../tree/build.ts');
     const g = await gatherTreeInputs({
       flags: values, timeoutMs: ms, apis: !values['no-api'], probeShims: true,
       cpuSampleMs: values['cpu-sample'] !== undefined ? parseDuration(values['cpu-sample']) : 1000,
       stuckInitSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
     });
     for (const p of g.problems) io.stderr.write(`warning: ${p}\n`);
-    let view = buildProcessTree(g.inputs);
+    let view = await buildTreeView(g);
     if (values.pod) view = filterByPod(view, values.pod);
     const shimKinds = new Set(['shim-without-pause', 'pod-without-shim', 'dead-shim-leftover', 'stale-shim-socket', 'shim-outlier', 'shim-unresponsive', 'zombie']);
     const facts = view.facts.filter((f) => shimKinds.has(f.kind));

@@ -47,7 +47,7 @@ export async function gatherTreeInputs(o: GatherOptions): Promise<Gathered> {
   ]);
   let proc: ProcTable;
   try {
-    proc = scanProcesses();
+    proc = scanProcesses({ cmdlines: o.all ? 'all' : 'stack' });
   } catch (err) {
     throw CtrdocError.from(err, 'reading /proc');
   }
@@ -106,6 +106,20 @@ export async function gatherTreeInputs(o: GatherOptions): Promise<Gathered> {
 
 function shimPids(proc: ProcTable): number[] {
   return proc.processes.filter((p) => (p.cmdline[0] ?? p.comm).replace(/^.*\//, '').startsWith('containerd-shim')).map((p) => p.pid);
+}
+
+/** Builds the tree; processes it shows whose argv the scan skipped (orphans outside any shim) get it read, then it is rebuilt. */
+export async function buildTreeView(g: Gathered): Promise<ProcessTreeView> {
+  const [{ buildProcessTree }, { fillCmdlines }] = await Promise.all([import('../tree/build.ts'), import('../sources/proc/scan.ts')]);
+  const view = buildProcessTree(g.inputs);
+  const byPid = new Map(g.inputs.proc.processes.map((p) => [p.pid, p]));
+  const missing = new Set(view.processes.filter((t) => {
+    const p = byPid.get(t.pid);
+    return p && !p.cmdline.length && !p.kernelThread && p.state !== 'Z';
+  }).map((t) => t.pid));
+  if (!missing.size) return view;
+  fillCmdlines(g.inputs.proc.procRoot, g.inputs.proc.processes, missing);
+  return buildProcessTree(g.inputs);
 }
 
 /** "42s", "5m", "3h", "2d" */
@@ -203,14 +217,13 @@ const tree: Command = {
     const { values } = parseFlags(args, { ...gatherFlags, pod: { type: 'string' }, all: { type: 'boolean' } }, false);
     const format = outputFormat(values.output);
     const ms = timeoutMs(values.timeout);
-    const { buildProcessTree } = await import('../tree/build.ts');
     const g = await gatherTreeInputs({
       flags: values, timeoutMs: ms, apis: !values['no-api'], probeShims: !values['no-api'], all: values.all,
       cpuSampleMs: values['cpu-sample'] ? parseDuration(values['cpu-sample']) : 0,
       stuckInitSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
     });
     for (const p of g.problems) io.stderr.write(`warning: ${p}\n`);
-    let view = buildProcessTree(g.inputs);
+    let view = await buildTreeView(g);
     if (values.pod) view = filterByPod(view, values.pod);
     if (format === 'json' || format === 'yaml') {
       out(io, await renderStructured(view, format));

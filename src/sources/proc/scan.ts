@@ -2,8 +2,8 @@
 // faster than per-file async reads on /proc (measured 4-6x), and a scan is a burst of tiny reads.
 //
 // Two passes: every process gets stat + cmdline (what ps shows); the processes the caller picks
-// (by default the containerd stack's: containerd, shims and their descendants, runc, runc init,
-// zombies) get status, cgroup, namespaces, fd count, wchan, and on request fd targets and the
+// (by default the containerd stack's: containerd, shims, runc, runc init, zombies and D-state
+// processes) get status, cgroup, namespaces, fd count, wchan, and on request fd targets and the
 // kernel stack. A process that exits between two reads is dropped (listed but unreadable) or
 // kept with `unreadable` notes; a pid whose start time changes mid-scan was reused and is dropped.
 import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
@@ -20,7 +20,11 @@ export interface DetailRequest {
   fdTargets?: boolean;
   /** read /proc/PID/stack (root only) */
   stack?: boolean;
+  /** standard detail files not worth reading for this process ({} reads them all) */
+  skip?: DetailFile[];
 }
+
+export type DetailFile = 'status' | 'cgroup' | 'ns' | 'wchan' | 'fds';
 
 export interface ScanOptions {
   procRoot?: string;
@@ -29,6 +33,12 @@ export interface ScanOptions {
    * Default: {@link stackDetailSelection}. Return an empty map for stat + cmdline only.
    */
   select?: (base: ProcessInfo[]) => Map<number, DetailRequest>;
+  /**
+   * Whose argv to read: 'all' (default, like ps) or 'stack': only processes whose comm says
+   * containerd, containerd-shim or runc, and the shims' descendants (what the tree shows; the rest
+   * keep an empty cmdline, see {@link fillCmdlines}). Reading every argv is a third of a scan.
+   */
+  cmdlines?: 'all' | 'stack';
   /** wall clock now, ms (tests) */
   now?: number;
 }
@@ -124,7 +134,7 @@ export function baseFromStat(st: StatFields, cmdline: string[], clock: SystemClo
 }
 
 /** Reads stat + cmdline of one pid; null when it is gone or its stat is not readable. */
-export function readBase(procRoot: string, pid: number, clock: SystemClock): ProcessInfo | null {
+export function readBase(procRoot: string, pid: number, clock: SystemClock, withCmdline = true): ProcessInfo | null {
   let st: StatFields | null;
   try {
     st = parseStat(readSmall(`${procRoot}/${pid}/stat`));
@@ -134,7 +144,7 @@ export function readBase(procRoot: string, pid: number, clock: SystemClock): Pro
   if (!st) return null;
   let cmdline: string[] = [];
   let note: string | undefined;
-  if (!(st.flags & PF_KTHREAD) && st.state !== 'Z') {
+  if (withCmdline && !(st.flags & PF_KTHREAD) && st.state !== 'Z') {
     try {
       cmdline = parseCmdline(readSmall(`${procRoot}/${pid}/cmdline`));
     } catch (err) {
@@ -156,8 +166,10 @@ export function readDetails(procRoot: string, p: ProcessInfo, req: DetailRequest
   // ENOENT on one file is not proof the process is gone (a zombie has no ns links): the stat
   // re-read at the end decides.
   let missing = 0;
+  const skip = req.skip;
   const attempt = (what: string, f: () => void): void => {
-    if (missing >= 2) return; // two files vanished: the process most likely exited; stat will say
+    if (missing >= 2) return;
+    if (skip && skip.includes((what === 'fd' ? 'fds' : what) as DetailFile) && !(what === 'fd' && req.fdTargets)) return; // two files vanished: the process most likely exited; stat will say
     try {
       f();
     } catch (err) {
@@ -235,41 +247,34 @@ export function isContainerdProcess(p: Pick<ProcessInfo, 'cmdline' | 'comm'>): b
 }
 
 /**
- * The default detail selection: containerd, every shim and all its descendants, runc and runc
- * init processes (with fd targets and kernel stack: the stuck-init evidence), and zombies.
+ * The default detail selection: containerd, every shim, runc and runc init processes (with fd
+ * targets and kernel stack: the stuck-init evidence), zombies and D-state processes. A shim's
+ * container processes are placed by the tree through their parent and runc state, so they need
+ * nothing beyond stat + cmdline (on a node with 100 pods that saves most of the detail pass).
  */
 export function stackDetailSelection(base: ProcessInfo[]): Map<number, DetailRequest> {
   const out = new Map<number, DetailRequest>();
-  const children = new Map<number, number[]>();
-  for (const p of base) {
-    let list = children.get(p.ppid);
-    if (!list) children.set(p.ppid, (list = []));
-    list.push(p.pid);
-  }
-  const byPid = new Map(base.map((p) => [p.pid, p]));
-  const addTree = (root: number): void => {
-    const stack = [root];
-    while (stack.length) {
-      const pid = stack.pop()!;
-      if (out.has(pid) && pid !== root) continue;
-      const p = byPid.get(pid);
-      if (p && !out.has(pid)) out.set(pid, detailFor(p));
-      for (const c of children.get(pid) ?? []) stack.push(c);
-    }
-  };
   for (const p of base) {
     if (p.kernelThread) continue;
-    if (isShimProcess(p)) addTree(p.pid);
-    else if (isContainerdProcess(p) || isRuncProcess(p) || isRuncInitProcess(p) || p.state === 'Z' || p.state === 'D') {
+    if (isShimProcess(p) || isContainerdProcess(p) || isRuncProcess(p) || isRuncInitProcess(p) || p.state === 'Z' || p.state === 'D') {
       out.set(p.pid, detailFor(p));
     }
   }
   return out;
 }
 
+// What each kind of stack process is worth reading (each file costs 7-20 us of a scan):
+// runc init gets everything (the stuck-init evidence); containerd and shims their fd count and
+// wait channel (the outlier and hang evidence); container processes status and wchan; zombies
+// status only. cgroup and namespaces matter for processes outside any shim, which the tree finds
+// through runc state and reads on its own terms.
 function detailFor(p: ProcessInfo): DetailRequest {
-  const init = isRuncInitProcess(p);
-  return { fdTargets: init, stack: init || p.state === 'D' };
+  if (isRuncInitProcess(p)) return { fdTargets: true, stack: true };
+  if (p.state === 'D') return { stack: true, skip: ['ns'] };
+  if (p.state === 'Z' || p.state === 'X') return { skip: ['cgroup', 'ns', 'wchan', 'fds'] };
+  if (isShimProcess(p) || isContainerdProcess(p)) return { skip: ['cgroup', 'ns'] };
+  if (isRuncProcess(p)) return { skip: ['ns'] };
+  return {};
 }
 
 /** Scans every process under procRoot. Never throws for a process; throws only if procRoot is unreadable. */
@@ -286,10 +291,11 @@ export function scanProcesses(opts: ScanOptions = {}): ProcTable {
     if (c < 48 || c > 57) continue;
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
-    const p = readBase(procRoot, pid, clock);
+    const p = readBase(procRoot, pid, clock, opts.cmdlines !== 'stack');
     if (p) processes.push(p);
     else vanished++;
   }
+  if (opts.cmdlines === 'stack') fillCmdlines(procRoot, processes, stackCmdlinePids(processes));
   const selection = (opts.select ?? stackDetailSelection)(processes);
   let kept = processes;
   if (selection.size > 0) {
@@ -313,6 +319,43 @@ export function scanProcesses(opts: ScanOptions = {}): ProcTable {
     reused,
     durationMs: Math.round((performance.now() - t0) * 10) / 10,
   };
+}
+
+/** Pids whose argv the stack tree shows: containerd, shims and their descendants, runc. */
+export function stackCmdlinePids(processes: ProcessInfo[]): Set<number> {
+  const want = new Set<number>();
+  const children = new Map<number, number[]>();
+  for (const p of processes) {
+    let l = children.get(p.ppid);
+    if (!l) children.set(p.ppid, (l = []));
+    l.push(p.pid);
+  }
+  for (const p of processes) {
+    if (p.kernelThread) continue;
+    const c = p.comm;
+    if (c.startsWith('containerd-shim')) {
+      const stack = [p.pid];
+      while (stack.length) {
+        const x = stack.pop()!;
+        if (want.has(x)) continue;
+        want.add(x);
+        for (const k of children.get(x) ?? []) stack.push(k);
+      }
+    } else if (c === 'containerd' || c.startsWith('runc')) {
+      want.add(p.pid);
+    }
+  }
+  return want;
+}
+
+/** Reads the argv of the given processes that have none yet (a second look, after the tree chose what it shows). */
+export function fillCmdlines(procRoot: string, processes: ProcessInfo[], pids: Set<number>): void {
+  for (const p of processes) {
+    if (!pids.has(p.pid) || p.cmdline.length || p.kernelThread || p.state === 'Z') continue;
+    try {
+      p.cmdline = parseCmdline(readSmall(`${procRoot}/${p.pid}/cmdline`));
+    } catch { /* gone: it shows as [comm] */ }
+  }
 }
 
 function pidStillThere(procRoot: string, pid: number): boolean {
