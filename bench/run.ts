@@ -4,6 +4,7 @@ const all: Record<string, () => Promise<void> | void> = {
   cri: async () => (await import('./cri.ts')).benchCri(),
   doctor: async () => (await import('./doctor.ts')).benchDoctor(),
   goroutines: async () => { await import('./goroutines.ts'); },
+  tree: async () => { await import('./tree.ts'); },
 };
 
 const pick = (process.env.BENCH ?? Object.keys(all).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
