@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import {
   containerIdOfCgroupPath, parseCgroup, parseCmdline, parseKernelStack, parseNsLink, parseStat, parseStatus,
 } from '../../src/sources/proc/parse.ts';
-import { readBase, readDetails, readSystemClock, sampleRecentCpu, scanProcesses, stackDetailSelection } from '../../src/sources/proc/scan.ts';
+import { fillCmdlines, readBase, readDetails, readSystemClock, sampleRecentCpu, scanProcesses, stackDetailSelection } from '../../src/sources/proc/scan.ts';
 
 const CAP = 'testdata/captures/proc/6.18.44';
 const cap = (dir: string, f: string): string => readFileSync(join(CAP, dir, f), 'utf8');
@@ -200,4 +200,19 @@ test('stackDetailSelection picks containerd, shims, runc, runc init and zombies 
   ]);
   assert.deepEqual([...sel.keys()].sort((a, b) => a - b), [10, 20, 30, 50], "container processes are placed through their parents, not read twice");
   assert.deepEqual(sel.get(30), { fdTargets: true, stack: true });
+});
+
+test("cmdlines: 'stack' reads argv only for containerd, shims and their descendants, runc; fillCmdlines adds more on demand", () => {
+  const root = fakeProc([{ dir: 'runc-init-parked' }, { dir: 'container-sleep' }]);
+  try {
+    const t = scanProcesses({ procRoot: root, cmdlines: 'stack', select: () => new Map() });
+    const init = t.processes.find((p) => p.pid === 4407)!;
+    const sleeper = t.processes.find((p) => p.pid === 4525)!;
+    assert.deepEqual(init.cmdline, ['runc', 'init'], 'comm runc:[2:INIT] is the stack');
+    assert.deepEqual(sleeper.cmdline, [], 'a bystander keeps an empty argv');
+    fillCmdlines(root, t.processes, new Set([4525]));
+    assert.deepEqual(sleeper.cmdline, ['sleep', '1000']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -1,0 +1,63 @@
+// Shim sockets that misbehave, through the probe the tree uses: one that accepts and never
+// answers (the probe ends at its deadline, the tree says shim-unresponsive), one nobody listens
+// on any more (stale-shim-socket), and a missing socket file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { probeShimSockets } from '../../src/sources/shim/probe.ts';
+import { buildProcessTree } from '../../src/tree/build.ts';
+import { baseFromStat } from '../../src/sources/proc/scan.ts';
+import type { TaskBundleView } from '../../src/snapshot/types/runc.ts';
+
+test('a socket that accepts but never answers, a stale socket, a missing one: probes end, facts name them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctrdoc-shimsock-'));
+  const mute = join(dir, 'mute');
+  const stale = join(dir, 'stale');
+  const held: Socket[] = [];
+  const server = createServer((s) => { held.push(s); }); // reads nothing, writes nothing
+  await new Promise<void>((r) => server.listen(mute, r));
+  // A stale socket: the file a dead server left behind (node would unlink it on close; a killed shim cannot).
+  const bind = spawnSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', stale]);
+  assert.equal(bind.status, 0, 'python3 binds a socket and exits without removing it');
+  try {
+    const sb = 'a'.repeat(64);
+    const bundles: TaskBundleView = {
+      dir: join(dir, 'tasks'),
+      bundles: [
+        { namespace: 'k8s.io', id: sb, dir: join(dir, sb), address: `unix://${mute}`, socketPath: mute, socketExists: true, hasConfig: true, sandboxId: sb },
+        { namespace: 'k8s.io', id: 'b'.repeat(64), dir: join(dir, 'b'), address: `unix://${stale}`, socketPath: stale, socketExists: true, hasConfig: true },
+        { namespace: 'k8s.io', id: 'c'.repeat(64), dir: join(dir, 'c'), address: `unix://${join(dir, 'missing')}`, socketPath: join(dir, 'missing'), socketExists: false, hasConfig: true },
+      ],
+      sockets: [{ path: mute, referenced: true }, { path: stale, referenced: true }],
+    };
+    const probes = await probeShimSockets(bundles, 300);
+    const by = new Map(probes.map((p) => [p.socketPath, p]));
+    assert.equal(by.get(mute)?.ok, false);
+    assert.match(by.get(mute)!.error!, /no answer within|deadline/i);
+    assert.equal(by.get(stale)?.ok, false);
+    assert.match(by.get(stale)!.error!, /connection refused/);
+    assert.equal(by.get(join(dir, 'missing'))?.ok, false);
+
+    const clock = { bootTimeMs: Date.now() - 1e6, uptimeSec: 1000, pageSizeKb: 4 };
+    const shim = baseFromStat({ pid: 50, comm: 'containerd-shim', state: 'S', ppid: 1, pgid: 50, sid: 50, flags: 0, utime: 0, stime: 0, threads: 10, starttime: 1000, vsizeBytes: 0, rssPages: 1000 },
+      ['/usr/bin/containerd-shim-runc-v2', '-namespace', 'k8s.io', '-id', sb, '-address', '/run/containerd/containerd.sock'], clock, 4);
+    const v = buildProcessTree({
+      proc: { procRoot: '/proc', takenAt: '', bootTime: '', uptimeSec: 1000, clockTicks: 100, pageSizeKb: 4, processes: [shim], vanished: 0, reused: 0, durationMs: 0 },
+      bundles, shimProbes: probes,
+    });
+    const unresponsive = v.facts.filter((f) => f.kind === 'shim-unresponsive');
+    assert.equal(unresponsive.length, 1);
+    assert.equal(unresponsive[0].subject.shimPid, 50);
+    assert.equal(unresponsive[0].subject.path, mute);
+    assert.ok(v.facts.some((f) => f.kind === 'stale-shim-socket' && f.subject.path === stale), JSON.stringify(v.facts));
+    assert.ok(v.facts.some((f) => f.kind === 'dead-shim-leftover' && f.subject.path === join(dir, 'b')));
+  } finally {
+    for (const s of held) s.destroy();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
