@@ -39,6 +39,7 @@ export async function collectTreeInputs(inp: TreeInputs): Promise<{
   tree: ProbeResult<ProcessTreeView>;
 }> {
   const { stack, probe } = inp;
+  const procTable = dataOf(inp.proc);
   const [runc, bundles] = await Promise.all([
     probe<RuncRootView>('runc', () => {
       const v = readRuncRoot(stack.runcRoot);
@@ -53,14 +54,16 @@ export async function collectTreeInputs(inp: TreeInputs): Promise<{
   const shimProbes = bundles.data
     ? await probe<ShimProbe[]>('shims', () => probeShimSockets(bundles.data!, Math.max(50, inp.budget() - 100)))
     : undefined;
+  // The shims' recent CPU is sampled while the CRI calls are in flight, and after our own ttrpc
+  // probes, whose handling would otherwise count as the shims' work.
+  const shimPids = procTable?.processes.filter((p) => /(^|\/)containerd-shim/.test(p.cmdline[0] ?? p.comm)).map((p) => p.pid) ?? [];
+  const cpuSample = procTable ? sampleRecentCpu(procTable, shimPids, Math.min(CPU_SAMPLE_MS, Math.max(0, inp.budget() - 200))) : Promise.resolve();
   const [pods, containers, containerDetails, sandboxDetails, tasks] = await Promise.all([
-    inp.pods, inp.containers, inp.containerDetails, inp.sandboxDetails, inp.tasks,
+    inp.pods, inp.containers, inp.containerDetails, inp.sandboxDetails, inp.tasks, cpuSample,
   ]);
   const tree = await probe<ProcessTreeView>('tree', async () => {
-    const proc = dataOf(inp.proc);
+    const proc = procTable;
     if (!proc) skip(`no process table: ${inp.proc.message ?? inp.proc.status}`);
-    const shimPids = proc.processes.filter((p) => /(^|\/)containerd-shim/.test(p.cmdline[0] ?? p.comm)).map((p) => p.pid);
-    await sampleRecentCpu(proc, shimPids, Math.min(CPU_SAMPLE_MS, Math.max(0, inp.budget() - 200)));
     const podList = dataOf(pods);
     const containerList = dataOf(containers);
     return buildProcessTree({

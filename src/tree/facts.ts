@@ -344,7 +344,9 @@ function shimOutliers(shims: ShimView[], facts: TreeFact[]): void {
   if (shims.length < 3) return;
   const useRecent = shims.every((s) => s.cpuPercentRecent !== undefined);
   const metrics: { name: string; value: (s: ShimView) => number | undefined; factor: number; floor: number; unit: string }[] = [
-    { name: useRecent ? 'cpuPercentRecent' : 'cpuPercent', value: (s) => (useRecent ? s.cpuPercentRecent : s.cpuPercent), factor: 3, floor: 3, unit: '%' },
+    // 10%: a short sample counts whole clock ticks (10 ms), so one or two ticks of a shim reaping
+    // a child are noise; three in a 300 ms window are work
+    { name: useRecent ? 'cpuPercentRecent' : 'cpuPercent', value: (s) => (useRecent ? s.cpuPercentRecent : s.cpuPercent), factor: 3, floor: 10, unit: '%' },
     { name: 'rssKb', value: (s) => s.rssKb, factor: 2, floor: 20 * 1024, unit: ' kB' },
     { name: 'threads', value: (s) => s.threads, factor: 2, floor: 10, unit: '' },
     { name: 'fds', value: (s) => s.fds, factor: 2, floor: 50, unit: '' },
