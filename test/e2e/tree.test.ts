@@ -131,6 +131,24 @@ describe('ctrdoc tree, shims, runc on the lab', { skip: !isRoot && 'not root: th
     ctrdoc(['lab', 'fault', 'clear', '--all', '--dir', DIR], { timeoutMs: 120_000 });
   });
 
+  test('hung-start (the seed\'s incident): a new parked runc init per retry, named as repeated for that pod container', async () => {
+    const h = fault('hung-start', '--period', '2s');
+    let v = treeJson('--stuck-after', '1s');
+    const repeated = () => v.facts.find((f) => f.kind === 'repeated-runc-init' && f.subject.pod?.sandboxId === h.podId);
+    for (let i = 0; i < 60 && !(repeated() && Number(repeated()!.evidence.count) >= 2); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      v = treeJson('--stuck-after', '1s');
+    }
+    const f = repeated();
+    assert.ok(f, JSON.stringify(v.facts));
+    assert.ok(Number(f.evidence.count) >= 2);
+    assert.equal(f.subject.container?.name, 'app');
+    const pids = String(f.evidence.pids).split(',').map(Number);
+    for (const pid of pids) assert.equal(v.processes.find((t) => t.pid === pid)?.role, 'runc-init');
+    assert.match(String(f.evidence.attempts), /^\d+(,\d+)+$/);
+    ctrdoc(['lab', 'fault', 'clear', '--all', '--dir', DIR], { timeoutMs: 120_000 });
+  });
+
   test('dead-shim: the pod loses its shim and its processes; nothing is left behind as an orphan', () => {
     const dead = fault('dead-shim');
     const v = treeJson();
