@@ -283,8 +283,40 @@ const fdRule: Rule = {
   },
 };
 
+/** Starts within this window that count as a restart loop. */
+export const RESTART_WINDOW_MS = 60 * 60_000;
+export const RESTARTS_WARN = 3;
+
+const restartsRule: Rule = {
+  id: 'CONTAINERD_RESTARTS',
+  layer: 'containerd',
+  severity: 'warning',
+  title: 'containerd restarted several times within an hour',
+  explanation: 'Every start of containerd logs "starting containerd". Shims and containers survive a restart, so pods look fine, but every restart drops kubelet\'s calls in flight, re-syncs CRI and, if it keeps happening, hides the evidence of why (goroutine dumps and in-memory state are lost). Find what restarts it.',
+  nextStep: 'journalctl -u containerd --no-pager | grep -B5 "starting containerd"; dmesg --ctime | grep -i "killed process"; systemctl show containerd -p NRestarts',
+  references: ['https://github.com/containerd/containerd/issues/5708'],
+  check(s) {
+    const scan = need(s.containerd.log, 'the containerd log');
+    const now = Date.parse(s.collectedAt);
+    const starts = scan.episodes.filter((e) => e.pattern === 'CONTAINERD_LOG_STARTED' && (!e.last || now - Date.parse(e.last) <= RESTART_WINDOW_MS));
+    const count = starts.reduce((n, e) => n + e.count, 0);
+    if (count < RESTARTS_WARN) return { hits: [] };
+    const proc = maybe(s.containerd.process);
+    return {
+      hits: [{
+        summary: `${count} starts of containerd in the log within the last hour${proc ? `; the running one has been up ${Math.round(proc.uptimeSec)}s` : ''}`,
+        subject: proc ? { pid: proc.pid } : undefined,
+        evidence: [
+          ...starts.map((e) => `${e.count} start(s) from ${e.first || '?'} to ${e.last || '?'}${e.captures.version?.length ? ` (version ${e.captures.version.join(', ')})` : ''}`),
+          `source: ${scan.source}`,
+        ],
+      }],
+    };
+  },
+};
+
 export const containerdRules: Rule[] = [
   processRule, criAnswersRule, criUnimplementedRule, conditionsRule, configLoadRule, ...configValueRules, driftRule,
-  ...versionRules, sandboxImageRule, pluginsRule, debugSocketRule, fdRule,
+  ...versionRules, sandboxImageRule, pluginsRule, debugSocketRule, fdRule, restartsRule,
 ];
 

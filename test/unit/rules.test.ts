@@ -125,6 +125,18 @@ const hitCases: Record<string, { snap: () => Snapshot; expect: RegExp; subject?:
     expect: /io\.containerd\.grpc\.v1\.cri: failed to create CRI service/,
   },
   CONTAINERD_DEBUG_SOCKET_OFF: { snap: () => emptySnapshot(), expect: /no \[debug\] address/ },
+  CONTAINERD_RESTARTS: {
+    snap: () => {
+      const s = emptySnapshot();
+      s.containerd.log.data!.episodes = [
+        { pattern: 'CONTAINERD_LOG_STARTED', first: '2026-11-26T11:20:00.000Z', last: '2026-11-26T11:21:00.000Z', count: 2, examples: [], captures: { version: ['1.7.13'] } },
+        { pattern: 'CONTAINERD_LOG_STARTED', first: '2026-11-26T11:50:00.000Z', last: '2026-11-26T11:50:00.000Z', count: 1, examples: [], captures: {} },
+        { pattern: 'CONTAINERD_LOG_STARTED', first: '2026-11-26T09:00:00.000Z', last: '2026-11-26T09:00:00.000Z', count: 5, examples: [], captures: {} },
+      ];
+      return s;
+    },
+    expect: /^3 starts of containerd in the log within the last hour; the running one has been up 3600s$/, subject: { pid: 100 },
+  },
   CONTAINERD_FDS: {
     snap: () => { const s = emptySnapshot(); Object.assign(s.containerd.process.data!, { fds: 1000, fdLimit: 1024 }); return s; },
     expect: /holds 1000 of 1024 fds/, subject: { pid: 100 },
