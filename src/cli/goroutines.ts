@@ -19,7 +19,9 @@ likely holders, piles, and known containerd signatures.
 
 Where the dump comes from (first that applies):
   FILE | -                      a file, or stdin
-      --shim PID --signal       SIGUSR1 to that shim, then harvest its dump from containerd's log
+      --shim SHIM --signal      SIGUSR1 to that shim, then harvest its dump from containerd's log;
+                                SHIM is a pid, a shim -id (sandbox id) or its prefix, a container
+                                id, or a pod name (namespace/name; asks CRI at -r/--runtime-endpoint)
       --containerd-log FILE     containerd's log for --shim (default: containerd's stderr file,
                                 else journalctl -u containerd -o cat)
       --pid PID [--signal]      containerd's $TMPDIR/containerd.PID.stacks.log; with --signal,
@@ -47,6 +49,7 @@ const flags = {
   shim: { type: 'string' },
   signal: { type: 'boolean' },
   'containerd-log': { type: 'string' },
+  'runtime-endpoint': { type: 'string', short: 'r' },
   output: { type: 'string', short: 'o' },
   similarity: { type: 'string' },
   filter: { type: 'string', short: 'f' },
@@ -56,6 +59,41 @@ const flags = {
   save: { type: 'string' },
   timeout: { type: 'string', short: 't' },
 } as const;
+
+/** `--shim` as a pid, or the shim of a sandbox id, a container id or a pod name. */
+async function resolveShimPid(target: string, ms: number, runtimeEndpoint?: string): Promise<number> {
+  if (/^\d+$/.test(target)) return positiveInt(target, '--shim');
+  const [{ scanProcesses }, { parseShimArgs }, { resolveStack }, { readTaskBundles }, { whichShim }] = await Promise.all([
+    import('../sources/proc/scan.ts'), import('../tree/build.ts'), import('../sources/containerd/discover.ts'),
+    import('../sources/runc/bundles.ts'), import('../sources/shim/which.ts'),
+  ]);
+  const procs = scanProcesses({ select: () => new Map() }).processes;
+  const shims = procs.filter((p) => /(^|\/)containerd-shim/.test(p.cmdline[0] ?? ''))
+    .map((p) => ({ pid: p.pid, args: parseShimArgs(p.cmdline) }))
+    .filter((x) => x.args.id && !x.args.action)
+    .map((x) => ({ pid: x.pid, id: x.args.id! }));
+  const stack = resolveStack({ 'runtime-endpoint': runtimeEndpoint }, ms, process.env, procs);
+  const bundles = readTaskBundles(stack.stateDir, stack.namespace).bundles.map((b) => ({ id: b.id, sandboxId: b.sandboxId }));
+  let pods: { id: string; name: string; namespace: string }[] | undefined;
+  if (!/^[0-9a-f]+$/.test(target)) {
+    const { openCri } = await import('../sources/cri/client.ts');
+    try {
+      const cri = openCri(stack.runtimeEndpoint, { timeoutMs: ms });
+      try {
+        pods = (await cri.listPodSandbox()).map((p) => ({ id: p.id, name: p.metadata.name, namespace: p.metadata.namespace }));
+      } finally {
+        cri.close();
+      }
+    } catch {
+      pods = undefined; // no CRI, or a hung one: ids still work, names cannot
+    }
+  }
+  const choice = whichShim(target, { shims, bundles, pods });
+  if ('error' in choice) {
+    throw new CtrdocError('not-found', `--shim ${target}: ${choice.error}`, choice.candidates ? `one of: ${choice.candidates.join('; ')}` : 'give the shim\'s pid (ctrdoc shims lists them)');
+  }
+  return choice.pid;
+}
 
 function positiveInt(v: string, what: string): number {
   const n = Number(v);
@@ -95,7 +133,7 @@ async function readDump(v: Record<string, string | boolean | undefined>, positio
     }
   }
   if (v.shim !== undefined) {
-    const pid = positiveInt(v.shim as string, '--shim');
+    const pid = await resolveShimPid(v.shim as string, ms, v['runtime-endpoint'] as string | undefined);
     if (!v.signal) throw new CtrdocError('invalid-argument', 'a shim dumps its goroutines only on SIGUSR1', 'add --signal to send it (the shim keeps running)');
     let log = v['containerd-log'] as string | undefined;
     if (!log) {
