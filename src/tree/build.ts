@@ -6,7 +6,7 @@ import type { ProcessInfo, ProcTable } from '../snapshot/types/proc.ts';
 import type { RuncRootView, TaskBundleView } from '../snapshot/types/runc.ts';
 import type { ProcessRole, ProcessTreeView, ShimProbe, ShimView, TreeProcess } from '../snapshot/types/tree.ts';
 import { containerIdOfCgroupPath } from '../sources/proc/parse.ts';
-import { isContainerdProcess, isRuncInitProcess, isRuncProcess, isShimProcess } from '../sources/proc/scan.ts';
+import { isContainerdProcess, isRuncInitProcess, isRuncProcess, isShimProcess, maybeStackBinary } from '../sources/proc/scan.ts';
 import { buildIdentities, containerRefOf, podOfContainer, type CriInputs, type Identities } from './identities.ts';
 import { treeFacts } from './facts.ts';
 
@@ -98,7 +98,7 @@ export function buildProcessTree(inp: TreeInputs): ProcessTreeView {
 
   // Shims, live and defunct.
   const shimArgs = new Map<number, ShimArgs>();
-  for (const p of inp.proc.processes) if (!p.kernelThread && isShimProcess(p)) shimArgs.set(p.pid, parseShimArgs(p.cmdline));
+  for (const p of inp.proc.processes) if (!p.kernelThread && maybeStackBinary(p) && isShimProcess(p)) shimArgs.set(p.pid, parseShimArgs(p.cmdline));
   const liveShim = (pid: number): boolean => {
     const p = procs.get(pid);
     return !!p && shimArgs.has(pid) && p.state !== 'Z' && p.state !== 'X' && !shimArgs.get(pid)!.action;
@@ -122,6 +122,7 @@ export function buildProcessTree(inp: TreeInputs): ProcessTreeView {
     if (p.kernelThread) pl.role = 'other';
     else if (p.state === 'Z' || p.state === 'X') pl.role = 'zombie';
     else if (shimArgs.has(p.pid)) pl.role = 'shim';
+    else if (!maybeStackBinary(p)) { /* not containerd or runc */ }
     else if (isContainerdProcess(p)) pl.role = 'containerd';
     else if (isRuncInitProcess(p)) pl.role = 'runc-init';
     else if (isRuncProcess(p)) pl.role = 'runc';

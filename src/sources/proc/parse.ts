@@ -32,17 +32,38 @@ export function parseStat(text: string): StatFields | null {
   const pid = toInt(text.slice(0, open).trim());
   if (pid === null || pid <= 0) return null;
   const comm = text.slice(open + 1, close);
-  // Fields from 3 (state) on; rest[i] is field i+3.
-  const rest = text.slice(close + 1).trim().split(' ');
-  if (rest.length < 22) return null;
-  const state = rest[0];
-  if (state.length !== 1) return null;
-  const n = (field: number): number | null => toInt(rest[field - 3]);
-  const ppid = n(4), pgid = n(5), sid = n(6), flags = n(9), utime = n(14), stime = n(15);
-  const threads = n(20), starttime = n(22), vsize = n(23), rss = n(24);
-  if (ppid === null || pgid === null || sid === null || flags === null || utime === null || stime === null) return null;
-  if (threads === null || starttime === null || vsize === null || rss === null) return null;
-  return { pid, comm, state, ppid, pgid, sid, flags, utime, stime, threads, starttime, vsizeBytes: vsize, rssPages: rss };
+  // Fields from 3 (state) on, separated by single spaces; read only up to field 24 (rss),
+  // digit by digit (a scan parses thousands of these).
+  const vals: number[] = [];
+  let i = close + 1;
+  if (text.charCodeAt(i) !== 32) return null;
+  i++;
+  const stateEnd = text.indexOf(' ', i);
+  if (stateEnd !== i + 1) return null;
+  const state = text[i];
+  i = stateEnd + 1;
+  for (let field = 4; field <= 24; field++) {
+    let v = 0;
+    let neg = false;
+    let digits = 0;
+    if (text.charCodeAt(i) === 45) { neg = true; i++; }
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      digits++;
+    }
+    const end = text.charCodeAt(i);
+    if (!digits || !(end === 32 || end === 10 || Number.isNaN(end)) || !Number.isSafeInteger(v)) return null;
+    if (Number.isNaN(end) && field < 24) return null;
+    vals.push(neg ? -v : v);
+    i++;
+  }
+  const n = (field: number): number => vals[field - 4];
+  return {
+    pid, comm, state, ppid: n(4), pgid: n(5), sid: n(6), flags: n(9), utime: n(14), stime: n(15),
+    threads: n(20), starttime: n(22), vsizeBytes: n(23), rssPages: n(24),
+  };
 }
 
 function toInt(s: string | undefined): number | null {

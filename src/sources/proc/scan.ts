@@ -221,6 +221,16 @@ export function readDetails(procRoot: string, p: ProcessInfo, req: DetailRequest
   return true;
 }
 
+/**
+ * A cheap first look: can this process be containerd, a shim or runc at all? Their comm (set
+ * from the executable's name at exec) starts with "containerd" or "runc" (runc init's stages:
+ * "runc:[2:INIT]"). Saves the argv checks for the thousands of processes that are not.
+ */
+export function maybeStackBinary(p: Pick<ProcessInfo, 'comm'>): boolean {
+  const c = p.comm.charCodeAt(0);
+  return (c === 99 && p.comm.startsWith('containerd')) || (c === 114 && p.comm.startsWith('runc'));
+}
+
 /** The executable's base name: argv[0] without its directory, or comm when argv is empty. */
 export function exeName(p: Pick<ProcessInfo, 'cmdline' | 'comm'>): string {
   const a0 = p.cmdline[0];
@@ -256,7 +266,7 @@ export function stackDetailSelection(base: ProcessInfo[]): Map<number, DetailReq
   const out = new Map<number, DetailRequest>();
   for (const p of base) {
     if (p.kernelThread) continue;
-    if (isShimProcess(p) || isContainerdProcess(p) || isRuncProcess(p) || isRuncInitProcess(p) || p.state === 'Z' || p.state === 'D') {
+    if (p.state === 'Z' || p.state === 'D' || (maybeStackBinary(p) && (isShimProcess(p) || isContainerdProcess(p) || isRuncProcess(p) || isRuncInitProcess(p)))) {
       out.set(p.pid, detailFor(p));
     }
   }
