@@ -232,6 +232,11 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
     const defunctShim = !!t.shim || p.comm.startsWith('containerd-shim');
     const underShim = view.shims.some((s) => s.pid === t.ppid) || !!t.container;
     if (!defunctShim && !underShim) continue;
+    // A shim daemonizes under init, so a dead shim is init's to reap, which it does in its own
+    // time; nor can a zombie's empty command line tell whose containerd it served. It is a
+    // finding when its parent is one that should have reaped it: containerd (run as PID 1 in a
+    // container: containerd#5708) or a shim.
+    if (defunctShim && !underShim && (t.ppid === 1 || procs.get(t.ppid)?.comm === 'systemd')) continue;
     let g = zombiesByParent.get(t.ppid);
     if (!g) zombiesByParent.set(t.ppid, (g = []));
     g.push(t);

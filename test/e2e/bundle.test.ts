@@ -145,9 +145,10 @@ describe('ctrdoc bundle / analyze on the lab', { skip: !isRoot && 'not root: the
     assert.deepEqual(b.manifest.command.slice(0, 3), ['ctrdoc', 'bundle', '--no-redact']);
   });
 
-  test('analyze of a faulted lab\'s bundle gives the same findings as doctor live', () => {
+  test('analyze of a faulted lab\'s bundle gives the same findings as doctor live', async () => {
     const f = ctrdoc(['lab', 'fault', 'stuck-init', '--dir', DIR], { timeoutMs: 60_000 });
     assert.equal(f.code, 0, f.stderr);
+    await new Promise((r) => setTimeout(r, 1500)); // past --stuck-after 1s, so the init counts as stuck
     const key = (r: DoctorReport) => r.findings.map((x) => `${x.rule} ${x.status} ${JSON.stringify(x.subject ?? {})}`).sort();
     let live: string[] = [];
     let offline: string[] = [];

@@ -80,7 +80,8 @@ function fixture(): TreeInputs {
     capturedInit(231, 200, 300),
     proc(232, 200, 'runc', ['runc', '--root', '/run/containerd/runc/k8s.io', '--log', '/x/log.json', 'create', '--bundle', '/b', INIT2]),
     proc(240, 220, 'defunct', [], { state: 'Z' }),
-    proc(250, 1, 'containerd-shim', [], { state: 'Z' }),
+    proc(250, 100, 'containerd-shim', [], { state: 'Z' }), // its parent, containerd, does not reap it
+    proc(251, 1, 'containerd-shim', [], { state: 'Z' }), // init's to reap, in its own time: no fact
     proc(300, 1, 'app', ['/app', '--serve'], { cgroup: [{ hierarchy: '4', controllers: 'memory', path: `/kubepods/pod1/${ORPH}` }] }),
     proc(310, 1, 'sleep', ['sleep', '1000']), // the leaked runc container's init
     proc(400, 1, 'containerd-shim', shimArgv(SB3), { threads: 11 }),
@@ -229,6 +230,7 @@ test('facts: orphans, zombies (defunct shim, zombie under a shim), leaked runc, 
   assert.ok(orphan.some((f) => f.subject.container?.id === ORPH && f.subject.pod?.name === 'db-0' && f.subject.pid === 300));
   const z = factsOf(v.facts, 'zombie');
   assert.ok(z.some((f) => f.subject.pid === 250 && /defunct shim/.test(f.message)));
+  assert.ok(!z.some((f) => f.subject.pid === 251), 'a dead shim under init is not a fact');
   assert.ok(z.some((f) => f.subject.pid === 240 && f.subject.pod?.name === 'web-0'));
   const leaked = factsOf(v.facts, 'leaked-runc-container');
   assert.deepEqual(leaked.map((f) => f.subject.container?.id), [LEAK]);

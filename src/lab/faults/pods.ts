@@ -106,17 +106,26 @@ export async function clearPodFault(ctx: FaultContext, d: FaultRecord['details']
   if (helper) await askSupervisor(ctx.p, { op: 'stop-helper', name: helper }).catch((e) => ctx.log(e.message));
   const cri = ctx.cri();
   const podId = String(d.podId);
-  const containers = await cri.listContainers({ podSandboxId: podId });
-  for (const c of containers) {
-    if (!d.ownPod && c.labels[FAULT_LABEL] !== fault) continue;
-    await ctd_killDelete(ctx, c.id);
-    await cri.stopContainer(c.id, 0, 10_000).catch(() => {});
-    await cri.removeContainer(c.id, 10_000).catch((e) => ctx.log(`remove ${c.id.slice(0, 13)}: ${e.message}`));
-  }
+  const clearContainers = async () => {
+    for (const c of await cri.listContainers({ podSandboxId: podId })) {
+      if (!d.ownPod && c.labels[FAULT_LABEL] !== fault) continue;
+      await ctd_killDelete(ctx, c.id);
+      await cri.stopContainer(c.id, 0, 10_000).catch(() => {});
+      await cri.removeContainer(c.id, 10_000).catch((e) => ctx.log(`remove ${c.id.slice(0, 13)}: ${e.message}`));
+    }
+  };
+  await clearContainers();
   if (d.ownPod) {
     const st = await cri.rawPodSandboxStatus(podId, false).catch(() => undefined);
-    await cri.stopPodSandbox(podId, 15_000).catch((e) => ctx.log(`stop pod: ${e.message}`));
-    await cri.removePodSandbox(podId, 15_000).catch((e) => ctx.log(`remove pod: ${e.message}`));
+    // A retry loop stopped mid-attempt can finish one more Tasks.Create after the containers were
+    // listed: then the pod still holds a task; clear its containers again and retry.
+    for (let pass = 1; pass <= 3; pass++) {
+      await cri.stopPodSandbox(podId, 15_000).catch((e) => ctx.log(`stop pod: ${e.message}`));
+      const err = await cri.removePodSandbox(podId, 15_000).then(() => undefined, (e: Error) => e);
+      if (!err) break;
+      if (pass === 3) ctx.log(`remove pod: ${err.message}`);
+      else await clearContainers();
+    }
     const logDir = (st?.status as { metadata?: { name: string; namespace: string; uid: string } } | undefined)?.metadata;
     if (logDir) rmSync(join(ctx.p.pods, `${logDir.namespace}_${logDir.name}_${logDir.uid}`), { recursive: true, force: true });
   }
