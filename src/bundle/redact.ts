@@ -297,16 +297,21 @@ export function redactJson(value: unknown, file: string, log: RedactionLog): unk
     }
     const o = v as Record<string, unknown>;
     const out: Record<string, unknown> = {};
+    // a key named "__proto__" (hostile or odd input) must stay an own key, not set a prototype
+    const put = (k: string, x: unknown) => {
+      if (k === '__proto__') Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+      else out[k] = x;
+    };
     // a containerd config diff entry: { path: 'plugins."…".registry.configs."h".auth.password', default, actual }
     const tomlSensitive = typeof o.path === 'string' && ('actual' in o || 'default' in o) && isSensitiveTomlPath(splitTomlKey(o.path));
     for (const [k, x] of Object.entries(o)) {
       const p = pathJoin(path, k);
       if ((tomlSensitive && (k === 'actual' || k === 'default')) || (isSensitiveKey(k) && x !== null && typeof x !== 'boolean' && (typeof x !== 'string' || isSecretValue(k, x)))) {
         log.push({ file, where: p, key: tomlSensitive ? String(o.path) : k, rule: tomlSensitive ? 'registry-auth' : 'sensitive-key' });
-        out[k] = x === undefined ? x : REDACTED;
+        put(k, x === undefined ? x : REDACTED);
         continue;
       }
-      out[k] = walk(x, p, k);
+      put(k, walk(x, p, k));
     }
     return out;
   };

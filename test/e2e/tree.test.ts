@@ -152,11 +152,12 @@ describe('ctrdoc tree, shims, runc on the lab', { skip: !isRoot && 'not root: th
   test('dead-shim: the pod loses its shim and its processes; nothing is left behind as an orphan', () => {
     const dead = fault('dead-shim');
     const v = treeJson();
-    // Killed, it is gone, or a zombie when its parent (init here) has not reaped it yet: a defunct shim fact.
+    // Killed, it is gone, or a zombie until its parent (init here, which reaps late) gets to it:
+    // that is init's business, not a fact (a defunct shim under containerd or a shim would be).
     const s = v.shims.find((x) => x.pid === dead.shimPid);
     if (s) {
       assert.equal(s.state, 'Z');
-      assert.ok(v.facts.some((f) => f.kind === 'zombie' && f.subject.pid === dead.shimPid && /defunct shim/.test(f.message)), JSON.stringify(v.facts));
+      assert.ok(!v.facts.some((f) => f.kind === 'zombie' && f.subject.pid === dead.shimPid), JSON.stringify(v.facts));
     }
     assert.ok(!v.processes.some((t) => t.pod?.sandboxId === dead.podId && t.role !== 'zombie'), 'containerd killed its containers');
     assert.ok(!v.facts.some((f) => f.kind === 'orphan-process' && f.subject.pod?.sandboxId === dead.podId));
