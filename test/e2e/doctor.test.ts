@@ -24,6 +24,11 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
     assert.equal(r.code, 0, `lab fault ${args.join(' ')}: ${r.stderr}`);
     return r;
   };
+  /** The details `lab fault NAME` prints after its first line (pod ids, pids). */
+  const details = (r: { stdout: string }): Record<string, unknown> => {
+    const i = r.stdout.indexOf('\n');
+    return i < 0 ? {} : JSON.parse(r.stdout.slice(i + 1));
+  };
   const clear = (name: string) => fault('clear', name);
   const doctor = (...extra: string[]): { code: number | null; report: DoctorReport; stderr: string } => {
     const r = ctrdoc(['doctor', ...lab.flags, '--kubelet-log', `${DIR}/kubelet/kubelet.log`, '-o', 'json', '--stuck-after', '2s', ...extra], { timeoutMs: 60_000 });
@@ -177,8 +182,8 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
       const stuck = failing(report, 'RUNC_STUCK_INIT').filter((f) => f.subject?.podSandboxId === pod.id);
       assert.equal(stuck.length, 1, 'one finding for the stuck pod container');
       assert.match(stuck[0].evidence.join('\n'), /waitingInFifoOpen: true/);
-      const never = failing(report, 'CRI_CONTAINER_NEVER_STARTED');
-      assert.equal(never.length, 1);
+      const never = failing(report, 'CRI_CONTAINER_NEVER_STARTED').filter((f) => f.subject?.podSandboxId === pod.id);
+      assert.equal(never.length, 1, failing(report, 'CRI_CONTAINER_NEVER_STARTED').map((f) => f.summary).join('; '));
       assert.match(never[0].summary, new RegExp(`${pod.name} container app: \\d+ attempts`));
     } finally {
       clear('hung-start');
@@ -201,13 +206,13 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
   });
 
   test('stuck-init-task (Tasks.Create through containerd, never started): CRI shows it Created, runc init parked under the pod\'s shim', async () => {
-    fault('stuck-init-task');
+    const d = details(fault('stuck-init-task'));
     try {
       await sleep(2500); // past --stuck-after 2s
       const { report } = doctor();
-      const never = failing(report, 'CRI_CONTAINER_NEVER_STARTED');
-      assert.equal(never.length, 1);
-      const stuck = failing(report, 'RUNC_STUCK_INIT');
+      const never = failing(report, 'CRI_CONTAINER_NEVER_STARTED').filter((f) => f.subject?.podSandboxId === d.podId);
+      assert.equal(never.length, 1, `never started in pod ${d.podId}`);
+      const stuck = failing(report, 'RUNC_STUCK_INIT').filter((f) => f.subject?.podSandboxId === d.podId);
       assert.equal(stuck.length, 1);
       assert.equal(stuck[0].subject?.podSandboxId, never[0].subject?.podSandboxId, 'the same pod');
       const tree = JSON.parse(ctrdoc(['tree', ...lab.flags, '-o', 'json']).stdout) as { processes: { pid: number; parent: number; role: string; pod?: { sandboxId: string } }[] };
@@ -243,12 +248,12 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
   });
 
   test('dead-shim: containerd cleaned up; the pod is left without its shim and the log says why', () => {
-    fault('dead-shim');
+    const d = details(fault('dead-shim'));
     try {
       const { report } = doctor();
       assert.equal(failing(report, 'CONTAINERD_LOG_SHIM_DISCONNECTED').length, 1);
-      const notReady = JSON.parse(ctrdoc(['cri', 'pods', '-o', 'json', '-r', lab.endpoint]).stdout).items.filter((p: { state: string }) => p.state === 'SANDBOX_NOTREADY');
-      assert.equal(notReady.length, 1, 'the pod went NotReady');
+      const pod = JSON.parse(ctrdoc(['cri', 'pods', '-o', 'json', '-r', lab.endpoint]).stdout).items.find((p: { id: string }) => p.id === d.podId);
+      assert.equal(pod?.state, 'SANDBOX_NOTREADY', 'the pod went NotReady');
     } finally {
       clear('dead-shim');
     }
