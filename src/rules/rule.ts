@@ -1,6 +1,6 @@
 // A rule: what it is (id, layer, severity, title, explanation, next step, references) and a
 // pure predicate over the Snapshot. Rules never do I/O, so they are tested on captured snapshots.
-import type { Finding, FindingSubject, Layer, ProbeResult, Severity, Snapshot } from '../snapshot/types/index.ts';
+import type { Finding, FindingSubject, ProbeResult, RuleText, Severity, Snapshot } from '../snapshot/types/index.ts';
 
 export interface Hit {
   summary: string;
@@ -21,14 +21,7 @@ export type Outcome =
   /** the rule could not check: a probe it needs failed */
   | { error: string };
 
-export interface Rule {
-  id: string;
-  layer: Layer;
-  severity: Severity;
-  title: string;
-  explanation: string;
-  nextStep: string;
-  references: string[];
+export interface Rule extends RuleText {
   check(s: Snapshot): Outcome;
 }
 

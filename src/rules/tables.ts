@@ -3,18 +3,8 @@
 import treeFacts from '../../rules/tree-facts.json' with { type: 'json' };
 import configTable from '../../rules/containerd-config.json' with { type: 'json' };
 import versionTable from '../../rules/containerd-versions.json' with { type: 'json' };
-import type { Layer, Severity } from '../snapshot/types/index.ts';
+import type { RuleText, Severity } from '../snapshot/types/index.ts';
 import type { TreeFactKind } from '../snapshot/types/tree.ts';
-
-export interface RuleText {
-  id: string;
-  layer: Layer;
-  severity: Severity;
-  title: string;
-  explanation: string;
-  nextStep: string;
-  references: string[];
-}
 
 export interface TreeFactRuleSpec extends RuleText {
   fact: TreeFactKind;

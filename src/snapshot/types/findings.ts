@@ -12,6 +12,20 @@ export const SEVERITY_ORDER: Severity[] = ['critical', 'warning', 'info'];
  * apply (with why); error: it could not check because a probe failed (never shown as healthy). */
 export type FindingStatus = 'fail' | 'pass' | 'skipped' | 'error';
 
+/** What a rule says of itself, the same for every finding it makes: in code or in rules/*.json. */
+export interface RuleText {
+  /** stable, UPPER_SNAKE: RUNC_STUCK_INIT */
+  id: string;
+  layer: Layer;
+  severity: Severity;
+  title: string;
+  explanation: string;
+  /** a command to run where there is one */
+  nextStep: string;
+  /** issue links that explain it */
+  references: string[];
+}
+
 export interface FindingSubject {
   pod?: string; // namespace/name
   podSandboxId?: string;

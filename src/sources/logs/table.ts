@@ -2,22 +2,14 @@
 // message worth knowing, with the layer, severity, explanation, next step and issue links the
 // finding will carry. This module checks a table and compiles its regular expressions.
 import { CtrdocError } from '../../errors.ts';
-import { LAYERS, SEVERITY_ORDER, type Layer, type Severity } from '../../snapshot/types/index.ts';
+import { LAYERS, SEVERITY_ORDER, type Layer, type RuleText, type Severity } from '../../snapshot/types/index.ts';
 
-/** One entry as written in rules/*-log.json. */
-export interface LogPatternEntry {
-  /** the rule id, UPPER_SNAKE, prefixed by its table (CONTAINERD_LOG_, KUBELET_LOG_, KERNEL_) */
-  id: string;
+/** One entry as written in rules/*-log.json; its id is prefixed by its table (CONTAINERD_LOG_, KUBELET_LOG_, KERNEL_). */
+export interface LogPatternEntry extends RuleText {
   /** a JavaScript regular expression source; named groups become captures */
   pattern: string;
   /** regular expression flags, e.g. "i" (default none) */
   flags?: string;
-  layer: Layer;
-  severity: Severity;
-  title: string;
-  explanation: string;
-  nextStep: string;
-  references: string[];
   /** the named groups to keep as captures (default: every named group) */
   captures?: string[];
 }
