@@ -42,7 +42,7 @@ describe('ctrdoc tree, shims, runc on the lab', { skip: !isRoot && 'not root: th
       const [pods, containers] = await Promise.all([cri.listPodSandbox(), cri.listContainers()]);
       const v = treeJson();
       const by = new Map(v.processes.map((t) => [t.pid, t]));
-      assert.equal(pods.length, 5);
+      assert.equal(pods.length, 5, `pods: ${pods.map((p) => `${p.metadata.namespace}/${p.metadata.name} ${p.state}`).join(', ')}`);
       let checked = 0;
       for (const c of containers.filter((x) => x.state === 'CONTAINER_RUNNING')) {
         const pid = (await cri.containerStatus(c.id, true)).info?.pid;
