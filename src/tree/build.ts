@@ -185,6 +185,9 @@ export function buildProcessTree(inp: TreeInputs): ProcessTreeView {
     const pl = placed.get(p.pid)!;
     if (pl.role === 'containerd' && inp.containerdPid && p.pid !== inp.containerdPid) foreign.add(p.pid);
     const a = shimArgs.get(p.pid);
+    // A dead shim's command line is empty, so it cannot say whose it was: when we know our own
+    // containerd, a defunct shim is ours only if our containerd is its parent (containerd#5708).
+    if (a && ourAddress && !a.address && p.state === 'Z' && p.ppid !== inp.containerdPid) foreign.add(p.pid);
     if (a && ourAddress && a.address && a.address !== ourAddress) {
       const stack = [p.pid];
       while (stack.length) {

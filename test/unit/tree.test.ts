@@ -231,6 +231,8 @@ test('facts: orphans, zombies (defunct shim, zombie under a shim), leaked runc, 
   const z = factsOf(v.facts, 'zombie');
   assert.ok(z.some((f) => f.subject.pid === 250 && /defunct shim/.test(f.message)));
   assert.ok(!z.some((f) => f.subject.pid === 251), 'a dead shim under init is not a fact');
+  assert.ok(!v.shims.some((x) => x.pid === 251), 'nor one of our shims: its empty command line cannot say whose it was');
+  assert.ok(v.shims.some((x) => x.pid === 250), 'a dead shim whose parent is our containerd is ours');
   assert.ok(z.some((f) => f.subject.pid === 240 && f.subject.pod?.name === 'web-0'));
   const leaked = factsOf(v.facts, 'leaked-runc-container');
   assert.deepEqual(leaked.map((f) => f.subject.container?.id), [LEAK]);
