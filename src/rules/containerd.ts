@@ -263,6 +263,7 @@ const debugSocketRule: Rule = {
     if (s.stack.debugAddress || cfg?.facts.debugAddress) return { hits: [] };
     if (!cfg) return { skipped: 'the config was not read' };
     const pid = maybe(s.containerd.process)?.pid;
+    if (!pid) return { skipped: 'no containerd runs here (see CONTAINERD_PROCESS)' };
     return { hits: [{ summary: 'no [debug] address: goroutine dumps need SIGUSR1', evidence: ['[debug] address = ""'], nextStep: this.nextStep.replace('PID', String(pid ?? 'PID')) }] };
   },
 };
