@@ -14,6 +14,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   lab: { summary: 'a private containerd on this machine, with faults on demand (changes the node)', load: () => import('./lab.ts') },
   report: { summary: 'one self-contained HTML report of the stack (live or from a bundle)', load: () => import('./report.ts') },
   runc: { summary: 'runc\'s state root: status, exec.fifo, init pid alive, whether containerd knows each container', load: () => import('./runc.ts') },
+  serve: { summary: 'the doctor on a loop, served as Prometheus metrics and JSON', load: () => import('./serve.ts') },
   shims: { summary: 'every shim: pod, socket, ttrpc liveness and latency, children, CPU/RSS/threads/fds, subreaper', load: () => import('./shims.ts') },
   tree: { summary: 'the stack as a process forest (like ps aux --forest): roles, pods, containers, facts', load: () => import('./tree.ts') },
 };

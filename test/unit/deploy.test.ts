@@ -15,17 +15,19 @@ function acceptedFlags(command: string): Set<string> {
   return new Set(help.match(/--[a-z][a-z-]+/g) ?? []);
 }
 
-test('the DaemonSet parses, runs read-only (no --canary, no --signal) and uses real doctor flags', () => {
+test('the DaemonSet parses, runs `ctrdoc serve` read-only (no --canary, no --signal) with real flags', () => {
   const ds = parse(readFileSync(join(root, 'deploy', 'daemonset.yaml'), 'utf8'));
   assert.equal(ds.kind, 'DaemonSet');
   assert.equal(ds.spec.template.spec.hostPID, true);
-  const script: string = ds.spec.template.spec.containers[0].args[0];
-  const flags = script.match(/--[a-z][a-z-]+/g) ?? [];
-  assert.ok(flags.length > 0);
-  const known = acceptedFlags('doctor');
-  for (const f of flags) assert.ok(known.has(f), `doctor has ${f}`);
-  assert.doesNotMatch(script, /--canary|--signal/);
-  assert.match(script, /-o prometheus/);
+  const c = ds.spec.template.spec.containers[0];
+  const args: string[] = c.args;
+  assert.deepEqual(args.slice(0, 2), ['ctrdoc', 'serve']);
+  const flags = args.filter((a) => a.startsWith('--'));
+  const known = acceptedFlags('serve');
+  for (const f of flags) assert.ok(known.has(f), `serve has ${f}`);
+  assert.ok(!flags.includes('--canary') && !flags.includes('--signal'));
+  assert.equal(c.ports[0].containerPort, Number(args[args.indexOf('--listen') + 1].split(':')[1]));
+  assert.equal(c.readinessProbe.httpGet.path, '/healthz');
 });
 
 test('the node-problem-detector plugin config calls the doctor with its npd format', () => {
