@@ -344,6 +344,9 @@ function ancestry(pid: number, procs: Map<number, ProcessInfo>): string {
   return parts.join(' < ');
 }
 
+/** A lifetime CPU average says little about a process younger than this: it is its start-up. */
+const YOUNG_SHIM_SEC = 60;
+
 /** A shim far above its peers' median in CPU, RSS, threads or fds (needs 3+ shims). */
 function shimOutliers(shims: ShimView[], facts: TreeFact[]): void {
   if (shims.length < 3) return;
@@ -351,7 +354,7 @@ function shimOutliers(shims: ShimView[], facts: TreeFact[]): void {
   const metrics: { name: string; value: (s: ShimView) => number | undefined; factor: number; floor: number; unit: string }[] = [
     // 10%: a short sample counts whole clock ticks (10 ms), so one or two ticks of a shim reaping
     // a child are noise; three in a 300 ms window are work
-    { name: useRecent ? 'cpuPercentRecent' : 'cpuPercent', value: (s) => (useRecent ? s.cpuPercentRecent : s.cpuPercent), factor: 3, floor: 10, unit: '%' },
+    { name: useRecent ? 'cpuPercentRecent' : 'cpuPercent', value: (s) => (useRecent ? s.cpuPercentRecent : s.ageSec >= YOUNG_SHIM_SEC ? s.cpuPercent : undefined), factor: 3, floor: 10, unit: '%' },
     { name: 'rssKb', value: (s) => s.rssKb, factor: 2, floor: 20 * 1024, unit: ' kB' },
     { name: 'threads', value: (s) => s.threads, factor: 2, floor: 10, unit: '' },
     { name: 'fds', value: (s) => s.fds, factor: 2, floor: 50, unit: '' },
@@ -366,7 +369,7 @@ function shimOutliers(shims: ShimView[], facts: TreeFact[]): void {
       if (v >= m.floor && v >= m.factor * med + m.floor / 2) {
         facts.push({
           kind: 'shim-outlier',
-          message: `shim ${s.pid} for ${podName(s.pod)} uses ${v}${m.unit} ${m.name}, its ${peers.length} peers' median is ${med}${m.unit}`,
+          message: `shim ${s.pid} for ${podName(s.pod)} uses ${v}${m.unit} ${m.name}, its ${peers.length} peers' median is ${Math.round(med * 10) / 10}${m.unit}`,
           subject: sub({ pod: s.pod, shimPid: s.pid }),
           evidence: { metric: m.name, value: v, peerMedian: med, peers: peers.length },
         });
