@@ -187,10 +187,10 @@ test('orphan: container processes outlive their shim while containerd is down; c
   const rec = await applyFault(p, 'orphan', {});
   const orphans = rec.details.orphanPids as number[];
   assert.ok(orphans.length >= 2);
-  for (const pid of orphans) {
-    const proc = readProcess(pid)!;
-    assert.ok(!/containerd-shim/.test(readProcess(proc.ppid)?.comm ?? ''), 'no shim parent');
-  }
+  // reparenting shows once the kernel has finished the shim's exit: give a loaded machine a moment
+  const parentComms = () => orphans.map((pid) => readProcess(readProcess(pid)?.ppid ?? 0)?.comm ?? '');
+  for (let i = 0; i < 30 && parentComms().some((c) => /containerd-shim/.test(c)); i++) await sleep(100);
+  for (const [i, comm] of parentComms().entries()) assert.ok(!/containerd-shim/.test(comm), `no shim parent for ${orphans[i]} (parent comm ${comm})`);
   await clearFault(p, 'orphan');
   assert.ok(orphans.every((pid) => !isAlive(pid)));
   await withCri(async (cri) => assert.equal((await cri.listPodSandbox({ state: 'SANDBOX_READY' })).length, 2));
