@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { CtrdocError } from '../../errors.ts';
 import { askSupervisor, readLabRecord } from '../supervisor.ts';
 import { labConfigText, defaultConfigText } from '../config.ts';
-import { listProcesses, isAlive, signal, waitGone } from '../host.ts';
+import { listProcesses, isAlive, readProcess, signal, waitGone } from '../host.ts';
 import { waitForCri } from '../lab.ts';
 import { startLabPod, LAB_POD_LABEL } from '../pods.ts';
 import { waitFor, type FaultContext, type FaultRecord } from './context.ts';
@@ -81,6 +81,9 @@ export async function applyOrphan(ctx: FaultContext, o: { pod?: string }): Promi
   signal(shim, 'SIGKILL');
   await waitGone([shim], 5000);
   const orphans = children.filter(isAlive);
+  // the fault is set once the orphans show their new parent (the kernel finishes the shim's exit)
+  await waitFor('the orphans to be reparented', 5000, () => (orphans.every((pid) => readProcess(pid)?.ppid !== shim) ? true : undefined))
+    .catch((e) => ctx.log(e.message));
   ctx.log(`containerd ${cdPid} and shim ${shim} killed; ${orphans.length} container processes live on: ${orphans.join(' ')}`);
   return { podId: pod.id, pod: `${pod.namespace}/${pod.name}`, shimPid: shim, containerdPid: cdPid, orphanPids: orphans, note: 'containerd stays down; clear starts it, it cleans up the dead shim and kills the orphans. CRI verbose status keeps the old pid afterwards.' };
 }
