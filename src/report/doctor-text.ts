@@ -2,6 +2,7 @@
 // finding with its evidence and next step; passes and skips summarised unless asked for.
 import { LAYERS, type Finding } from '../snapshot/types/index.ts';
 import type { DoctorReport } from './doctor-report.ts';
+import { shortId } from '../ids.ts';
 
 const label: Record<string, string> = { critical: 'CRITICAL', warning: 'WARNING', info: 'INFO' };
 
@@ -12,7 +13,7 @@ function paint(text: string, code: string, color: boolean): string {
 function subjectText(f: Finding): string {
   const s = f.subject;
   if (!s) return '';
-  const id = s.containerId && (/^[0-9a-f]{64}$/.test(s.containerId) ? s.containerId.slice(0, 13) : s.containerId);
+  const id = s.containerId && shortId(s.containerId);
   const parts = [s.pod && `pod ${s.pod}`, s.container && `container ${s.container}`, id && `id ${id}`,
     s.pid && `pid ${s.pid}`, s.shimPid && `shim ${s.shimPid}`, s.path && s.path].filter(Boolean);
   return parts.length ? `  [${parts.join(', ')}]` : '';

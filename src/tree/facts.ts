@@ -1,5 +1,6 @@
 // Facts for the doctor from the joined tree: each names its subject (pod, container, pid) and
 // the values and paths it rests on. The rules (src/rules/tree.ts) say what each means. Pure.
+import { shortId } from '../ids.ts';
 import type { ProcessInfo } from '../snapshot/types/proc.ts';
 import type { RuncContainerState } from '../snapshot/types/runc.ts';
 import type { ContainerRef, PodRef, ProcessTreeView, ShimView, TreeFact, TreeProcess } from '../snapshot/types/tree.ts';
@@ -44,8 +45,6 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** crictl's 13-character form for containerd's 64-hex ids; ids made by hand are shown whole. */
-const shortId = (id: string): string => (/^[0-9a-f]{64}$/.test(id) ? id.slice(0, 13) : id);
 const podName = (pod?: PodRef): string => (pod?.namespace && pod.name ? `${pod.namespace}/${pod.name}` : pod?.sandboxId ? `sandbox ${shortId(pod.sandboxId)}` : 'no pod');
 const ctrName = (c?: ContainerRef): string => (c?.name ? `${c.name}${c.attempt !== undefined ? ` (attempt ${c.attempt})` : ''}` : c?.id ? shortId(c.id) : '?');
 

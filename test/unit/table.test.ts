@@ -31,3 +31,11 @@ test('ages as crictl and kubectl say them', () => {
   assert.equal(humanBytes(123_456_789), '123.5MB');
   assert.equal(humanBytes(12), '12B');
 });
+
+test('ids shown to a person: containerd\'s 64-hex cut to 13, hand-made ids whole', async () => {
+  const { shortId } = await import('../../src/ids.ts');
+  assert.equal(shortId('a'.repeat(64)), 'a'.repeat(13));
+  assert.equal(shortId('ctrdoc-fault-stuck-72e72a8b'), 'ctrdoc-fault-stuck-72e72a8b');
+  assert.equal(shortId('A'.repeat(64)), 'A'.repeat(64), 'not containerd\'s form');
+  assert.equal(shortId(''), '');
+});
