@@ -39,8 +39,8 @@ const serve: Command = {
     const { host, port } = listenAddress(values.listen ?? '127.0.0.1:9142');
     const intervalMs = parseDuration(values.interval ?? '60s');
     if (intervalMs < 1000) throw new CtrdocError('invalid-argument', '--interval must be at least 1s');
-    const [{ allRules, evaluate }, { buildReport }, { renderPrometheus }] = await Promise.all([
-      import('../rules/index.ts'), import('../report/doctor-report.ts'), import('../report/prometheus.ts'),
+    const [{ allRules, evaluate }, { buildReport }, { renderPrometheus }, { redactedReport }] = await Promise.all([
+      import('../rules/index.ts'), import('../report/doctor-report.ts'), import('../report/prometheus.ts'), import('../report/doctor-output.ts'),
     ]);
 
     let latest: DoctorReport | undefined;
@@ -49,7 +49,8 @@ const serve: Command = {
     const cycle = async () => {
       try {
         const snapshot = await collectLive(values, io, false);
-        latest = buildReport(snapshot, evaluate(allRules, snapshot));
+        // served off the node: redacted like everything ctrdoc lets out
+        latest = redactedReport(buildReport(snapshot, evaluate(allRules, snapshot)));
       } catch (err) {
         io.stderr.write(`serve: collection failed: ${CtrdocError.from(err).message}\n`);
       }

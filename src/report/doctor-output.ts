@@ -4,11 +4,21 @@
 import { EXIT_FAILED, EXIT_FINDINGS, EXIT_OK } from '../errors.ts';
 import type { Severity } from '../snapshot/types/index.ts';
 import { hasFindingsAtOrAbove, type DoctorReport } from './doctor-report.ts';
+import { redactJson } from '../bundle/redact.ts';
 
 export type DoctorFormat = 'text' | 'json' | 'yaml' | 'npd' | 'prometheus';
 export const DOCTOR_FORMATS: DoctorFormat[] = ['text', 'json', 'yaml', 'npd', 'prometheus'];
 
-export async function renderDoctorOutput(report: DoctorReport, format: DoctorFormat, opts: { all?: boolean; color?: boolean; threshold: Severity }): Promise<{ text: string; exitCode: number }> {
+/**
+ * The report as it may leave the node (a terminal over SSH, `kubectl ctrdoc`, `serve`): log lines
+ * and values in the evidence go through the bundle's redaction (tokens, keys, passwords, env).
+ */
+export function redactedReport(report: DoctorReport): DoctorReport {
+  return redactJson(report, 'report', []) as DoctorReport;
+}
+
+export async function renderDoctorOutput(reportIn: DoctorReport, format: DoctorFormat, opts: { all?: boolean; color?: boolean; threshold: Severity }): Promise<{ text: string; exitCode: number }> {
+  const report = redactedReport(reportIn);
   const problem = hasFindingsAtOrAbove(report, opts.threshold);
   switch (format) {
     case 'json':

@@ -26,3 +26,17 @@ test('a stopped containerd becomes a ctrdoc_finding with its labels, and the cou
     assert.match(line, /^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? -?\d+(\.\d+)?)$/, `valid exposition line: ${line}`);
   }
 });
+
+test('the doctor\'s output redacts secrets that log lines carry into the evidence', async () => {
+  const { renderDoctorOutput } = await import('../../src/report/doctor-output.ts');
+  const s = emptySnapshot();
+  s.containerd.process.data!.state = 'T';
+  const report = buildReport(s, evaluate(containerdRules, s));
+  const f = report.findings.find((x) => x.status === 'fail')!;
+  f.evidence.push('log: level=debug msg="pulling" auth="Authorization: Bearer eyJhbGciOi.secret-token-value"', 'log: --token=abcdef0123456789secret');
+  for (const format of ['text', 'json', 'yaml'] as const) {
+    const { text } = await renderDoctorOutput(report, format, { threshold: 'warning' });
+    assert.doesNotMatch(text, /eyJhbGciOi\.secret-token-value|abcdef0123456789secret/, format);
+    assert.match(text, /CONTAINERD_PROCESS/);
+  }
+});
