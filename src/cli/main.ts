@@ -2,6 +2,7 @@
 // this one place (0 ok, 1 findings, 2 the tool failed).
 import type { CliIO, Command } from './command.ts';
 import { CtrdocError, EXIT_FAILED } from '../errors.ts';
+import { CTRDOC_VERSION as VERSION } from '../version.ts';
 
 // Commands are loaded on demand; keep this table sorted by name.
 const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
@@ -19,7 +20,6 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   tree: { summary: 'the stack as a process forest (like ps aux --forest): roles, pods, containers, facts', load: () => import('./tree.ts') },
 };
 
-const VERSION = '0.1.0';
 
 function help(): string {
   const names = Object.keys(commands).sort();

@@ -13,8 +13,8 @@ import { readContainerdConfig } from '../sources/containerd/config.ts';
 import { scanProcesses } from '../sources/proc/scan.ts';
 import { collectTreeInputs } from './tree-inputs.ts';
 import type { ProcTable } from './types/proc.ts';
+import { CTRDOC_VERSION } from '../version.ts';
 
-export const CTRDOC_VERSION = '0.1.0';
 
 export interface CollectOptions {
   stack: StackLocation;

@@ -39,3 +39,10 @@ test('ids shown to a person: containerd\'s 64-hex cut to 13, hand-made ids whole
   assert.equal(shortId('A'.repeat(64)), 'A'.repeat(64), 'not containerd\'s form');
   assert.equal(shortId(''), '');
 });
+
+test('the version ctrdoc reports is package.json\'s', async () => {
+  const { CTRDOC_VERSION } = await import('../../src/version.ts');
+  const { readFileSync } = await import('node:fs');
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  assert.equal(CTRDOC_VERSION, pkg.version);
+});
