@@ -63,12 +63,12 @@ const flags = {
 /** `--shim` as a pid, or the shim of a sandbox id, a container id or a pod name. */
 async function resolveShimPid(target: string, ms: number, runtimeEndpoint?: string): Promise<number> {
   if (/^\d+$/.test(target)) return positiveInt(target, '--shim');
-  const [{ scanProcesses }, { parseShimArgs }, { resolveStack }, { readTaskBundles }, { whichShim }] = await Promise.all([
+  const [{ scanProcesses, isShimProcess }, { parseShimArgs }, { resolveStack }, { readTaskBundles }, { whichShim }] = await Promise.all([
     import('../sources/proc/scan.ts'), import('../tree/build.ts'), import('../sources/containerd/discover.ts'),
     import('../sources/runc/bundles.ts'), import('../sources/shim/which.ts'),
   ]);
   const procs = scanProcesses({ select: () => new Map() }).processes;
-  const shims = procs.filter((p) => /(^|\/)containerd-shim/.test(p.cmdline[0] ?? ''))
+  const shims = procs.filter((p) => isShimProcess(p))
     .map((p) => ({ pid: p.pid, args: parseShimArgs(p.cmdline) }))
     .filter((x) => x.args.id && !x.args.action)
     .map((x) => ({ pid: x.pid, id: x.args.id! }));

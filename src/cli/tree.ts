@@ -39,7 +39,7 @@ export interface Gathered {
 
 /** One /proc scan, stack discovery, then runc root, task bundles, CRI, tasks and shim probes in parallel, each under the deadline. */
 export async function gatherTreeInputs(o: GatherOptions): Promise<Gathered> {
-  const [{ scanProcesses, sampleRecentCpu }, { resolveStack }, { readRuncRoot }, { readTaskBundles }] = await Promise.all([
+  const [{ scanProcesses, sampleRecentCpu, isShimProcess }, { resolveStack }, { readRuncRoot }, { readTaskBundles }] = await Promise.all([
     import('../sources/proc/scan.ts'),
     import('../sources/containerd/discover.ts'),
     import('../sources/runc/state.ts'),
@@ -91,7 +91,7 @@ export async function gatherTreeInputs(o: GatherOptions): Promise<Gathered> {
   })();
   const { probeShimSockets } = await import('../sources/shim/probe.ts');
   const probesJob = !o.probeShims ? Promise.resolve(undefined) : probeShimSockets(bundles, ms);
-  const cpuJob = o.cpuSampleMs ? sampleRecentCpu(proc, shimPids(proc), o.cpuSampleMs) : Promise.resolve();
+  const cpuJob = o.cpuSampleMs ? sampleRecentCpu(proc, proc.processes.filter((p) => isShimProcess(p)).map((p) => p.pid), o.cpuSampleMs) : Promise.resolve();
   const [cri, tasks, shimProbes] = await Promise.all([criJob, tasksJob, probesJob, cpuJob]);
   return {
     stack,
@@ -104,9 +104,6 @@ export async function gatherTreeInputs(o: GatherOptions): Promise<Gathered> {
   };
 }
 
-function shimPids(proc: ProcTable): number[] {
-  return proc.processes.filter((p) => (p.cmdline[0] ?? p.comm).replace(/^.*\//, '').startsWith('containerd-shim')).map((p) => p.pid);
-}
 
 /** Builds the tree; processes it shows whose argv the scan skipped (orphans outside any shim) get it read, then it is rebuilt. */
 export async function buildTreeView(g: Gathered): Promise<ProcessTreeView> {

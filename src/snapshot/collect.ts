@@ -148,7 +148,10 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
       probe, budget, stuckAfterSec,
     });
 
-    const [p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, layers, tree] = await Promise.all([
+    const [
+      criVersionR, criStatusR, podsR, containersR, imagesR, ctdVersionR, tasksR, ctdContainersR, pluginsR, configR,
+      containerDetailsR, sandboxDetailsR, processR, layers, tree,
+    ] = await Promise.all([
       criVersion, criStatus, pods, containers, images, ctdVersion, tasks, ctdContainers, plugins, config,
       containerDetails, sandboxDetails, process, layerProbes, treeParts,
     ]);
@@ -163,8 +166,8 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
       thresholds: { stuckAfterSec },
       deadlineMs,
       durationMs: 0,
-      cri: { version: p1, status: p2, pods: p3, containers: p4, containerDetails: p11, sandboxDetails: p12, images: p5 },
-      containerd: { process: p13, version: p6, tasks: p7, containers: p8, plugins: p9, config: p10, log: layers.containerdLog },
+      cri: { version: criVersionR, status: criStatusR, pods: podsR, containers: containersR, containerDetails: containerDetailsR, sandboxDetails: sandboxDetailsR, images: imagesR },
+      containerd: { process: processR, version: ctdVersionR, tasks: tasksR, containers: ctdContainersR, plugins: pluginsR, config: configR, log: layers.containerdLog },
       proc: procDone,
       runc: tree.runc,
       bundles: tree.bundles,
@@ -176,7 +179,7 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
 
     const extras: Promise<void>[] = [];
     if (opts.goroutines !== 'off' && looksHung(snapshot)) {
-      extras.push(probe<GoroutineAnalysis>('containerd.goroutines', () => takeContainerdDump(stack, p13, opts.goroutines === 'signal', budget(5000)), 5000)
+      extras.push(probe<GoroutineAnalysis>('containerd.goroutines', () => takeContainerdDump(stack, processR, opts.goroutines === 'signal', budget(5000)), 5000)
         .then((g) => { snapshot.containerd.goroutines = g; }));
     }
     if (canary) extras.push(canary.then((c) => { snapshot.canary = c; }));

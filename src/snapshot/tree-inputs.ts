@@ -10,7 +10,7 @@ import { skip } from './probe.ts';
 import { readRuncRoot } from '../sources/runc/state.ts';
 import { readTaskBundles } from '../sources/runc/bundles.ts';
 import { probeShimSockets } from '../sources/shim/probe.ts';
-import { sampleRecentCpu } from '../sources/proc/scan.ts';
+import { isShimProcess, sampleRecentCpu } from '../sources/proc/scan.ts';
 import { buildProcessTree } from '../tree/build.ts';
 
 type ProbeFn = <T>(name: string, fn: () => Promise<T> | T, ms?: number) => Promise<ProbeResult<T>>;
@@ -56,7 +56,7 @@ export async function collectTreeInputs(inp: TreeInputs): Promise<{
     : undefined;
   // The shims' recent CPU is sampled while the CRI calls are in flight, and after our own ttrpc
   // probes, whose handling would otherwise count as the shims' work.
-  const shimPids = procTable?.processes.filter((p) => /(^|\/)containerd-shim/.test(p.cmdline[0] ?? p.comm)).map((p) => p.pid) ?? [];
+  const shimPids = procTable?.processes.filter((p) => isShimProcess(p)).map((p) => p.pid) ?? [];
   const cpuSample = procTable ? sampleRecentCpu(procTable, shimPids, Math.min(CPU_SAMPLE_MS, Math.max(0, inp.budget() - 200))) : Promise.resolve();
   const [pods, containers, containerDetails, sandboxDetails, tasks] = await Promise.all([
     inp.pods, inp.containers, inp.containerDetails, inp.sandboxDetails, inp.tasks, cpuSample,
