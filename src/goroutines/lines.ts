@@ -136,6 +136,21 @@ export function parseHeader(line: string, g: ScannedGoroutine): boolean {
   return true;
 }
 
+/** Where ` +0x…` or ` fp=…` starts in [start, e), else e: the end of a file line's `path:line`. */
+function locEndByScan(buf: Buffer, start: number, e: number): number {
+  for (let j = start; j < e - 3; j++) {
+    if (buf[j] === 32 && ((buf[j + 1] === 43 && buf[j + 2] === 48 && buf[j + 3] === 120) || (buf[j + 1] === 102 && buf[j + 2] === 112 && buf[j + 3] === 61))) return j;
+  }
+  return e;
+}
+
+/** Does [start, end) end in `:digits` (and hold something before it)? */
+function endsWithLineNumber(buf: Buffer, start: number, end: number): boolean {
+  let k = end - 1;
+  while (k > start && buf[k] >= 48 && buf[k] <= 57) k--;
+  return !(k === end - 1 || k <= start || buf[k] !== 58);
+}
+
 /**
  * The `path:line` range of a file line `\t/path/file.go:123 +0x1d fp=… sp=… pc=…`, as
  * [start, end], or null when the line is not a file line.
@@ -145,19 +160,9 @@ export function fileLocRange(buf: Buffer, s: number, e: number): [number, number
   while (i < e && (buf[i] === 9 || buf[i] === 32)) i++;
   if (i === s || i === e) return null;
   const start = i;
-  let end = e;
-  // cut at " +0x" or " fp="
-  for (let j = start; j < e - 3; j++) {
-    if (buf[j] === 32 && ((buf[j + 1] === 43 && buf[j + 2] === 48 && buf[j + 3] === 120) || (buf[j + 1] === 102 && buf[j + 2] === 112 && buf[j + 3] === 61))) {
-      end = j;
-      break;
-    }
-  }
-  // …:digits
-  let k = end - 1;
-  while (k > start && buf[k] >= 48 && buf[k] <= 57) k--;
-  if (k === end - 1 || k <= start || buf[k] !== 58) return null;
-  return [start, end];
+  // cut at " +0x" or " fp=", then it must end in :digits
+  const end = locEndByScan(buf, start, e);
+  return endsWithLineNumber(buf, start, end) ? [start, end] : null;
 }
 
 /** Kept for callers that hold a string: `\t/p/f.go:12 +0x1` → `/p/f.go:12`, '' when not a file line. */
@@ -474,18 +479,9 @@ export class StackLines {
     while (sp > start && buf[sp] !== 32) sp--;
     if (sp > start) {
       if (buf[sp + 1] === 43 && buf[sp + 2] === 48 && buf[sp + 3] === 120) end = sp;
-      else if (buf[sp + 1] === 112 && buf[sp + 2] === 99 && buf[sp + 3] === 61) {
-        for (let j = start; j < e - 3; j++) {
-          if (buf[j] === 32 && ((buf[j + 1] === 43 && buf[j + 2] === 48 && buf[j + 3] === 120) || (buf[j + 1] === 102 && buf[j + 2] === 112 && buf[j + 3] === 61))) {
-            end = j;
-            break;
-          }
-        }
-      }
+      else if (buf[sp + 1] === 112 && buf[sp + 2] === 99 && buf[sp + 3] === 61) end = locEndByScan(buf, start, e);
     }
-    let k = end - 1;
-    while (k > start && buf[k] >= 48 && buf[k] <= 57) k--;
-    if (k === end - 1 || k <= start || buf[k] !== 58) return null;
+    if (!endsWithLineNumber(buf, start, end)) return null;
     let a = this.fh1;
     for (let j = Math.max(start, end - 32); j < end; j++) a = Math.imul(a ^ buf[j], 16777619);
     h1 = a;
