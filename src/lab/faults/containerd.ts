@@ -66,7 +66,10 @@ export async function applyDeadShim(ctx: FaultContext, o: { pod?: string }): Pro
     const st = await ctx.cri().podSandboxStatus(pod.id, false);
     return st.status.state === 'SANDBOX_NOTREADY' ? true : undefined;
   }).catch((e) => ctx.log(e.message));
-  const left = children.filter(isAlive);
+  // NotReady can be reported before `shim delete` has finished killing the containers: the fault
+  // is set once they are gone (or the deadline says they were not, recorded below).
+  const left = await waitGone(children, 10_000);
+  if (left.length) ctx.log(`container processes still alive after the shim's death: ${left.join(' ')}`);
   return { podId: pod.id, pod: `${pod.namespace}/${pod.name}`, shimPid: shim, containerPids: children, containerPidsAlive: left, note: 'containerd 1.6.20 kills the containers of a killed shim at once (runc delete --force via `shim delete`); the pod shows NotReady and its containers Exited' };
 }
 
