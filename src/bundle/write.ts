@@ -3,7 +3,7 @@
 // says redact: false in so many words; the manifest records which.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack } from 'tar-stream';
@@ -111,6 +111,5 @@ export async function writeBundle(s: Snapshot, opts: WriteBundleOptions): Promis
     await rm(partial, { force: true });
     throw err;
   }
-  const { statSync } = await import('node:fs');
-  return { path: opts.output, bytes: statSync(opts.output).size, manifest, topDir };
+  return { path: opts.output, bytes: (await stat(opts.output)).size, manifest, topDir };
 }

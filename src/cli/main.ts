@@ -1,4 +1,4 @@
-// ctrdoc's entry point: finds the command, runs it, and maps every failure to an exit code in
+// ctrdoc's command table: finds the command, runs it, and maps every failure to an exit code in
 // this one place (0 ok, 1 findings, 2 the tool failed).
 import type { CliIO, Command } from './command.ts';
 import { CtrdocError, EXIT_FAILED } from '../errors.ts';
@@ -66,21 +66,23 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-// `ctrdoc ... | head` closes the pipe early: that is the reader's choice, not an error.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
-
-const io: CliIO = { stdout: process.stdout, stderr: process.stderr, isTTY: !!process.stderr.isTTY };
-main(process.argv.slice(2), io).then(
-  (code) => {
-    process.exitCode = code;
-    // Open gRPC channels or stray timers must not keep a finished command alive.
-    setTimeout(() => process.exit(code), 50).unref();
-  },
-  (err) => {
-    process.stderr.write(`error: ${String(err)}\n`);
-    process.exit(EXIT_FAILED);
-  },
-);
+/** Runs ctrdoc as this process: the exit code becomes the process's. */
+export function start(argv: string[]): void {
+  // `ctrdoc ... | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  const io: CliIO = { stdout: process.stdout, stderr: process.stderr, isTTY: !!process.stderr.isTTY };
+  main(argv, io).then(
+    (code) => {
+      process.exitCode = code;
+      // Open gRPC channels or stray timers must not keep a finished command alive.
+      setTimeout(() => process.exit(code), 50).unref();
+    },
+    (err) => {
+      process.stderr.write(`error: ${String(err)}\n`);
+      process.exit(EXIT_FAILED);
+    },
+  );
+}

@@ -259,13 +259,12 @@ export function selfCommand(): string[] {
   if (override) return override.split(' ').filter(Boolean);
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) {
-    const main = join(dirname(here), '..', 'cli', 'main.ts');
+    const main = join(dirname(here), '..', 'cli', 'bin.ts');
     return [process.execPath, '--import', import.meta.resolve('tsx'), main];
   }
-  // bundled: this code sits in dist/ctrdoc.mjs or in dist/chunks/*.mjs
-  for (const cand of [join(dirname(here), 'ctrdoc.mjs'), join(dirname(here), '..', 'ctrdoc.mjs')]) {
-    if (existsSync(cand)) return [process.execPath, cand];
-  }
+  // bundled: this code sits in dist/ctrdoc.cjs, run by the launcher dist/ctrdoc.mjs
+  const launcher = join(dirname(here), 'ctrdoc.mjs');
+  if (existsSync(launcher)) return [process.execPath, launcher];
   return [process.execPath, process.argv[1]];
 }
 

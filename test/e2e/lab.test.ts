@@ -13,7 +13,7 @@ import { readLabRecord } from '../../src/lab/supervisor.ts';
 import { readProcess } from '../../src/lab/host.ts';
 
 const root = process.getuid?.() === 0;
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
+const MAIN = join(import.meta.dirname, '../../src/cli/bin.ts');
 const dir = root ? join(mkdtempSync('/tmp/ctl-'), 'lab') : '/nonexistent';
 const p = labPaths(dir);
 

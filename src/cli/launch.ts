@@ -1,0 +1,72 @@
+// dist/ctrdoc.mjs: runs the bundle, dist/ctrdoc.cjs, with the V8 code cache the build made for it
+// (dist/ctrdoc.cache). Node 20 has no compile cache of its own (module.enableCompileCache is
+// Node 22), and a cold gRPC command spends a third of its time compiling grpc-js and protobufjs.
+// The cache is only an accelerator: missing, stale or rejected, the bundle runs all the same.
+// Built apart from the bundle and imports nothing of it, so it stays a few lines to compile.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+
+/** What the bundle exports (src/cli/main.ts). */
+interface Bundle {
+  start(argv: string[]): void;
+  main(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; isTTY: boolean }): Promise<number>;
+}
+
+/**
+ * The cache file: the build id (the bundle's first line names it), the SHA-1 of the rest, then
+ * V8's data. V8 checks a cache against the source's length only, and in release builds does not
+ * checksum it: a corrupt cache would crash node, so it is hashed here first.
+ */
+const BUILD_ID_BYTES = 16;
+const HASH_BYTES = 20;
+const HEADER_BYTES = BUILD_ID_BYTES + HASH_BYTES;
+const sha1 = (b: Uint8Array): Buffer => createHash('sha1').update(b).digest();
+const BUILD_LINE = /^\/\/ ctrdoc build ([0-9a-f]{16})\n/;
+
+const dir = dirname(fileURLToPath(import.meta.url));
+const bundleFile = join(dir, 'ctrdoc.cjs');
+const cacheFile = join(dir, 'ctrdoc.cache');
+
+// esbuild writes ASCII only (charset: 'ascii'), so latin1 reads it exactly, and faster than utf8.
+const source = readFileSync(bundleFile, 'latin1');
+const buildId = BUILD_LINE.exec(source)?.[1];
+let cachedData: Buffer | undefined;
+let cacheState = 'none';
+try {
+  const c = readFileSync(cacheFile);
+  if (!buildId || c.subarray(0, BUILD_ID_BYTES).toString('latin1') !== buildId) cacheState = 'stale';
+  else if (!sha1(c.subarray(HEADER_BYTES)).equals(c.subarray(BUILD_ID_BYTES, HEADER_BYTES))) cacheState = 'corrupt';
+  else cachedData = c.subarray(HEADER_BYTES);
+} catch {
+  // no cache: compile as usual
+}
+
+const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundleFile, cachedData });
+if (cachedData) cacheState = script.cachedDataRejected ? 'rejected' : 'used';
+if (process.env.CTRDOC_DEBUG) process.stderr.write(`ctrdoc: code cache ${cacheState} (${cacheFile})\n`);
+
+const mod = { exports: {} as Bundle };
+(script.runInThisContext() as (...a: unknown[]) => void)(mod.exports, createRequire(bundleFile), mod, bundleFile, dir);
+
+const training = process.env.CTRDOC_CODE_CACHE_TRAIN;
+if (training) await train(mod.exports, training);
+else mod.exports.start(process.argv.slice(2));
+
+/**
+ * The build's training run: runs the given command lines in this process, output discarded, then
+ * writes the cache with every function they compiled. JSON: {"out": FILE, "runs": [[ARG, ...], ...]}.
+ */
+async function train(bundle: Bundle, spec: string): Promise<void> {
+  const { out, runs } = JSON.parse(spec) as { out: string; runs: string[][] };
+  const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
+  for (const argv of runs) await bundle.main(argv, { stdout: sink(), stderr: sink(), isTTY: false });
+  if (!buildId) throw new Error(`${bundleFile} has no build line: rebuild with npm run build`);
+  const data = script.createCachedData();
+  writeFileSync(out, Buffer.concat([Buffer.from(buildId, 'latin1'), sha1(data), data]));
+  process.exit(0);
+}
