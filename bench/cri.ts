@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { printTimings, timeCommand } from './process-timing.ts';
 
 const root = join(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'ctrdoc.mjs');
+const cli = join(root, 'dist', 'ctrdoc.cjs');
 const dir = process.env.CTRDOC_BENCH_LAB ?? '/tmp/ctrdoc-bench-cri';
 const pods = Number(process.env.CTRDOC_BENCH_PODS ?? 100);
 
@@ -19,15 +19,15 @@ export function benchCri(): void {
   const bare = mkdtempSync(join(tmpdir(), 'ctrdoc-bench-nocache-'));
   try {
     cpSync(join(root, 'dist'), bare, { recursive: true });
-    rmSync(join(bare, 'ctrdoc.cache'));
+    rmSync(join(bare, 'ctrdoc-main.cache'));
     const sock = join(dir, 'containerd.sock');
     const node = timeCommand('node -e 0', [process.execPath, '-e', '0']);
     const ctr = timeCommand('ctr -n k8s.io containers ls', ['ctr', '-a', sock, '-n', 'k8s.io', 'containers', 'ls']);
     const ps = timeCommand('ctrdoc cri ps', [process.execPath, cli, 'cri', 'ps', '-r', `unix://${sock}`]);
-    const psBare = timeCommand('ctrdoc cri ps (no code cache)', [process.execPath, join(bare, 'ctrdoc.mjs'), 'cri', 'ps', '-r', `unix://${sock}`]);
+    const psBare = timeCommand('ctrdoc cri ps (no code cache)', [process.execPath, join(bare, 'ctrdoc.cjs'), 'cri', 'ps', '-r', `unix://${sock}`]);
     const psJson = timeCommand('ctrdoc cri ps -a -o json', [process.execPath, cli, 'cri', 'ps', '-a', '-o', 'json', '-r', `unix://${sock}`]);
     const help = timeCommand('ctrdoc --help', [process.execPath, cli, '--help']);
-    const helpBare = timeCommand('ctrdoc --help (no code cache)', [process.execPath, join(bare, 'ctrdoc.mjs'), '--help']);
+    const helpBare = timeCommand('ctrdoc --help (no code cache)', [process.execPath, join(bare, 'ctrdoc.cjs'), '--help']);
     printTimings(`cri ps on a lab with ${pods} pods (${pods} CRI containers)`, [node, ctr, ps, psBare, psJson, help, helpBare], node);
     console.log(`  ctrdoc cri ps over the Node floor: ${(ps.medianMs - node.medianMs).toFixed(1)} ms (goal: <= 40 ms); vs ctr: ${(ps.medianMs / ctr.medianMs).toFixed(1)}x`);
   } finally {

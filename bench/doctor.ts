@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { printTimings, timeCommand } from './process-timing.ts';
 
 const root = join(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'ctrdoc.mjs');
+const cli = join(root, 'dist', 'ctrdoc.cjs');
 const dir = process.env.CTRDOC_BENCH_LAB ?? '/tmp/ctrdoc-bench-doc';
 const pods = Number(process.env.CTRDOC_BENCH_PODS ?? 100);
 

@@ -1,7 +1,7 @@
 // ctrdoc's goroutine parser side by side with panicparse on the same files, in one run:
 // dumps of 10k, 100k and 500k goroutines made by scaling the real captures
 // (bench/goroutines-gen.ts, into bench/out/, not committed). For each: ctrdoc's parser
-// in-process (a small bundle that runs analyzeFile), the CLI (`node dist/ctrdoc.mjs goroutines
+// in-process (a small bundle that runs analyzeFile), the CLI (`node dist/ctrdoc.cjs goroutines
 // FILE -o json`), and `panicparse FILE`, each as its own process, wall time and peak RSS from
 // /usr/bin/time -v (or VmHWM polled from /proc). Prints MB/s and ratios.
 //   npm run bench:goroutines            (builds first)
@@ -76,8 +76,8 @@ async function main(): Promise<void> {
   const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
   const sizes = counts.length ? counts : [10_000, 100_000, 500_000];
   mkdirSync(OUT_DIR, { recursive: true });
-  const cli = join(root, 'dist/ctrdoc.mjs');
-  if (!existsSync(cli)) throw new Error('dist/ctrdoc.mjs is missing: run `npm run build` (npm run bench:goroutines does)');
+  const cli = join(root, 'dist/ctrdoc.cjs');
+  if (!existsSync(cli)) throw new Error('dist/ctrdoc.cjs is missing: run `npm run build` (npm run bench:goroutines does)');
   // the in-process runner: analyzeFile, bundled so no TypeScript loader runs inside the timing
   const runner = join(OUT_DIR, 'goroutines-runner.mjs');
   await build({

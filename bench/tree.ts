@@ -13,7 +13,7 @@ import { buildProcessTree } from '../src/tree/build.ts';
 import { spawnSleepers } from './tree-sleepers.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist/ctrdoc.mjs');
+const cli = join(root, 'dist/ctrdoc.cjs');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 
 const best = (xs: number[]): number => Math.min(...xs);
@@ -58,7 +58,7 @@ for (const n of [1000, 5000]) {
     rows.push([`scan + tree build, ${total} processes`, fmt(a), `ps -eo ... --forest: ${fmt(b)}`, `${(a / b).toFixed(2)}x`, n < 5000 ? '(the goal is set at 5,000)' : a <= b / 2 ? 'goal met (<= 0.5x)' : 'goal missed (<= 0.5x)']);
     rows.push([`  same with --all (every argv)`, fmt(e), `ps -eo ... --forest: ${fmt(b)}`, `${(e / b).toFixed(2)}x`, '(for reference)']);
     if (n === 5000) {
-      if (!existsSync(cli)) throw new Error('dist/ctrdoc.mjs missing: run npm run build first (npm run bench:tree does)');
+      if (!existsSync(cli)) throw new Error('dist/ctrdoc.cjs missing: run npm run build first (npm run bench:tree does)');
       const c = run(process.execPath, [cli, 'tree', '--no-api']);
       const p = run('ps', ['aux', '--forest']);
       rows.push([`whole process, ${total} processes`, `ctrdoc tree: ${fmt(c)}`, `ps aux --forest: ${fmt(p)}`, `${(c / p).toFixed(2)}x`, c <= p ? 'goal met (<= 1x)' : 'goal missed (<= 1x)']);

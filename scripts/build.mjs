@@ -1,4 +1,4 @@
-// Builds dist/: the bundle (ctrdoc.cjs), its launcher (ctrdoc.mjs) and V8 code cache, plus the compiled
+// Builds dist/: the bundle (ctrdoc-main.cjs), its launcher (ctrdoc.cjs) and V8 code cache, plus the compiled
 // protobuf descriptor (proto/*.proto -> JSON) so no .proto text is parsed at run time.
 import { build } from 'esbuild';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync, rmSync, renameSync, existsSync } from 'node:fs';
@@ -34,7 +34,7 @@ const common = { bundle: true, platform: 'node', target: 'node20', legalComments
 await build({
   ...common,
   entryPoints: [join(root, 'src/cli/main.ts')],
-  outfile: join(fresh, 'ctrdoc.cjs'),
+  outfile: join(fresh, 'ctrdoc-main.cjs'),
   format: 'cjs',
   // the launcher reads the bundle as latin1; ASCII output makes that exact
   charset: 'ascii',
@@ -48,17 +48,17 @@ await build({
 });
 // The launcher runs the bundle as a vm.Script, which has no loader for import(): every module
 // must be bundled or require()d.
-const dynamicImport = /(?<![\w$.])import\(/.exec(readFileSync(join(fresh, 'ctrdoc.cjs'), 'latin1'));
-if (dynamicImport) throw new Error(`build: dist/ctrdoc.cjs still has an import() (at ${dynamicImport.index}): import statically or bundle it`);
-// The launcher, dist/ctrdoc.mjs: what `ctrdoc` runs.
+const dynamicImport = /(?<![\w$.])import\(/.exec(readFileSync(join(fresh, 'ctrdoc-main.cjs'), 'latin1'));
+if (dynamicImport) throw new Error(`build: dist/ctrdoc-main.cjs still has an import() (at ${dynamicImport.index}): import statically or bundle it`);
+// The launcher, dist/ctrdoc.cjs: what `ctrdoc` runs.
 await build({
   ...common,
   entryPoints: [join(root, 'src/cli/launch.ts')],
-  outfile: join(fresh, 'ctrdoc.mjs'),
-  format: 'esm',
+  outfile: join(fresh, 'ctrdoc.cjs'),
+  format: 'cjs',
   banner: { js: '#!/usr/bin/env node' },
 });
-chmodSync(join(fresh, 'ctrdoc.mjs'), 0o755);
+chmodSync(join(fresh, 'ctrdoc.cjs'), 0o755);
 
 const old = join(root, `dist.old-${process.pid}`);
 if (existsSync(dist)) renameSync(dist, old);
@@ -68,7 +68,7 @@ rmSync(old, { recursive: true, force: true });
 await trainCodeCache(dist);
 
 /**
- * Makes dist/ctrdoc.cache: the launcher runs `--help`, every command's `--help` and the CRI
+ * Makes dist/ctrdoc-main.cache: the launcher runs `--help`, every command's `--help` and the CRI
  * commands against a stand-in gRPC endpoint (an http2 server that answers every call with an
  * empty message), then saves the code V8 compiled. Without it ctrdoc works, only slower to start;
  * so a failure here is a warning, not a failed build.
@@ -93,11 +93,11 @@ async function trainCodeCache(out) {
     ['cri', 'ps', '-a', '-o', 'json', '-r', ep],
     ['cri', 'pods', '-o', 'yaml', '-r', ep],
   ];
-  const cacheFile = join(out, 'ctrdoc.cache');
+  const cacheFile = join(out, 'ctrdoc-main.cache');
   const partial = `${cacheFile}.${process.pid}`;
   try {
     const r = await new Promise((resolve) => {
-      const child = spawn(process.execPath, [join(out, 'ctrdoc.mjs')], {
+      const child = spawn(process.execPath, [join(out, 'ctrdoc.cjs')], {
         env: { ...process.env, CTRDOC_CODE_CACHE_TRAIN: JSON.stringify({ out: partial, runs }) },
         stdio: ['ignore', 'ignore', 'pipe'],
         timeout: 60_000,

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 DIR=${CTRDOC_DEMO_DIR:-/tmp/ctrdoc-demo}
 KEEP=0
 [ "${1:-}" = "--keep" ] && KEEP=1
-ctrdoc() { node dist/ctrdoc.mjs "$@"; }
+ctrdoc() { node dist/ctrdoc.cjs "$@"; }
 
 if [ "$(id -u)" != 0 ]; then echo "demo: the lab runs containerd and runc, which need root" >&2; exit 2; fi
 ctrdoc lab down --dir "$DIR" >/dev/null 2>&1 || true

@@ -262,8 +262,8 @@ export function selfCommand(): string[] {
     const main = join(dirname(here), '..', 'cli', 'bin.ts');
     return [process.execPath, '--import', import.meta.resolve('tsx'), main];
   }
-  // bundled: this code sits in dist/ctrdoc.cjs, run by the launcher dist/ctrdoc.mjs
-  const launcher = join(dirname(here), 'ctrdoc.mjs');
+  // bundled: this code sits in dist/ctrdoc-main.cjs, run by the launcher dist/ctrdoc.cjs
+  const launcher = join(dirname(here), 'ctrdoc.cjs');
   if (existsSync(launcher)) return [process.execPath, launcher];
   return [process.execPath, process.argv[1]];
 }

@@ -4,7 +4,7 @@ import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'ctrdoc.mjs');
+export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'ctrdoc.cjs');
 
 export interface CliResult {
   code: number | null;

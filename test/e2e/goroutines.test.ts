@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '../..');
-const CLI = join(root, 'dist/ctrdoc.mjs');
+const CLI = join(root, 'dist/ctrdoc.cjs');
 const skipReason =
   process.getuid?.() !== 0 ? 'not root' :
   !existsSync('/usr/bin/containerd') ? 'containerd is not installed' :
   !existsSync('/bin/busybox') ? 'busybox-static is not installed' :
-  !existsSync(CLI) ? 'dist/ctrdoc.mjs is missing (npm run build)' : '';
+  !existsSync(CLI) ? 'dist/ctrdoc.cjs is missing (npm run build)' : '';
 
 let T = '';
 let containerd: ChildProcess | undefined;

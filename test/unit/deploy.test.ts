@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { spawnSync } from 'node:child_process';
 
 const root = join(import.meta.dirname, '..', '..');
-const CLI = join(root, 'dist', 'ctrdoc.mjs');
+const CLI = join(root, 'dist', 'ctrdoc.cjs');
 
 function acceptedFlags(command: string): Set<string> {
   const help = spawnSync(process.execPath, [CLI, command, '--help'], { encoding: 'utf8' }).stdout;

@@ -1,4 +1,4 @@
-// The launcher (dist/ctrdoc.mjs) runs the bundle with the build's V8 code cache, and a cache
+// The launcher (dist/ctrdoc.cjs) runs the bundle with the build's V8 code cache, and a cache
 // that is corrupt, truncated, from another build or missing never stops ctrdoc: V8 would crash
 // node on a corrupt cache (it checks only the source length), so the launcher must catch it.
 import { test } from 'node:test';
@@ -10,18 +10,18 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const dist = join(import.meta.dirname, '..', '..', 'dist');
-const skip = existsSync(join(dist, 'ctrdoc.cache')) ? false : 'dist/ctrdoc.cache is missing: run npm run build';
+const skip = existsSync(join(dist, 'ctrdoc-main.cache')) ? false : 'dist/ctrdoc-main.cache is missing: run npm run build';
 
 /** Runs `ctrdoc --version` from a copy of dist whose cache `spoil` changed; returns what it said. */
 function runWithCache(spoil: (cache: Buffer) => Buffer | undefined): { code: number | null; stdout: string; state: string } {
   const dir = mkdtempSync(join(tmpdir(), 'ctrdoc-launcher-'));
   try {
     cpSync(dist, dir, { recursive: true });
-    const cacheFile = join(dir, 'ctrdoc.cache');
+    const cacheFile = join(dir, 'ctrdoc-main.cache');
     const spoiled = spoil(readFileSync(cacheFile));
     if (spoiled) writeFileSync(cacheFile, spoiled);
     else rmSync(cacheFile);
-    const r = spawnSync(process.execPath, [join(dir, 'ctrdoc.mjs'), '--version'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CTRDOC_DEBUG: '1' } });
+    const r = spawnSync(process.execPath, [join(dir, 'ctrdoc.cjs'), '--version'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CTRDOC_DEBUG: '1' } });
     return { code: r.status, stdout: r.stdout, state: /code cache (\w+)/.exec(r.stderr)?.[1] ?? `none said: ${r.stderr}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@
 set -euo pipefail
 here=$(dirname "$0")
 dir=/tmp/ctrdoc-cap-snap
-ctrdoc() { node dist/ctrdoc.mjs "$@"; }
+ctrdoc() { node dist/ctrdoc.cjs "$@"; }
 ctrdoc lab down --dir "$dir" >/dev/null 2>&1 || true
 ctrdoc lab up --dir "$dir" --pods 2 >/dev/null
 trap 'ctrdoc lab down --dir "$dir" >/dev/null' EXIT
