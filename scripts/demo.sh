@@ -18,6 +18,7 @@ ctrdoc lab up --dir "$DIR" --pods 4 || exit 2
 
 echo; echo "== injecting faults (each is real: real processes, files and API answers) =="
 ctrdoc lab fault kubelet --dir "$DIR" --variant cgroup-driver
+ctrdoc lab fault bad-config --dir "$DIR" --variant unapplied
 ctrdoc lab fault hung-start --dir "$DIR" --period 8s
 ctrdoc lab fault stuck-init --dir "$DIR"
 ctrdoc lab fault dead-shim --dir "$DIR"

@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import { CtrdocError } from '../errors.ts';
 import { withDeadline } from '../deadline.ts';
 import { openCri, type CriClient } from '../sources/cri/client.ts';
-import { labPaths, criEndpoint, CRI_NAMESPACE, type LabPaths } from './paths.ts';
+import { labPaths, criEndpoint, CNI_CONFIG_FILE, CRI_NAMESPACE, type LabPaths } from './paths.ts';
 import { defaultConfigText, labConfigText } from './config.ts';
 import { writeLabImages, PAUSE_IMAGE, APP_IMAGE } from './images.ts';
 import { askSupervisor, startSupervisor, readLabRecord, type LabRecord } from './supervisor.ts';
 import { startLabPod, removeAllPods, LAB_POD_LABEL, type LabPod } from './pods.ts';
+import { faultContext } from './faults/context.ts';
+import { killNeverStartedTasks } from './faults/pods.ts';
 import {
   readProcess, isAlive, signal, waitGone, labProcesses, unmountAll, labMounts, thawLabCgroups,
   removeLabCgroups, labCgroupRoots,
@@ -32,8 +34,6 @@ export interface UpResult {
   readyPods: number;
   flags: string[];
 }
-
-export const CNI_CONFIG_FILE = '10-ctrdoc-lab.conflist';
 
 /**
  * A CNI network config without plugin binaries: CRI loads it and reports NetworkReady=true; the
@@ -254,15 +254,20 @@ export async function labDown(o: { dir?: string; log?: (l: string) => void } = {
   thawLabCgroups(p.cgroupParent);
   if (ownedPid(containerdPid, p.dir)) {
     signal(containerdPid!, 'SIGCONT');
-    const cri = openCri(criEndpoint(p), { timeoutMs: 5000 });
+    const ctx = faultContext(p, log, 5000);
     try {
-      const r = await withDeadline(removeAllPods(cri, 5000), 20_000, 'removing the lab pods');
+      const killed = await withDeadline(killNeverStartedTasks(ctx), 15_000, 'killing never-started tasks').catch((err: Error) => {
+        log(err.message);
+        return 0;
+      });
+      if (killed) log(`killed ${killed} never-started task(s)`);
+      const r = await withDeadline(removeAllPods(ctx.cri(), 5000), 20_000, 'removing the lab pods');
       result.removedPods = r.removed;
       result.podErrors = r.failed;
     } catch (err) {
       result.podErrors.push((err as Error).message);
     } finally {
-      cri.close();
+      ctx.close();
     }
     log(`removed ${result.removedPods} pods`);
   }

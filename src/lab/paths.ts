@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 import { CtrdocError } from '../errors.ts';
 
 export const DEFAULT_LAB_DIR = '/var/lib/ctrdoc-lab';
+/** The lab's CNI config, in its own conf dir (the no-cni fault moves it away). */
+export const CNI_CONFIG_FILE = '10-ctrdoc-lab.conflist';
 /** containerd namespace the CRI plugin uses. */
 export const CRI_NAMESPACE = 'k8s.io';
 /** Longest unix socket path the kernel accepts, minus the terminating NUL. */

@@ -143,12 +143,19 @@ export async function removeAllPods(cri: CriClient, timeoutMs = 5000): Promise<{
   let removed = 0;
   const pods = await cri.listPodSandbox();
   await Promise.all(pods.map(async (pod) => {
-    try {
-      await cri.stopPodSandbox(pod.id, timeoutMs);
-      await cri.removePodSandbox(pod.id, timeoutMs);
-      removed++;
-    } catch (err) {
-      failed.push(`${pod.metadata?.namespace}/${pod.metadata?.name}: ${(err as Error).message}`);
+    // twice: a container created between stop and remove (a fault's kubelet-like loop winding
+    // down) makes the first remove fail with "cannot delete running task"; a second stop takes it
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await cri.stopPodSandbox(pod.id, timeoutMs);
+        await cri.removePodSandbox(pod.id, timeoutMs);
+        removed++;
+        return;
+      } catch (err) {
+        if (attempt < 2) continue;
+        failed.push(`${pod.metadata?.namespace}/${pod.metadata?.name}: ${(err as Error).message}`);
+        return;
+      }
     }
   }));
   return { removed, failed };

@@ -3,6 +3,7 @@
 import type { Hit, Rule } from './rule.ts';
 import { maybe, need } from './rule.ts';
 import { compareVersions, configRules, explainedDrift, parseVersion, versionWindows } from './tables.ts';
+import { runningConfigFacts, unappliedKeys } from './running-config.ts';
 import type { Snapshot } from '../snapshot/types/index.ts';
 
 const stateNames: Record<string, string> = {
@@ -207,6 +208,55 @@ const driftRule: Rule = {
   },
 };
 
+/** When containerd started (ms since the epoch), from its uptime at collection; undefined when not known. */
+export function containerdStartedAt(s: Snapshot): number | undefined {
+  const p = maybe(s.containerd.process);
+  const at = Date.parse(s.collectedAt);
+  return p && Number.isFinite(at) ? at - p.uptimeSec * 1000 : undefined;
+}
+
+const unappliedRule: Rule = {
+  id: 'CONFIG_NOT_APPLIED',
+  layer: 'containerd',
+  severity: 'warning',
+  title: 'containerd runs with another config than its config file says',
+  explanation: 'containerd reads config.toml once, at start. An edit without a restart (the usual one: SystemdCgroup = true to match kubelet\'s systemd cgroup driver, or a new sandbox_image) changes nothing until containerd restarts, and the file then misleads whoever reads it. Shown from the running CRI plugin\'s own config (verbose CRI Status) against `containerd config dump` of the file.',
+  nextStep: 'Restart containerd to apply the file (systemctl restart containerd; running containers keep running, their shims are separate processes), or put the file back if the edit was not meant; then ctrdoc doctor again',
+  references: ['https://github.com/kubernetes/website/pull/27073'],
+  check(s) {
+    const cfg = need(s.containerd.config, 'containerd config');
+    if (!cfg.dumpOk) return { skipped: 'the config does not load (see CONFIG_LOAD_ERROR)' };
+    const running = runningConfigFacts(maybe(s.cri.status)?.info);
+    const started = containerdStartedAt(s);
+    const modified = cfg.modifiedAt ? Date.parse(cfg.modifiedAt) : undefined;
+    // uptime is in whole seconds: an edit within 2 s of the start may be the one it loaded
+    const editedSince = started !== undefined && modified !== undefined && modified > started + 2000;
+    const when = editedSince ? [`${cfg.path} modified ${cfg.modifiedAt}, after containerd started (${new Date(started!).toISOString()})`] : [];
+    const keys = running ? unappliedKeys(cfg.facts, running) : [];
+    if (keys.length) {
+      return {
+        hits: [{
+          summary: `the running CRI plugin has ${keys.map((k) => k.key).join(', ')} different from ${cfg.path ?? 'the config file'}: the file was changed and containerd not restarted`,
+          subject: { path: cfg.path },
+          evidence: [...keys.map((k) => `${k.key}: ${k.file} in the file, ${k.running} in the running containerd`), ...when],
+        }],
+      };
+    }
+    if (editedSince) {
+      return {
+        hits: [{
+          severity: 'info',
+          summary: `${cfg.path} was modified after containerd started; the keys the CRI plugin shows match, other changes (e.g. [metrics], [debug], other plugins) wait for a restart`,
+          subject: { path: cfg.path },
+          evidence: when,
+        }],
+      };
+    }
+    if (!running) return { skipped: 'the CRI Status has no config to compare with (not containerd\'s CRI plugin, or not verbose)' };
+    return { hits: [] };
+  },
+};
+
 const sandboxImageRule: Rule = {
   id: 'SANDBOX_IMAGE_MISSING',
   layer: 'containerd',
@@ -216,13 +266,15 @@ const sandboxImageRule: Rule = {
   nextStep: 'ctrdoc cri images; pull it (crictl pull IMAGE) or fix sandbox_image in the config',
   references: [],
   check(s) {
-    const cfg = need(s.containerd.config, 'containerd config');
     const images = need(s.cri.images, 'CRI images');
-    const want = cfg.facts.sandboxImage;
+    // the image containerd uses now; the file's may wait for a restart (CONFIG_NOT_APPLIED)
+    const running = runningConfigFacts(maybe(s.cri.status)?.info)?.sandboxImage;
+    const want = running ?? need(s.containerd.config, 'containerd config').facts.sandboxImage;
     if (!want) return { skipped: 'no sandbox_image in the config' };
     const have = images.some((t) => t === want || t === `docker.io/${want}` || t === `docker.io/library/${want}`);
     if (have) return { hits: [] };
-    return { hits: [{ summary: `sandbox_image ${want} is not among the ${images.length} images`, evidence: [`sandbox_image = ${want}`, `images: ${images.slice(0, 10).join(', ') || '(none)'}`], nextStep: this.nextStep.replace('IMAGE', want) }] };
+    const from = running ? 'the running CRI plugin' : 'the config file';
+    return { hits: [{ summary: `sandbox_image ${want} is not among the ${images.length} images`, evidence: [`sandbox_image = ${want} (${from})`, `images: ${images.slice(0, 10).join(', ') || '(none)'}`], nextStep: this.nextStep.replace('IMAGE', want) }] };
   },
 };
 
@@ -317,7 +369,7 @@ const restartsRule: Rule = {
 };
 
 export const containerdRules: Rule[] = [
-  processRule, criAnswersRule, criUnimplementedRule, conditionsRule, configLoadRule, ...configValueRules, driftRule,
+  processRule, criAnswersRule, criUnimplementedRule, conditionsRule, configLoadRule, ...configValueRules, driftRule, unappliedRule,
   ...versionRules, sandboxImageRule, pluginsRule, debugSocketRule, fdRule, restartsRule,
 ];
 

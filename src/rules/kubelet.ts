@@ -8,6 +8,7 @@ import { versionAtLeast } from '../sources/kubelet/flags.ts';
 import { socketPathOf } from '../sources/protocol/endpoint.ts';
 import { maybe, need, ProbeMissing, type Rule } from './rule.ts';
 import { rulesFromLogTable } from './logs.ts';
+import { runningConfigFacts } from './running-config.ts';
 
 /** kubelet's view, or skipped when this node has no kubelet at all. */
 function kubeletOf(s: Snapshot): KubeletView {
@@ -106,9 +107,11 @@ const cgroupDriverRule: Rule = {
   references: ['https://github.com/containerd/containerd/issues/7276', 'https://github.com/kubernetes/kubernetes/issues/110177', 'https://github.com/containerd/containerd/issues/4857'],
   check(s) {
     const k = kubeletOf(s);
-    const facts = need(s.containerd.config, 'containerd config').facts;
+    // what containerd runs with beats what its file says (an edit waits for a restart)
+    const running = runningConfigFacts(maybe(s.cri.status)?.info)?.systemdCgroup;
+    const fileValue = running === undefined ? need(s.containerd.config, 'containerd config').facts.systemdCgroup : undefined;
     const driver = k.cgroupDriver ?? 'cgroupfs';
-    const systemd = facts.systemdCgroup ?? false;
+    const systemd = running ?? fileValue ?? false;
     if ((driver === 'systemd') === systemd) return { hits: [] };
     return {
       hits: [{
@@ -116,7 +119,9 @@ const cgroupDriverRule: Rule = {
         subject: { pid: k.pid, path: k.configPath },
         evidence: [
           `kubelet cgroupDriver: ${driver} (from ${k.cgroupDriverSource === 'flag' ? `--cgroup-driver in ${where(k, 'cgroup-driver')}` : k.cgroupDriverSource === 'config' ? k.configPath : 'the default, cgroupfs'})`,
-          `containerd SystemdCgroup: ${facts.systemdCgroup === undefined ? 'not set (default false)' : facts.systemdCgroup}`,
+          running !== undefined
+            ? `containerd SystemdCgroup: ${running} (the running CRI plugin's config)`
+            : `containerd SystemdCgroup: ${fileValue === undefined ? 'not set (default false)' : fileValue} (the config file)`,
         ],
       }],
     };

@@ -120,6 +120,26 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
     }
   });
 
+  test('bad-config (unapplied): config.toml edited, containerd not restarted: the file and the running CRI plugin disagree', () => {
+    fault('bad-config', '--variant', 'unapplied');
+    try {
+      const { report } = doctor();
+      const [f] = failing(report, 'CONFIG_NOT_APPLIED');
+      assert.ok(f, 'CONFIG_NOT_APPLIED fires');
+      assert.equal(f.severity, 'warning');
+      const evidence = f.evidence.join('\n');
+      assert.match(evidence, /SystemdCgroup: true in the file, false in the running containerd/);
+      assert.match(evidence, /sandbox_image: "registry\.k8s\.io\/pause:3\.9" in the file, "ctrdoc\.local\/lab\/pause:1" in the running containerd/);
+      assert.match(evidence, /modified .*after containerd started/);
+      // what containerd runs with is judged, not the file: its own pause image is there
+      assert.deepEqual(failing(report, 'SANDBOX_IMAGE_MISSING'), []);
+    } finally {
+      clear('bad-config');
+    }
+    const { report } = doctor();
+    assert.equal(report.findings.find((x) => x.rule === 'CONFIG_NOT_APPLIED')?.status, 'pass', 'the file put back as containerd loaded it');
+  });
+
   test('bad-config (broken): a config that does not load', () => {
     fault('bad-config', '--variant', 'broken');
     try {

@@ -210,8 +210,10 @@ test('KUBELET_CONTAINER_RUNTIME_FLAG: by version', () => {
 });
 
 test('KUBELET_CGROUP_DRIVER_MISMATCH: systemd ⇔ SystemdCgroup = true', () => {
+  // the file's value, as when the CRI plugin shows no config of its own
   const s = (driver: string, systemd?: boolean) => withKubelet({ cgroupDriver: driver, cgroupDriverSource: 'config', configPath: '/var/lib/kubelet/config.yaml' }, (x) => {
     x.containerd.config = ok('containerd.config', { dumpOk: true, diff: [], facts: { systemdCgroup: systemd } });
+    x.cri.status.data!.info = {};
   });
   const hit = run('KUBELET_CGROUP_DRIVER_MISMATCH', s('systemd', false));
   assert.deepEqual([hit[0].status, hit[0].severity], ['fail', 'critical']);
@@ -222,6 +224,15 @@ test('KUBELET_CGROUP_DRIVER_MISMATCH: systemd ⇔ SystemdCgroup = true', () => {
   const noConfig = s('systemd', true);
   noConfig.containerd.config = failed('containerd.config', 'timeout', 'containerd config dump: no answer within 2s');
   assert.equal(run('KUBELET_CGROUP_DRIVER_MISMATCH', noConfig)[0].status, 'error');
+  // the running value wins over the file: SystemdCgroup = true written but containerd not
+  // restarted still mismatches a systemd kubelet
+  const unapplied = s('systemd', true);
+  unapplied.cri.status.data!.info = { config: { containerd: { defaultRuntimeName: 'runc', runtimes: { runc: { options: { SystemdCgroup: false } } } } } };
+  const u = run('KUBELET_CGROUP_DRIVER_MISMATCH', unapplied);
+  assert.equal(u[0].status, 'fail');
+  assert.match(u[0].evidence.join('\n'), /SystemdCgroup: false \(the running CRI plugin's config\)/);
+  unapplied.containerd.config = failed('containerd.config', 'timeout', 'containerd config dump: no answer within 2s');
+  assert.equal(run('KUBELET_CGROUP_DRIVER_MISMATCH', unapplied)[0].status, 'fail', 'the running value needs no config dump');
 });
 
 test('KUBELET_RUNTIME_REQUEST_TIMEOUT and goDurationMs', () => {

@@ -97,6 +97,16 @@ const hitCases: Record<string, { snap: () => Snapshot; expect: RegExp; subject?:
     },
     expect: /1 key\(s\) that matter differ.*SystemdCgroup/,
   },
+  CONFIG_NOT_APPLIED: {
+    snap: () => {
+      // kubeadm's advice followed halfway: SystemdCgroup = true written, containerd not restarted
+      const s = emptySnapshot();
+      (s.cri.status.data!.info.config as any).containerd.runtimes.runc.options.SystemdCgroup = false;
+      s.containerd.config.data!.modifiedAt = new Date(Date.parse(s.collectedAt) - 600_000).toISOString();
+      return s;
+    },
+    expect: /running CRI plugin has SystemdCgroup different from \/etc\/containerd\/config\.toml/, subject: { path: '/etc/containerd/config.toml' },
+  },
   VERSION_METRICS_DEADLOCK: {
     snap: () => { const s = emptySnapshot(); s.containerd.version.data!.version = 'v1.6.2'; s.containerd.config.data!.facts.metricsAddress = ':1338'; return s; },
     expect: /1\.6\.2 is in the window 1\.6\.0-1\.6\.2/,
@@ -262,4 +272,35 @@ test('kubelet\'s retries of one stuck container are one finding, not one per att
   const stuck = evaluate(treeRules.filter((r) => r.id === 'RUNC_STUCK_INIT'), t);
   assert.equal(stuck.length, 1);
   assert.match(stuck[0].summary, /^2 of them for one container/);
+});
+
+test('CONFIG_NOT_APPLIED: an edit after the start with nothing the CRI plugin shows differing is info; an edit at the start, or no running config and no edit, is not a finding', () => {
+  const rule = containerdRules.filter((r) => r.id === 'CONFIG_NOT_APPLIED');
+  const startedAt = (s: Snapshot) => Date.parse(s.collectedAt) - s.containerd.process.data!.uptimeSec * 1000;
+  const edited = emptySnapshot();
+  edited.containerd.config.data!.modifiedAt = new Date(startedAt(edited) + 60_000).toISOString();
+  const [f] = evaluate(rule, edited);
+  assert.deepEqual([f.status, f.severity], ['fail', 'info']);
+  assert.match(f.summary, /modified after containerd started/);
+  assert.match(f.evidence.join('\n'), /after containerd started \(/);
+  // written within the second containerd started: the one it loaded
+  const atStart = emptySnapshot();
+  atStart.containerd.config.data!.modifiedAt = new Date(startedAt(atStart) + 1000).toISOString();
+  assert.equal(evaluate(rule, atStart)[0].status, 'pass');
+  // another CRI runtime (no config in its verbose info), file untouched: nothing to compare
+  const other = emptySnapshot();
+  other.cri.status.data!.info = {};
+  assert.equal(evaluate(rule, other)[0].status, 'skipped');
+  // several keys at once, each named with both values
+  const two = emptySnapshot();
+  const cfg = two.cri.status.data!.info.config as any;
+  cfg.sandboxImage = 'registry.k8s.io/pause:3.6';
+  cfg.containerd.snapshotter = 'native';
+  const [g] = evaluate(rule, two);
+  assert.equal(g.severity, 'warning');
+  assert.deepEqual(g.evidence, [
+    'sandbox_image: "registry.k8s.io/pause:3.9" in the file, "registry.k8s.io/pause:3.6" in the running containerd',
+  ]);
+  two.containerd.config.data!.facts.snapshotter = 'overlayfs';
+  assert.equal(evaluate(rule, two)[0].evidence.length, 2);
 });

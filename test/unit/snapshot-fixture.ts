@@ -38,7 +38,8 @@ export function emptySnapshot(): Snapshot {
           { type: 'RuntimeReady', status: true, reason: '', message: '' },
           { type: 'NetworkReady', status: true, reason: '', message: '' },
         ],
-        info: {},
+        // the running CRI plugin's config (verbose Status), in step with the file below
+        info: { config: { sandboxImage: 'registry.k8s.io/pause:3.9', containerd: { snapshotter: 'overlayfs', defaultRuntimeName: 'runc', runtimes: { runc: { options: { SystemdCgroup: true } } } } } },
       }),
       pods: ok('cri.pods', []),
       containers: ok('cri.containers', []),

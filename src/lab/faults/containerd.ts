@@ -5,13 +5,13 @@
 //    containerd stays down until clear starts it (and it cleans up the dead shim).
 //  - bad-config: containerd restarted with risky drift from its default config, or with a
 //    config that fails to load; clear restores the lab's config and restarts it.
-import { readFileSync, writeFileSync, copyFileSync, existsSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, copyFileSync, existsSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { CtrdocError } from '../../errors.ts';
 import { askSupervisor, readLabRecord } from '../supervisor.ts';
 import { labConfigText, defaultConfigText } from '../config.ts';
-import { listProcesses, isAlive, readProcess, signal, waitGone } from '../host.ts';
+import { listProcesses, isAlive, processAgeSec, readProcess, signal, waitGone } from '../host.ts';
 import { waitForCri } from '../lab.ts';
 import { startLabPod, LAB_POD_LABEL } from '../pods.ts';
 import { waitFor, type FaultContext, type FaultRecord } from './context.ts';
@@ -159,7 +159,7 @@ exec runc "$@"
 `;
 }
 
-export const BAD_CONFIG_VARIANTS = ['drift', 'broken', 'blocking-runtime'] as const;
+export const BAD_CONFIG_VARIANTS = ['drift', 'broken', 'blocking-runtime', 'unapplied'] as const;
 
 export async function applyBadConfig(ctx: FaultContext, o: { variant?: string }): Promise<FaultRecord['details']> {
   const variant = o.variant ?? 'drift';
@@ -168,6 +168,17 @@ export async function applyBadConfig(ctx: FaultContext, o: { variant?: string })
   }
   const saved = join(ctx.p.faults, 'config.toml.lab');
   if (!existsSync(saved)) copyFileSync(ctx.p.config, saved);
+  if (variant === 'unapplied') {
+    // kubeadm's advice followed halfway: the file edited, containerd not restarted
+    const edit = { systemdCgroup: true, sandboxImage: 'registry.k8s.io/pause:3.9' };
+    // an edit comes after the start: a containerd started a moment ago gets 3 s first, so the
+    // file's mtime is clearly later than what it loaded
+    const age = processAgeSec(containerdPid(ctx.p)) ?? 3;
+    if (age < 3) await new Promise((r) => setTimeout(r, (3 - age) * 1000));
+    const mtime = statSync(ctx.p.config).mtime;
+    writeFileSync(ctx.p.config, labConfigText(ctx.p, defaultConfigText(), edit));
+    return { variant, savedConfig: saved, savedMtime: mtime.toISOString(), edit, note: 'config.toml now has SystemdCgroup = true and another sandbox_image; containerd still runs with the old values (crictl info shows them) until it restarts' };
+  }
   const drift = { systemdCgroup: true, metricsAddress: metricsAddress(ctx.p), sandboxImage: 'ctrdoc.local/lab/pause:does-not-exist', debugLevel: 'trace' };
   const wrapper = join(ctx.p.faults, 'runc-blocking-create');
   if (variant === 'blocking-runtime') writeFileSync(wrapper, blockingRuntimeScript(), { mode: 0o755 });
@@ -192,6 +203,12 @@ export async function applyBadConfig(ctx: FaultContext, o: { variant?: string })
 export async function clearBadConfig(ctx: FaultContext, d: FaultRecord['details']): Promise<void> {
   copyFileSync(String(d.savedConfig), ctx.p.config);
   rmSync(String(d.savedConfig), { force: true });
+  if (d.variant === 'unapplied') {
+    // the file as containerd loaded it, mtime included: no restart needed, none left to explain
+    const at = new Date(String(d.savedMtime));
+    utimesSync(ctx.p.config, at, at);
+    return;
+  }
   if (d.wrapper) rmSync(String(d.wrapper), { force: true });
   await askSupervisor(ctx.p, { op: 'stop-containerd', signal: 'SIGTERM', graceMs: 10_000 }, 20_000);
   await restartedContext(ctx);

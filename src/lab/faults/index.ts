@@ -86,8 +86,8 @@ export const FAULTS: FaultDef[] = [
   },
   {
     name: 'bad-config',
-    does: 'restart containerd with risky drift (--variant drift: SystemdCgroup, [metrics] address, missing sandbox image, trace), a config that fails to load (--variant broken), or a runtime wrapper that blocks `runc create` (--variant blocking-runtime)',
-    seen: 'config.toml differs from config.default.toml; new pods fail (cgroupsPath format, sandbox image); broken: containerd exits at start; blocking-runtime: listings healthy, no new container ever starts',
+    does: 'restart containerd with risky drift (--variant drift: SystemdCgroup, [metrics] address, missing sandbox image, trace), a config that fails to load (--variant broken), or a runtime wrapper that blocks `runc create` (--variant blocking-runtime); or edit config.toml without a restart (--variant unapplied: SystemdCgroup, sandbox_image)',
+    seen: 'config.toml differs from config.default.toml; new pods fail (cgroupsPath format, sandbox image); broken: containerd exits at start; blocking-runtime: listings healthy, no new container ever starts; unapplied: the file says one thing, crictl info another',
     variants: [...BAD_CONFIG_VARIANTS],
     apply: (ctx, o) => applyBadConfig(ctx, o),
     clear: (ctx, d) => clearBadConfig(ctx, d),

@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { CtrdocError } from '../../errors.ts';
 import type { CriClient } from '../../sources/cri/client.ts';
 import type { ContainerdClient } from '../../sources/containerd/client.ts';
-import { CRI_NAMESPACE, type LabPaths } from '../paths.ts';
+import { CNI_CONFIG_FILE, CRI_NAMESPACE, type LabPaths } from '../paths.ts';
 import { APP_IMAGE } from '../images.ts';
 import { startLabPod, containerConfig, LAB_POD_LABEL } from '../pods.ts';
-import { CNI_CONFIG_FILE } from '../lab.ts';
 import { askSupervisor, selfCommand } from '../supervisor.ts';
 import { FAULT_LABEL, sleep, waitFor, type FaultContext, type FaultRecord } from './context.ts';
 import { parseDuration } from '../../deadline.ts';
@@ -129,6 +128,17 @@ export async function clearPodFault(ctx: FaultContext, d: FaultRecord['details']
     const logDir = (st?.status as { metadata?: { name: string; namespace: string; uid: string } } | undefined)?.metadata;
     if (logDir) rmSync(join(ctx.p.pods, `${logDir.namespace}_${logDir.name}_${logDir.uid}`), { recursive: true, force: true });
   }
+}
+
+/**
+ * Kills and deletes the task of every container CRI lists as Created (hung-start's attempts,
+ * a stuck init): CRI's StopPodSandbox leaves them, and RemovePodSandbox then fails with
+ * "cannot delete running task".
+ */
+export async function killNeverStartedTasks(ctx: FaultContext): Promise<number> {
+  const created = (await ctx.cri().listContainers()).filter((c) => c.state === 'CONTAINER_CREATED');
+  await Promise.all(created.map((c) => ctd_killDelete(ctx, c.id)));
+  return created.length;
 }
 
 /** A task created but never started is not stopped by CRI (it thinks nothing runs): kill and delete it. */

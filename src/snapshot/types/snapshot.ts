@@ -36,23 +36,28 @@ export interface ConfigDiffEntry {
 
 export interface ContainerdConfigView {
   path?: string;
+  /** the config file's mtime (ISO): later than containerd's start means an edit not yet applied */
+  modifiedAt?: string;
   /** `containerd config dump` of the running binary with that config */
   dumpOk: boolean;
   loadError?: string;
   version?: number;
   diff: ConfigDiffEntry[];
   /** the values rules read, from the dump */
-  facts: {
-    systemdCgroup?: boolean;
-    sandboxImage?: string;
-    metricsAddress?: string;
-    debugAddress?: string;
-    debugLevel?: string;
-    disabledPlugins?: string[];
-    snapshotter?: string;
-    drainExecSyncIoTimeout?: string;
-    restrictOomScoreAdj?: boolean;
-  };
+  facts: ConfigFacts;
+}
+
+/** The config values rules read: from the file (`config dump`) or from the running CRI plugin. */
+export interface ConfigFacts {
+  systemdCgroup?: boolean;
+  sandboxImage?: string;
+  metricsAddress?: string;
+  debugAddress?: string;
+  debugLevel?: string;
+  disabledPlugins?: string[];
+  snapshotter?: string;
+  drainExecSyncIoTimeout?: string;
+  restrictOomScoreAdj?: boolean;
 }
 
 export interface CanaryResult {

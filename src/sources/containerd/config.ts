@@ -2,9 +2,10 @@
 // config, imports merged) against `containerd config default` of the same binary, diffed key by
 // key. Runs the binary read-only under a deadline; a config that fails to load is a fact.
 import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
 import { parse as parseToml } from 'smol-toml';
 import { CtrdocError } from '../../errors.ts';
-import type { ConfigDiffEntry, ContainerdConfigView } from '../../snapshot/types/index.ts';
+import type { ConfigDiffEntry, ConfigFacts, ContainerdConfigView } from '../../snapshot/types/index.ts';
 
 function run(bin: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve, reject) => {
@@ -53,7 +54,7 @@ export function diffConfigs(defaults: unknown, actual: unknown): ConfigDiffEntry
 const CRI = 'io.containerd.grpc.v1.cri';
 
 /** The values the rules read, from a parsed dump (1.6/1.7 layout; 2.x CRI ids as fallback). */
-export function configFactsOf(doc: Record<string, any>): ContainerdConfigView['facts'] {
+export function configFactsOf(doc: Record<string, any>): ConfigFacts {
   const plugins = doc.plugins ?? {};
   const cri = plugins[CRI] ?? {};
   const criRuntime = plugins['io.containerd.cri.v1.runtime'] ?? {};
@@ -76,27 +77,30 @@ export function configFactsOf(doc: Record<string, any>): ContainerdConfigView['f
 
 export async function readContainerdConfig(opts: { binary: string; configPath?: string; timeoutMs: number }): Promise<ContainerdConfigView> {
   const args = opts.configPath ? ['--config', opts.configPath, 'config', 'dump'] : ['config', 'dump'];
-  const [dump, def] = await Promise.all([
+  const [dump, def, st] = await Promise.all([
     run(opts.binary, args, opts.timeoutMs),
     run(opts.binary, ['config', 'default'], opts.timeoutMs),
+    opts.configPath ? stat(opts.configPath).catch(() => undefined) : undefined,
   ]);
+  const modifiedAt = st ? { modifiedAt: st.mtime.toISOString() } : {};
   if (def.code !== 0) throw new CtrdocError('internal', `${opts.binary} config default failed: ${def.stderr.trim().slice(0, 300)}`);
   const defaults = parseToml(def.stdout);
   if (dump.code !== 0) {
     // The node's config does not load: containerd would not start with it either.
     const msg = (dump.stderr.trim().split('\n').pop() ?? '').slice(0, 500);
-    return { path: opts.configPath, dumpOk: false, loadError: msg || `exit ${dump.code}`, diff: [], facts: {} };
+    return { path: opts.configPath, ...modifiedAt, dumpOk: false, loadError: msg || `exit ${dump.code}`, diff: [], facts: {} };
   }
   let actual: Record<string, any>;
   try {
     actual = parseToml(dump.stdout) as Record<string, any>;
   } catch (err) {
-    return { path: opts.configPath, dumpOk: false, loadError: `config dump is not TOML: ${(err as Error).message}`, diff: [], facts: {} };
+    return { path: opts.configPath, ...modifiedAt, dumpOk: false, loadError: `config dump is not TOML: ${(err as Error).message}`, diff: [], facts: {} };
   }
   // containerd lists the main config file itself under imports: not a change by anyone
   const diff = diffConfigs(defaults, actual).filter((d) => !(d.path === 'imports' && d.actual === JSON.stringify([opts.configPath])));
   return {
     path: opts.configPath,
+    ...modifiedAt,
     dumpOk: true,
     version: typeof actual.version === 'number' ? actual.version : undefined,
     diff,
