@@ -39,7 +39,7 @@ export interface Gathered {
 
 /** One /proc scan, stack discovery, then runc root, task bundles, CRI, tasks and shim probes in parallel, each under the deadline. */
 export async function gatherTreeInputs(o: GatherOptions): Promise<Gathered> {
-  const [{ scanProcesses, sampleRecentCpu, isShimProcess }, { resolveStack }, { readRuncRoot }, { readTaskBundles }] = await Promise.all([
+  const [{ scanProcesses, sampleRecentCpu, isShimProcess }, { resolveStack, refineFromCri }, { readRuncRoot }, { readTaskBundles }] = await Promise.all([
     import('../sources/proc/scan.ts'),
     import('../sources/containerd/discover.ts'),
     import('../sources/runc/state.ts'),
@@ -51,19 +51,21 @@ export async function gatherTreeInputs(o: GatherOptions): Promise<Gathered> {
   } catch (err) {
     throw CtrdocError.from(err, 'reading /proc');
   }
-  const stack = resolveStack(o.flags as never, o.timeoutMs, process.env, proc.processes);
-  const problems: string[] = [...stack.notes];
-  const runc: RuncRootView = readRuncRoot(stack.runcRoot);
-  if (runc.error) problems.push(`runc: ${runc.error}`);
-  const bundles: TaskBundleView = readTaskBundles(stack.stateDir, stack.namespace);
-  if (bundles.error) problems.push(`bundles: ${bundles.error}`);
+  const discovered = resolveStack(o.flags as never, o.timeoutMs, process.env, proc.processes);
+  const problems: string[] = [...discovered.notes];
+  let runc: RuncRootView = readRuncRoot(discovered.runcRoot);
+  let bundles: TaskBundleView = readTaskBundles(discovered.stateDir, discovered.namespace);
   const ms = o.timeoutMs;
+  // the running CRI plugin's verbose Status: where runc and the bundles really are
+  let criInfo: Record<string, unknown> | undefined;
 
   const criJob = o.apis === false ? Promise.resolve(undefined) : (async (): Promise<CriInputs | undefined> => {
     const { openCri } = await import('../sources/cri/client.ts');
-    const c = openCri(stack.runtimeEndpoint, { timeoutMs: ms });
+    const c = openCri(discovered.runtimeEndpoint, { timeoutMs: ms });
     try {
-      const [pods, containers] = await withDeadline(Promise.all([c.listPodSandbox(), c.listContainers()]), ms, `CRI list on ${stack.runtimeEndpoint}`);
+      const status = c.status(true).then((st) => { criInfo = st.info; }, () => undefined);
+      const [pods, containers] = await withDeadline(Promise.all([c.listPodSandbox(), c.listContainers()]), ms, `CRI list on ${discovered.runtimeEndpoint}`);
+      await withDeadline(status, ms, 'CRI Status').catch(() => undefined);
       const details = await Promise.all(containers.map((x) =>
         withDeadline(c.containerStatus(x.id, true), ms, `CRI ContainerStatus ${x.id.slice(0, 13)}`).catch((err: Error) => {
           problems.push(`cri: ${err.message}`);
@@ -79,9 +81,9 @@ export async function gatherTreeInputs(o: GatherOptions): Promise<Gathered> {
   })();
   const tasksJob = o.apis === false ? Promise.resolve(undefined) : (async (): Promise<TaskView[] | undefined> => {
     const { openContainerd } = await import('../sources/containerd/client.ts');
-    const c = openContainerd(stack.address, { namespace: stack.namespace, timeoutMs: ms });
+    const c = openContainerd(discovered.address, { namespace: discovered.namespace, timeoutMs: ms });
     try {
-      return await withDeadline(c.listTasks(), ms, `containerd Tasks.List on ${stack.address}`);
+      return await withDeadline(c.listTasks(), ms, `containerd Tasks.List on ${discovered.address}`);
     } catch (err) {
       problems.push(`containerd: ${CtrdocError.from(err).message} (tasks not joined)`);
       return undefined;
@@ -92,13 +94,23 @@ export async function gatherTreeInputs(o: GatherOptions): Promise<Gathered> {
   const { probeShimSockets } = await import('../sources/shim/probe.ts');
   const probesJob = !o.probeShims ? Promise.resolve(undefined) : probeShimSockets(bundles, ms);
   const cpuJob = o.cpuSampleMs ? sampleRecentCpu(proc, proc.processes.filter((p) => isShimProcess(p)).map((p) => p.pid), o.cpuSampleMs) : Promise.resolve();
-  const [cri, tasks, shimProbes] = await Promise.all([criJob, tasksJob, probesJob, cpuJob]);
+  let [cri, tasks, shimProbes] = await Promise.all([criJob, tasksJob, probesJob, cpuJob]);
+  // read again where the running CRI plugin says runc and the bundles are, if not where we looked
+  const located = refineFromCri(discovered, criInfo);
+  problems.push(...located.notes.slice(discovered.notes.length));
+  if (located.runcRoot !== discovered.runcRoot) runc = readRuncRoot(located.runcRoot);
+  if (located.stateDir !== discovered.stateDir) {
+    bundles = readTaskBundles(located.stateDir, located.namespace);
+    shimProbes = o.probeShims ? await probeShimSockets(bundles, ms) : undefined;
+  }
+  if (runc.error) problems.push(`runc: ${runc.error}`);
+  if (bundles.error) problems.push(`bundles: ${bundles.error}`);
   return {
-    stack,
+    stack: located,
     problems,
     inputs: {
       proc, runc, bundles, cri, tasks, shimProbes,
-      containerdPid: stack.containerdPid, containerdAddress: stack.address,
+      containerdPid: located.containerdPid, containerdAddress: located.address,
       all: o.all, stuckInitSec: o.stuckInitSec,
     },
   };

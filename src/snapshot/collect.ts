@@ -10,6 +10,7 @@ import { runProbe, skip, type ProbeTiming } from './probe.ts';
 import { openCri } from '../sources/cri/client.ts';
 import { openContainerd } from '../sources/containerd/client.ts';
 import { readContainerdConfig } from '../sources/containerd/config.ts';
+import { refineFromCri } from '../sources/containerd/discover.ts';
 import { scanProcesses } from '../sources/proc/scan.ts';
 import { collectTreeInputs } from './tree-inputs.ts';
 import type { ProcTable } from './types/proc.ts';
@@ -142,9 +143,12 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
     }));
     const procDone = await proc;
     const process = probe('containerd.process', () => containerdProcess(stack.containerdPid, procDone.data));
+    // Where runc and the task bundles really are, as the running CRI plugin says: its Status is
+    // usually in before the /proc scan is done; a hung one is waited for a second at most.
+    const located = refineFromCri(stack, (await settledWithin(criStatus, Math.min(per, 1000)))?.data?.info);
 
     const treeParts = collectTreeInputs({
-      stack, proc: procDone, containers, containerDetails, sandboxDetails, pods, tasks,
+      stack: located, proc: procDone, containers, containerDetails, sandboxDetails, pods, tasks,
       probe, budget, stuckAfterSec,
     });
 
@@ -162,7 +166,7 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
       collectedAt: new Date(t0).toISOString(),
       ctrdocVersion: CTRDOC_VERSION,
       host: { hostname: hostname(), kernel: release(), cpus: cpus().length },
-      stack,
+      stack: located,
       thresholds: { stuckAfterSec },
       deadlineMs,
       durationMs: 0,
@@ -189,6 +193,16 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
   } finally {
     cri?.close();
     ctd?.close();
+  }
+}
+
+/** The promise's value if it settles within `ms`, else undefined (it keeps running). */
+async function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), Math.max(0, ms)); })]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -3,6 +3,8 @@
 // `tree -o json` sits under its pod's shim and equals CRI's pid; each fault's subject is named.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
 import { openCri } from '../../src/sources/cri/client.ts';
 import type { ProcessTreeView, ShimView, TreeFact, TreeProcess } from '../../src/snapshot/types/tree.ts';
@@ -129,6 +131,23 @@ describe('ctrdoc tree, shims, runc on the lab', { skip: !isRoot && 'not root: th
     const busyShim = shims.shims.find((s) => s.id === busy.podId)!;
     assert.ok(busyShim.cpuPercentRecent! > Math.max(...shims.shims.filter((s) => s !== busyShim).map((s) => s.cpuPercentRecent!)));
     ctrdoc(['lab', 'fault', 'clear', '--all', '--dir', DIR], { timeoutMs: 120_000 });
+  });
+
+  test('containerd\'s config out of reach: runc state is found where the running CRI plugin says, and that is said', () => {
+    // moved away after containerd read it (config management rewriting it, an edit in progress)
+    const cfg = join(DIR, 'config.toml');
+    renameSync(cfg, `${cfg}.away`);
+    try {
+      const r = ctrdoc(['runc', '-o', 'json', '--runtime-endpoint', lab.endpoint], { timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /could not read its config/);
+      assert.match(r.stderr, new RegExp(`runcRoot ${DIR}/runc/k8s\\.io: from the running CRI plugin \\(default said /run/containerd/runc/k8s\\.io\\)`));
+      const v = JSON.parse(r.stdout) as { root: string; containers: { id: string; knownToContainerd?: boolean }[] };
+      assert.equal(v.root, `${DIR}/runc/k8s.io`);
+      assert.ok(v.containers.filter((c) => c.knownToContainerd).length >= 10, `5 pods, a pause and an app each: ${v.containers.length}`);
+    } finally {
+      renameSync(`${cfg}.away`, cfg);
+    }
   });
 
   test('hung-start (the seed\'s incident): a new parked runc init per retry, named as repeated for that pod container', async () => {

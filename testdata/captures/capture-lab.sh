@@ -7,7 +7,7 @@ set -eu
 V=1.6.20
 D=/tmp/ccap
 OUT=testdata/captures
-C="node --import tsx src/cli/main.ts"
+C="node --import tsx src/cli/bin.ts"
 san() { sed "s#$D#/var/lib/ctrdoc-lab#g"; }
 rec() { # rec SOURCE CASE FILE COMMAND...
   src=$1; cse=$2; file=$3; shift 3

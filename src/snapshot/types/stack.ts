@@ -1,6 +1,6 @@
 // Where the stack lives on this node, and where each value came from.
 
-export type LocationSource = 'flag' | 'env' | 'crictl.yaml' | 'containerd cmdline' | 'containerd config' | 'containerd stderr' | 'default';
+export type LocationSource = 'flag' | 'env' | 'crictl.yaml' | 'containerd cmdline' | 'containerd config' | 'containerd stderr' | 'cri status' | 'default';
 
 export interface StackLocation {
   runtimeEndpoint: string;

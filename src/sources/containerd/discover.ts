@@ -1,6 +1,7 @@
 // Finds where the stack lives: flags first, then the environment and /etc/crictl.yaml (as
 // crictl does), then the running containerd itself (its command line, its --config, the file
 // its stderr goes to), then the standard paths. Reads only; every file read is small.
+// refineFromCri() then corrects the dirs with what the running CRI plugin says it uses.
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -185,4 +186,40 @@ export function resolveStack(flags: StackFlags, timeoutMs: number, env: NodeJS.P
     sources,
     notes,
   };
+}
+
+/** The dirs the running CRI plugin reports in its verbose Status (info.config), 1.6/1.7 names. */
+export function criLocations(info: Record<string, unknown> | undefined): { rootDir?: string; stateDir?: string; runcRootBase?: string } {
+  const cfg = info?.config as Record<string, any> | undefined;
+  if (!cfg || typeof cfg !== 'object') return {};
+  const str = (v: unknown) => (typeof v === 'string' && v.startsWith('/') ? v : undefined);
+  // the CRI plugin's own dirs are <containerd dir>/io.containerd.grpc.v1.cri
+  const parent = (v: unknown) => str(v)?.replace(/\/io\.containerd\.grpc\.v1\.cri$/, '');
+  const runtimes = cfg.containerd?.runtimes ?? {};
+  const runc = runtimes[cfg.containerd?.defaultRuntimeName || 'runc'] ?? runtimes.runc;
+  return {
+    rootDir: str(cfg.containerdRootDir) ?? parent(cfg.rootDir),
+    stateDir: parent(cfg.stateDir),
+    runcRootBase: str(runc?.options?.Root),
+  };
+}
+
+/**
+ * The stack with its root, state and runc dirs as the running CRI plugin reports them, where no
+ * flag set them: what containerd runs with beats a config file ctrdoc could not read, one
+ * whose imports it does not follow, or the standard paths. Says what it changed in the notes.
+ */
+export function refineFromCri(stack: StackLocation, info: Record<string, unknown> | undefined): StackLocation {
+  const cri = criLocations(info);
+  const out: StackLocation = { ...stack, sources: { ...stack.sources }, notes: [...stack.notes] };
+  const set = (key: 'rootDir' | 'stateDir' | 'runcRoot', value: string | undefined) => {
+    if (!value || value === stack[key] || stack.sources[key] === 'flag') return;
+    out.notes.push(`${key} ${value}: from the running CRI plugin (${stack.sources[key] ?? 'default'} said ${stack[key]})`);
+    out[key] = value;
+    out.sources[key] = 'cri status';
+  };
+  set('rootDir', cri.rootDir);
+  set('stateDir', cri.stateDir);
+  set('runcRoot', cri.runcRootBase && join(cri.runcRootBase, stack.namespace));
+  return out;
 }

@@ -1,1 +1,1 @@
-node --import tsx src/cli/main.ts cri info -o json --runtime-endpoint unix:///var/lib/ctrdoc-lab/containerd.sock
+node --import tsx src/cli/bin.ts cri info -o json --runtime-endpoint unix:///var/lib/ctrdoc-lab/containerd.sock
