@@ -30,8 +30,19 @@ const sha1 = (b: Uint8Array): Buffer => createHash('sha1').update(b).digest();
 const bundleFile = join(__dirname, 'ctrdoc-main.cjs');
 const cacheFile = join(__dirname, 'ctrdoc-main.cache');
 
-// esbuild writes ASCII only (charset: 'ascii'), so latin1 reads it exactly, and faster than utf8.
-const source = readFileSync(bundleFile, 'latin1');
+/** A bundle that is missing or does not compile is a broken install: say so, exit 2 (EXIT_FAILED). */
+function brokenInstall(err: unknown): never {
+  process.stderr.write(`error: ctrdoc's bundle ${bundleFile} does not load: ${(err as Error).message}\n  hint: rebuild it (npm run build) or reinstall ctrdoc\n`);
+  process.exit(2);
+}
+
+let source = '';
+try {
+  // esbuild writes ASCII only (charset: 'ascii'), so latin1 reads it exactly, and faster than utf8.
+  source = readFileSync(bundleFile, 'latin1');
+} catch (err) {
+  brokenInstall(err);
+}
 const buildId = BUILD_LINE.exec(source)?.[1];
 let cachedData: Buffer | undefined;
 let cacheState = 'none';
@@ -44,12 +55,17 @@ try {
   // no cache: compile as usual
 }
 
-const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundleFile, cachedData });
-if (cachedData) cacheState = script.cachedDataRejected ? 'rejected' : 'used';
-if (process.env.CTRDOC_DEBUG) process.stderr.write(`ctrdoc: code cache ${cacheState} (${cacheFile})\n`);
-
+let script: Script;
 const mod = { exports: {} as Bundle };
-(script.runInThisContext() as (...a: unknown[]) => void)(mod.exports, createRequire(bundleFile), mod, bundleFile, __dirname);
+try {
+  script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundleFile, cachedData });
+  if (cachedData) cacheState = script.cachedDataRejected ? 'rejected' : 'used';
+  if (process.env.CTRDOC_DEBUG) process.stderr.write(`ctrdoc: code cache ${cacheState} (${cacheFile})\n`);
+  (script.runInThisContext() as (...a: unknown[]) => void)(mod.exports, createRequire(bundleFile), mod, bundleFile, __dirname);
+  if (typeof mod.exports.start !== 'function') throw new Error('it exports no start()');
+} catch (err) {
+  brokenInstall(err);
+}
 
 const training = process.env.CTRDOC_CODE_CACHE_TRAIN;
 if (training) {

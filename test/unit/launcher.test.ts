@@ -72,3 +72,23 @@ test('a cache with a valid header that V8 does not accept is said to be rejected
   assert.equal(r.state, 'rejected');
   assert.equal(r.code, 0);
 });
+
+test('a bundle cut short, emptied or missing: exit 2 with a message naming it, no stack trace', { skip }, () => {
+  const cases: [string, (file: string) => void][] = [
+    ['cut short', (f) => writeFileSync(f, readFileSync(f).subarray(0, 100_000))],
+    ['empty', (f) => writeFileSync(f, '')],
+    ['missing', (f) => rmSync(f)],
+  ];
+  for (const [what, spoil] of cases) {
+    const dir = mkdtempSync(join(tmpdir(), 'ctrdoc-launcher-'));
+    try {
+      cpSync(dist, dir, { recursive: true });
+      spoil(join(dir, 'ctrdoc-main.cjs'));
+      const r = spawnSync(process.execPath, [join(dir, 'ctrdoc.cjs'), '--version'], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 2, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: ctrdoc's bundle .*ctrdoc-main\.cjs does not load: .+\n  hint: rebuild it \(npm run build\) or reinstall ctrdoc\n$/, what);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
