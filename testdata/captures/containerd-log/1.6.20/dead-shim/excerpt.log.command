@@ -1,1 +1,1 @@
-grep -E 'shim disconnected|cleaning up|dead shim' /var/lib/ctrdoc-lab/containerd.log | tail -20
+ctrdoc lab fault dead-shim; then containerd's log from the fault on, debug and plugin-loading lines left out
