@@ -3,7 +3,7 @@
 // tasks). Half of the "runtime" bugs in the field are kernel, cgroup or limit problems.
 import type { LogScan, NodeView, ProbeResult, Snapshot } from '../snapshot/types/index.ts';
 import { kernelLogTable } from '../sources/logs/tables.ts';
-import { need, type Hit, type Rule } from './rule.ts';
+import { maybe, need, type Hit, type Rule } from './rule.ts';
 import { rulesFromLogTable } from './logs.ts';
 
 const node = (s: Snapshot): NodeView => need(s.node, 'node facts');
@@ -162,14 +162,25 @@ const frozenRule: Rule = {
   references: ['https://github.com/opencontainers/runc/issues/2753', 'https://github.com/opencontainers/runc/pull/3081', 'https://github.com/kubernetes/kubernetes/issues/104280', 'https://github.com/containerd/containerd/issues/8102'],
   check(s) {
     const n = node(s);
+    // whose processes they are: the tree knows each pid's pod and container
+    const byPid = new Map((maybe(s.tree)?.processes ?? []).map((t) => [t.pid, t]));
     return {
-      hits: n.frozenCgroups.slice(0, 10).map((c) => ({
-        summary: `${c.path} is ${c.state} with ${c.pids.length} process(es)`,
-        subject: { path: c.path, pid: c.pids[0] },
-        severity: /kubepods|k8s\.io|cri-containerd/.test(c.path) ? 'critical' : 'warning',
-        evidence: [`${c.path}: ${c.state}`, `pids: ${c.pids.join(', ') || 'none'}`],
-        nextStep: c.state.includes('cgroup.freeze') ? `cat ${c.path}/cgroup.procs ; echo 0 > ${c.path}/cgroup.freeze  # if it was not paused on purpose` : `cat ${c.path}/cgroup.procs ; echo THAWED > ${c.path}/freezer.state  # if it was not paused on purpose`,
-      })),
+      hits: n.frozenCgroups.slice(0, 10).map((c) => {
+        const owner = c.pids.map((pid) => byPid.get(pid)).find((t) => t?.pod);
+        const pod = owner?.pod?.namespace && owner.pod.name ? `${owner.pod.namespace}/${owner.pod.name}` : undefined;
+        const container = owner?.container?.type === 'sandbox' ? '(sandbox)' : owner?.container?.name;
+        return {
+          summary: `${pod ? `pod ${pod}${container ? ` container ${container}` : ''}: ` : ''}${c.path} is ${c.state} with ${c.pids.length} process(es)`,
+          subject: {
+            path: c.path, pid: c.pids[0],
+            ...(owner?.pod ? { pod, podSandboxId: owner.pod.sandboxId } : {}),
+            ...(owner?.container ? { container, containerId: owner.container.id } : {}),
+          },
+          severity: /kubepods|k8s\.io|cri-containerd/.test(c.path) ? 'critical' : 'warning',
+          evidence: [`${c.path}: ${c.state}`, `pids: ${c.pids.join(', ') || 'none'}`],
+          nextStep: c.state.includes('cgroup.freeze') ? `cat ${c.path}/cgroup.procs ; echo 0 > ${c.path}/cgroup.freeze  # if it was not paused on purpose` : `cat ${c.path}/cgroup.procs ; echo THAWED > ${c.path}/freezer.state  # if it was not paused on purpose`,
+        };
+      }),
     };
   },
 };

@@ -140,6 +140,23 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
     assert.equal(report.findings.find((x) => x.rule === 'CONFIG_NOT_APPLIED')?.status, 'pass', 'the file put back as containerd loaded it');
   });
 
+  test('frozen-pod: the frozen cgroup is named with its pod and container, while CRI says Running', () => {
+    const d = details(fault('frozen-pod'));
+    try {
+      const { report } = doctor();
+      const [f] = failing(report, 'NODE_FROZEN_CGROUP');
+      assert.ok(f, 'NODE_FROZEN_CGROUP fires');
+      assert.equal(f.severity, 'critical');
+      assert.deepEqual([f.subject?.pod, f.subject?.container, f.subject?.containerId], [d.pod, 'app', d.containerId]);
+      assert.match(f.summary, new RegExp(`^pod ${d.pod} container app: .* is FROZEN`));
+      const cri = JSON.parse(ctrdoc(['cri', 'ps', '-o', 'json', '-r', lab.endpoint]).stdout).containers as { id: string; state: string }[];
+      assert.equal(cri.find((c) => c.id === d.containerId)?.state, 'CONTAINER_RUNNING', 'CRI does not see it');
+    } finally {
+      clear('frozen-pod');
+    }
+    assert.deepEqual(failing(doctor().report, 'NODE_FROZEN_CGROUP'), [], 'thawed');
+  });
+
   test('bad-config (broken): a config that does not load', () => {
     fault('bad-config', '--variant', 'broken');
     try {

@@ -160,6 +160,19 @@ test('no-cni: NetworkReady=false and a pod-network sandbox fails; clear restores
   });
 });
 
+test('frozen-pod: the app\'s processes stop in the refrigerator while CRI says Running; clear thaws them', { skip }, async () => {
+  const rec = await applyFault(p, 'frozen-pod', {});
+  const pid = Number(rec.details.pid);
+  assert.equal(readFileSync(String(rec.details.freezer), 'utf8').trim(), 'FROZEN');
+  assert.equal(readProcess(pid)?.state, 'D');
+  assert.match(wchan(pid), /refrigerator/);
+  await withCri(async (cri) => assert.equal((await cri.containerStatus(String(rec.details.containerId))).status?.state, 'CONTAINER_RUNNING'));
+  await clearFault(p, 'frozen-pod');
+  assert.equal(readFileSync(String(rec.details.freezer), 'utf8').trim(), 'THAWED');
+  for (let i = 0; i < 20 && readProcess(pid)?.state === 'D'; i++) await sleep(100);
+  assert.equal(readProcess(pid)?.state, 'S', 'running again (asleep in its own wait)');
+});
+
 test('leaked-runc + stuck-init combined: runc list shows both, containerd knows neither; clear --all', { skip }, async () => {
   const leaked = await applyFault(p, 'leaked-runc', {});
   const stuck = await applyFault(p, 'stuck-init', {});

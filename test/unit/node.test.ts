@@ -144,6 +144,24 @@ test('each node rule: hit', () => {
   assert.equal(one('NODE_FILE_HANDLES', withNode({ fileNr: { allocated: 85_000, max: 100_000 } })).severity, 'warning');
 });
 
+test('NODE_FROZEN_CGROUP names the pod and container whose processes are frozen, from the tree', () => {
+  const s = withNode({ frozenCgroups: [{ path: '/sys/fs/cgroup/freezer/kubepods/besteffort/pod1/abc', state: 'FROZEN', pids: [76, 77] }] });
+  const base = { ppid: 1, depth: 2, parent: 1, stat: 'D', cpuPercent: 0, rssKb: 1, threads: 1, ageSec: 9, starttime: 1, comm: 'sleep', command: 'sleep 1' };
+  s.tree = ok('tree', {
+    builtAt: s.collectedAt, shims: [], facts: [], thresholds: { stuckInitSec: 60 },
+    inputs: { proc: true, runc: true, cri: true, tasks: true, bundles: true, shimProbes: true },
+    processes: [
+      { ...base, pid: 76, role: 'other' },
+      { ...base, pid: 77, role: 'app', pod: { namespace: 'prod', name: 'web-0', sandboxId: 'p'.repeat(64) }, container: { id: 'c'.repeat(64), name: 'app', type: 'container' } },
+    ],
+  });
+  const f = one('NODE_FROZEN_CGROUP', s);
+  assert.match(f.summary, /^pod prod\/web-0 container app: \/sys\/fs\/cgroup\/freezer\/kubepods\/besteffort\/pod1\/abc is FROZEN with 2 process\(es\)$/);
+  assert.deepEqual(f.subject, { path: '/sys/fs/cgroup/freezer/kubepods/besteffort/pod1/abc', pid: 76, pod: 'prod/web-0', podSandboxId: 'p'.repeat(64), container: 'app', containerId: 'c'.repeat(64) });
+  // without the tree, the path alone
+  assert.deepEqual(one('NODE_FROZEN_CGROUP', withNode({ frozenCgroups: [{ path: '/x/kubepods/y', state: 'FROZEN', pids: [77] }] })).subject, { path: '/x/kubepods/y', pid: 77 });
+});
+
 test('kernel log rules: hit on an OOM kill of a shim; stale episodes weigh less; no kernel log is skipped', () => {
   const ep = (last: string) => ({ pattern: 'KERNEL_OOM_KILLED_RUNTIME', first: last, last, count: 1, examples: ['Out of memory: Killed process 4242 (containerd-shim)'], captures: { pid: ['4242'], comm: ['containerd-shim'] } });
   const recent = withNode({ kernelLog: { ...healthy.kernelLog!, episodes: [ep('2026-11-26T11:50:00.000Z')] } });

@@ -39,7 +39,7 @@ export function shimOfPod(p: LabPaths, podId: string): number | undefined {
   return listProcesses().find((x) => x.comm.startsWith('containerd-shim') && x.state !== 'Z' && x.argv.includes(podId) && x.argv.includes(p.socket))?.pid;
 }
 
-async function pickPod(ctx: FaultContext, pod: string | undefined): Promise<{ id: string; name: string; namespace: string }> {
+export async function pickPod(ctx: FaultContext, pod: string | undefined): Promise<{ id: string; name: string; namespace: string }> {
   const pods = await ctx.cri().listPodSandbox({ state: 'SANDBOX_READY', labelSelector: { [LAB_POD_LABEL]: 'true' } });
   const found = pod ? pods.find((x) => x.id.startsWith(pod) || x.metadata.name === pod) : pods.find((x) => x.labels.app === 'web');
   if (!found) throw new CtrdocError('not-found', pod ? `no ready lab pod "${pod}"` : 'no ready web pod in the lab', 'ctrdoc lab up --pods 1');

@@ -8,6 +8,7 @@ import { applyStuckInit, applyLeakedRunc, clearRuncContainer } from './runc.ts';
 import { applyStuckInitTask, applyHungStart, clearPodFault, applyCrashloop, applyBusyShim, applyNoCni, clearNoCni, runFaultLoop } from './pods.ts';
 import { applyFrozen, clearFrozen, applyDeadShim, clearDeadShim, applyOrphan, clearOrphan, applyBadConfig, clearBadConfig, BAD_CONFIG_VARIANTS } from './containerd.ts';
 import { applyKubelet, clearKubelet, KUBELET_VARIANTS } from './kubelet.ts';
+import { applyFrozenPod, clearFrozenPod } from './freeze.ts';
 import { parseDuration } from '../../deadline.ts';
 
 export interface FaultOptions {
@@ -62,6 +63,13 @@ export const FAULTS: FaultDef[] = [
     seen: 'every CRI call (crictl, kubelet) hangs until its deadline; containerd in state T',
     apply: (ctx) => applyFrozen(ctx),
     clear: (ctx, d) => clearFrozen(ctx, d),
+  },
+  {
+    name: 'frozen-pod',
+    does: 'freeze one pod\'s app container cgroup (freezer.state FROZEN, v2 cgroup.freeze; --pod P, default a web pod); clear thaws it',
+    seen: 'the container\'s processes in D with wchan __refrigerator; crictl ps still says Running, probes time out; on systemd-driver v1 nodes runc can leave a cgroup this way',
+    apply: (ctx, o) => applyFrozenPod(ctx, o),
+    clear: (ctx, d) => clearFrozenPod(ctx, d),
   },
   {
     name: 'crashloop',
