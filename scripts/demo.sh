@@ -25,6 +25,7 @@ ctrdoc lab fault dead-shim --dir "$DIR"
 ctrdoc lab fault busy-shim --dir "$DIR"
 ctrdoc lab fault leaked-runc --dir "$DIR"
 ctrdoc lab fault crashloop --dir "$DIR" --period 3s
+ctrdoc lab fault frozen-pod --dir "$DIR"
 echo "waiting 20s: kubelet-like retries pile up parked runc inits, the crash loop restarts..."
 sleep 20
 
