@@ -1,4 +1,5 @@
-// Builds dist/: the bundle (ctrdoc-main.cjs), its launcher (ctrdoc.cjs) and V8 code cache, plus the compiled
+// Builds dist/: the bundle (ctrdoc-main.cjs), grpc-js and protobufjs apart (ctrdoc-vendor.cjs),
+// the launcher (ctrdoc.cjs) and their V8 code caches, plus the compiled
 // protobuf descriptor (proto/*.proto -> JSON) so no .proto text is parsed at run time.
 import { build } from 'esbuild';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync, rmSync, renameSync, existsSync } from 'node:fs';
@@ -27,29 +28,43 @@ const dist = join(root, 'dist');
 const fresh = join(root, `dist.build-${process.pid}`);
 rmSync(fresh, { recursive: true, force: true });
 
-// The bundle: one CommonJS script that the launcher compiles with V8's code cache. Its first line
-// names the build, so the launcher never pairs it with another build's cache.
+// The bundle and the vendor script (grpc-js, protobufjs): CommonJS scripts that the launcher
+// compiles with V8's code cache, the vendor one only when a command speaks gRPC. Their first
+// line names the build, so the launcher never pairs a script with another build's cache.
 const buildId = randomBytes(8).toString('hex');
 const common = { bundle: true, platform: 'node', target: 'node20', legalComments: 'none', logLevel: 'warning' };
-await build({
+const script = {
   ...common,
-  entryPoints: [join(root, 'src/cli/main.ts')],
-  outfile: join(fresh, 'ctrdoc-main.cjs'),
   format: 'cjs',
-  // the launcher reads the bundle as latin1; ASCII output makes that exact
+  // the launcher reads the scripts as latin1; ASCII output makes that exact
   charset: 'ascii',
   sourcemap: 'linked',
+};
+await build({
+  ...script,
+  entryPoints: [join(root, 'src/cli/main.ts')],
+  outfile: join(fresh, 'ctrdoc-main.cjs'),
   // import.meta, for the one place that asks where ctrdoc itself is (the lab's supervisor)
   banner: { js: `// ctrdoc build ${buildId}\n'use strict';\nvar __ctrdocImportMeta = { url: require('node:url').pathToFileURL(__filename).href };` },
   define: { 'import.meta': '__ctrdocImportMeta' },
+  // in ctrdoc-vendor.cjs, which the launcher hands over on require()
+  external: ['@grpc/grpc-js', 'protobufjs/light.js'],
+});
+await build({
+  ...script,
+  entryPoints: [join(root, 'src/cli/vendor.cts')],
+  outfile: join(fresh, 'ctrdoc-vendor.cjs'),
+  banner: { js: `// ctrdoc build ${buildId}` },
   // grpc-js loads proto-loader (and with it a second protobufjs) only for channelz and ORCA,
-  // which ctrdoc never uses: keep it out of the bundle.
+  // which ctrdoc never uses: keep it out.
   external: ['@grpc/proto-loader'],
 });
-// The launcher runs the bundle as a vm.Script, which has no loader for import(): every module
+// The launcher runs the scripts as vm.Scripts, which have no loader for import(): every module
 // must be bundled or require()d.
-const dynamicImport = /(?<![\w$.])import\(/.exec(readFileSync(join(fresh, 'ctrdoc-main.cjs'), 'latin1'));
-if (dynamicImport) throw new Error(`build: dist/ctrdoc-main.cjs still has an import() (at ${dynamicImport.index}): import statically or bundle it`);
+for (const name of ['ctrdoc-main.cjs', 'ctrdoc-vendor.cjs']) {
+  const dynamicImport = /(?<![\w$.])import\(/.exec(readFileSync(join(fresh, name), 'latin1'));
+  if (dynamicImport) throw new Error(`build: dist/${name} still has an import() (at ${dynamicImport.index}): import statically or bundle it`);
+}
 // The launcher, dist/ctrdoc.cjs: what `ctrdoc` runs.
 await build({
   ...common,
@@ -68,7 +83,7 @@ rmSync(old, { recursive: true, force: true });
 await trainCodeCache(dist);
 
 /**
- * Makes dist/ctrdoc-main.cache: the launcher runs `--help`, every command's `--help` and the CRI
+ * Makes dist/ctrdoc-main.cache and dist/ctrdoc-vendor.cache: the launcher runs `--help`, every command's `--help` and the CRI
  * commands against a stand-in gRPC endpoint (an http2 server that answers every call with an
  * empty message), then saves the code V8 compiled. Without it ctrdoc works, only slower to start;
  * so a failure here is a warning, not a failed build.
@@ -93,12 +108,11 @@ async function trainCodeCache(out) {
     ['cri', 'ps', '-a', '-o', 'json', '-r', ep],
     ['cri', 'pods', '-o', 'yaml', '-r', ep],
   ];
-  const cacheFile = join(out, 'ctrdoc-main.cache');
-  const partial = `${cacheFile}.${process.pid}`;
+  const caches = ['ctrdoc-main.cache', 'ctrdoc-vendor.cache'].map((f) => join(out, f));
   try {
     const r = await new Promise((resolve) => {
       const child = spawn(process.execPath, [join(out, 'ctrdoc.cjs')], {
-        env: { ...process.env, CTRDOC_CODE_CACHE_TRAIN: JSON.stringify({ out: partial, runs }) },
+        env: { ...process.env, CTRDOC_CODE_CACHE_TRAIN: JSON.stringify({ runs }) },
         stdio: ['ignore', 'ignore', 'pipe'],
         timeout: 60_000,
       });
@@ -106,10 +120,10 @@ async function trainCodeCache(out) {
       child.stderr.on('data', (d) => (err += d));
       child.on('close', (code, signal) => resolve({ code, signal, err }));
     });
-    if (r.code === 0 && existsSync(partial)) renameSync(partial, cacheFile);
+    if (r.code === 0 && caches.every((c) => existsSync(`${c}.tmp`))) for (const c of caches) renameSync(`${c}.tmp`, c);
     else console.warn(`build: no code cache (training run: exit ${r.code ?? r.signal}) ${r.err.trim()}\nctrdoc works without it, only slower to start.`);
   } finally {
-    rmSync(partial, { force: true });
+    for (const c of caches) rmSync(`${c}.tmp`, { force: true });
     server.close();
     rmSync(sockDir, { recursive: true, force: true });
   }

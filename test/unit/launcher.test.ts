@@ -1,6 +1,8 @@
-// The launcher (dist/ctrdoc.cjs) runs the bundle with the build's V8 code cache, and a cache
-// that is corrupt, truncated, from another build or missing never stops ctrdoc: V8 would crash
-// node on a corrupt cache (it checks only the source length), so the launcher must catch it.
+// The launcher (dist/ctrdoc.cjs) runs the bundle with the build's V8 code caches (the bundle's,
+// and grpc-js/protobufjs's, loaded only by commands that speak gRPC). A cache that is corrupt,
+// truncated, from another build or missing never stops ctrdoc: V8 would crash node on a corrupt
+// cache (it checks only the source length), so the launcher must catch it. A broken script is
+// a clear error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,42 +12,61 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const dist = join(import.meta.dirname, '..', '..', 'dist');
-const skip = existsSync(join(dist, 'ctrdoc-main.cache')) ? false : 'dist/ctrdoc-main.cache is missing: run npm run build';
+const skip = existsSync(join(dist, 'ctrdoc-main.cache')) && existsSync(join(dist, 'ctrdoc-vendor.cache')) ? false : 'dist/*.cache is missing: run npm run build';
+const version = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version as string;
 
-/** Runs `ctrdoc --version` from a copy of dist whose cache `spoil` changed; returns what it said. */
-function runWithCache(spoil: (cache: Buffer) => Buffer | undefined): { code: number | null; stdout: string; state: string } {
+/** A gRPC command that fails fast and the same way every time: the socket is not there. */
+const GRPC_ARGS = ['cri', 'version', '-r', 'unix:///nonexistent/ctrdoc-launcher.sock'];
+const NO_SOCKET = /^error: CRI: socket \/nonexistent\/ctrdoc-launcher\.sock does not exist$/m;
+
+interface Run { code: number | null; stdout: string; stderr: string; states: Record<string, string> }
+
+/** Runs ctrdoc from a copy of dist after `spoil` changed files in it; returns what it said. */
+function runSpoiled(spoil: (dir: string) => void, args = ['--version']): Run {
   const dir = mkdtempSync(join(tmpdir(), 'ctrdoc-launcher-'));
   try {
     cpSync(dist, dir, { recursive: true });
-    const cacheFile = join(dir, 'ctrdoc-main.cache');
-    const spoiled = spoil(readFileSync(cacheFile));
-    if (spoiled) writeFileSync(cacheFile, spoiled);
-    else rmSync(cacheFile);
-    const r = spawnSync(process.execPath, [join(dir, 'ctrdoc.cjs'), '--version'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CTRDOC_DEBUG: '1' } });
-    return { code: r.status, stdout: r.stdout, state: /code cache (\w+)/.exec(r.stderr)?.[1] ?? `none said: ${r.stderr}` };
+    spoil(dir);
+    const r = spawnSync(process.execPath, [join(dir, 'ctrdoc.cjs'), ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CTRDOC_DEBUG: '1' } });
+    const states = Object.fromEntries([...r.stderr.matchAll(/code cache (\w+) \(.*\/(ctrdoc-\w+)\.cache\)/g)].map((m) => [m[2], m[1]]));
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, states };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const version = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version as string;
+/** Replaces a cache file with what `f` makes of it (undefined: deletes it). */
+const cache = (name: string, f: (c: Buffer) => Buffer | undefined) => (dir: string) => {
+  const file = join(dir, `${name}.cache`);
+  const out = f(readFileSync(file));
+  if (out) writeFileSync(file, out);
+  else rmSync(file);
+};
 
-test('the build\'s code cache is accepted by this node', { skip }, () => {
-  const r = runWithCache((c) => c);
-  assert.equal(r.state, 'used');
-  assert.equal(r.code, 0);
-  assert.equal(r.stdout, `ctrdoc ${version}\n`);
+const corrupt = (c: Buffer) => {
+  const bad = Buffer.from(c);
+  for (let i = 100; i < bad.length; i += 997) bad[i] ^= 0xff;
+  return bad;
+};
+
+test('the build\'s code caches are accepted by this node; the vendor one only when gRPC is spoken', { skip }, () => {
+  const plain = runSpoiled(() => {});
+  assert.deepEqual(plain.states, { 'ctrdoc-main': 'used' }, 'no gRPC: grpc-js and protobufjs are never read');
+  assert.equal(plain.code, 0);
+  assert.equal(plain.stdout, `ctrdoc ${version}\n`);
+  const grpc = runSpoiled(() => {}, GRPC_ARGS);
+  assert.deepEqual(grpc.states, { 'ctrdoc-main': 'used', 'ctrdoc-vendor': 'used' });
+  assert.equal(grpc.code, 2);
+  assert.match(grpc.stderr, NO_SOCKET);
 });
 
 test('a corrupt cache is refused before V8 sees it; ctrdoc still runs', { skip }, () => {
-  const r = runWithCache((c) => {
-    const bad = Buffer.from(c);
-    for (let i = 100; i < bad.length; i += 997) bad[i] ^= 0xff;
-    return bad;
-  });
-  assert.equal(r.state, 'corrupt');
-  assert.equal(r.code, 0);
-  assert.equal(r.stdout, `ctrdoc ${version}\n`);
+  const main = runSpoiled(cache('ctrdoc-main', corrupt));
+  assert.equal(main.states['ctrdoc-main'], 'corrupt');
+  assert.equal(main.stdout, `ctrdoc ${version}\n`);
+  const vendor = runSpoiled(cache('ctrdoc-vendor', corrupt), GRPC_ARGS);
+  assert.deepEqual(vendor.states, { 'ctrdoc-main': 'used', 'ctrdoc-vendor': 'corrupt' });
+  assert.match(vendor.stderr, NO_SOCKET, 'the command itself went on as usual');
 });
 
 test('a truncated, empty or other build\'s cache is stale; a missing one is none; ctrdoc runs each time', { skip }, () => {
@@ -56,8 +77,8 @@ test('a truncated, empty or other build\'s cache is stale; a missing one is none
     ['missing', () => undefined, 'none'],
   ];
   for (const [what, spoil, state] of cases) {
-    const r = runWithCache(spoil);
-    assert.equal(r.state, state, what);
+    const r = runSpoiled(cache('ctrdoc-main', spoil));
+    assert.equal(r.states['ctrdoc-main'], state, what);
     assert.equal(r.code, 0, what);
     assert.equal(r.stdout, `ctrdoc ${version}\n`, what);
   }
@@ -65,30 +86,26 @@ test('a truncated, empty or other build\'s cache is stale; a missing one is none
 
 test('a cache with a valid header that V8 does not accept is said to be rejected; ctrdoc runs', { skip }, () => {
   // the right build and hash over data V8 cannot use (cut short): only V8's own checks remain
-  const r = runWithCache((c) => {
+  const r = runSpoiled(cache('ctrdoc-main', (c) => {
     const data = c.subarray(36, 36 + 4096);
     return Buffer.concat([c.subarray(0, 16), createHash('sha1').update(data).digest(), data]);
-  });
-  assert.equal(r.state, 'rejected');
+  }));
+  assert.equal(r.states['ctrdoc-main'], 'rejected');
   assert.equal(r.code, 0);
 });
 
-test('a bundle cut short, emptied or missing: exit 2 with a message naming it, no stack trace', { skip }, () => {
-  const cases: [string, (file: string) => void][] = [
-    ['cut short', (f) => writeFileSync(f, readFileSync(f).subarray(0, 100_000))],
-    ['empty', (f) => writeFileSync(f, '')],
-    ['missing', (f) => rmSync(f)],
+test('a script cut short, emptied or missing: exit 2 with a message naming it, no stack trace', { skip }, () => {
+  const cases: [string, string, (file: string) => void, string[]][] = [
+    ['bundle cut short', 'ctrdoc-main', (f) => writeFileSync(f, readFileSync(f).subarray(0, 100_000)), ['--version']],
+    ['bundle empty', 'ctrdoc-main', (f) => writeFileSync(f, ''), ['--version']],
+    ['bundle missing', 'ctrdoc-main', (f) => rmSync(f), ['--version']],
+    ['vendor cut short', 'ctrdoc-vendor', (f) => writeFileSync(f, readFileSync(f).subarray(0, 100_000)), GRPC_ARGS],
+    ['vendor missing', 'ctrdoc-vendor', (f) => rmSync(f), GRPC_ARGS],
   ];
-  for (const [what, spoil] of cases) {
-    const dir = mkdtempSync(join(tmpdir(), 'ctrdoc-launcher-'));
-    try {
-      cpSync(dist, dir, { recursive: true });
-      spoil(join(dir, 'ctrdoc-main.cjs'));
-      const r = spawnSync(process.execPath, [join(dir, 'ctrdoc.cjs'), '--version'], { encoding: 'utf8', timeout: 30_000 });
-      assert.equal(r.status, 2, `${what}: ${r.stderr}`);
-      assert.match(r.stderr, /^error: ctrdoc's bundle .*ctrdoc-main\.cjs does not load: .+\n  hint: rebuild it \(npm run build\) or reinstall ctrdoc\n$/, what);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  for (const [what, name, spoil, args] of cases) {
+    const r = runSpoiled((dir) => spoil(join(dir, `${name}.cjs`)), args);
+    assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+    const errors = r.stderr.split('\n').filter((l) => !l.startsWith('ctrdoc: code cache')).join('\n');
+    assert.match(errors, new RegExp(`^error: ctrdoc's bundle .*${name}\\.cjs does not load: .+\\n  hint: rebuild it \\(npm run build\\) or reinstall ctrdoc\\n$`), what);
   }
 });
