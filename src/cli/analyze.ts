@@ -19,6 +19,7 @@ Flags:
   -o, --output FORMAT      text (default) | json | yaml | npd (alias --format, as doctor)
   -A, --all                also list the checks that passed or were skipped
       --severity LEVEL     exit 1 at this level or worse: critical | warning (default) | info
+  -p, --pod POD            one pod's findings and the stack's own (as doctor)
       --manifest           print the bundle's manifest (what was collected, cut and redacted)
                            instead of the findings`;
 
@@ -33,6 +34,7 @@ const analyze: Command = {
       format: { type: 'string' },
       all: { type: 'boolean', short: 'A' },
       severity: { type: 'string' },
+      pod: { type: 'string', short: 'p' },
       manifest: { type: 'boolean' },
     });
     if (positionals.length !== 1) throw new CtrdocError('invalid-argument', positionals.length ? 'give exactly one bundle' : 'no bundle given', 'ctrdoc analyze FILE.tar.gz');
@@ -43,7 +45,7 @@ const analyze: Command = {
     const threshold = (values.severity ?? 'warning') as Severity;
     if (!severities.includes(threshold)) throw new CtrdocError('invalid-argument', `--severity: "${values.severity}" is not critical, warning or info`);
 
-    const [{ readBundle }, { allRules, evaluate }, { buildReport }, { renderDoctorOutput }] = await Promise.all([
+    const [{ readBundle }, { allRules, evaluate }, { buildReport, focusOnPod }, { renderDoctorOutput }] = await Promise.all([
       import('../bundle/read.ts'),
       import('../rules/index.ts'),
       import('../report/doctor-report.ts'),
@@ -58,7 +60,8 @@ const analyze: Command = {
     if (format === 'text') {
       io.stderr.write(`bundle ${b.topDir}: made ${b.manifest.createdAt}${b.manifest.redacted ? '' : ' (NOT redacted)'}, ${b.files.size} files\n`);
     }
-    const report = buildReport(b.snapshot, evaluate(allRules, b.snapshot));
+    const full = buildReport(b.snapshot, evaluate(allRules, b.snapshot));
+    const report = values.pod ? focusOnPod(full, b.snapshot, values.pod) : full;
     const out = await renderDoctorOutput(report, format as DoctorFormat, { all: values.all, color: !!(io.stdout as NodeJS.WriteStream).isTTY, threshold });
     io.stdout.write(out.text);
     return out.exitCode;

@@ -21,6 +21,8 @@ Flags:
                            exposition, e.g. for node_exporter's textfile collector)
   -A, --all                also list the checks that passed or were skipped
       --severity LEVEL     exit 1 at this level or worse: critical | warning (default) | info
+  -p, --pod POD            one pod's findings (sandbox id or its start, name, or namespace/name)
+                           and the stack's own; findings about other pods are left out
       --canary             CHANGES THE NODE briefly: start and remove a scratch container through
                            CRI to prove the node can start containers
       --snapshot FILE      also write the collected Snapshot (JSON) to FILE
@@ -40,6 +42,7 @@ const doctor: Command = {
       format: { type: 'string' },
       all: { type: 'boolean', short: 'A' },
       severity: { type: 'string' },
+      pod: { type: 'string', short: 'p' },
       canary: { type: 'boolean' },
       snapshot: { type: 'string' },
     }, false);
@@ -50,13 +53,14 @@ const doctor: Command = {
     }
     const threshold = (values.severity ?? 'warning') as Severity;
     if (!severities.includes(threshold)) throw new CtrdocError('invalid-argument', `--severity: "${values.severity}" is not critical, warning or info`);
-    const [{ allRules, evaluate }, { buildReport }] = await Promise.all([
+    const [{ allRules, evaluate }, { buildReport, focusOnPod }] = await Promise.all([
       import('../rules/index.ts'),
       import('../report/doctor-report.ts'),
     ]);
     const snapshot = await collectLive(values, io, io.isTTY && format === 'text', { canary: values.canary });
     if (values.snapshot) writeFileSync(values.snapshot, JSON.stringify(snapshot, null, 2) + '\n');
-    const report = buildReport(snapshot, evaluate(allRules, snapshot));
+    const full = buildReport(snapshot, evaluate(allRules, snapshot));
+    const report = values.pod ? focusOnPod(full, snapshot, values.pod) : full;
     const { renderDoctorOutput } = await import('../report/doctor-output.ts');
     const out = await renderDoctorOutput(report, format as DoctorFormat, {
       all: values.all, color: !!(io.stdout as NodeJS.WriteStream).isTTY, threshold,

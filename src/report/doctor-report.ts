@@ -1,5 +1,6 @@
 // The doctor's report as data: findings sorted worst first, probe timings, and the exit code
 // threshold logic. Text, JSON/YAML and the NPD plugin form all render from this.
+import { CtrdocError } from '../errors.ts';
 import { LAYERS, SEVERITY_ORDER, type Finding, type Severity, type Snapshot } from '../snapshot/types/index.ts';
 
 export interface ProbeLine {
@@ -19,6 +20,8 @@ export interface DoctorReport {
   summary: { critical: number; warning: number; info: number; passed: number; skipped: number; couldNotCheck: number };
   findings: Finding[];
   probes: ProbeLine[];
+  /** set by --pod: the pods asked about, and how many findings about other pods were left out */
+  focus?: { pod: string; pods: { id: string; namespace?: string; name?: string }[]; hidden: number };
 }
 
 const sevRank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
@@ -48,9 +51,20 @@ export function probeLines(s: Snapshot): ProbeLine[] {
   return out;
 }
 
+function summaryOf(sorted: Finding[]): DoctorReport['summary'] {
+  const fails = sorted.filter((f) => f.status === 'fail');
+  return {
+    critical: fails.filter((f) => f.severity === 'critical').length,
+    warning: fails.filter((f) => f.severity === 'warning').length,
+    info: fails.filter((f) => f.severity === 'info').length,
+    passed: sorted.filter((f) => f.status === 'pass').length,
+    skipped: sorted.filter((f) => f.status === 'skipped').length,
+    couldNotCheck: sorted.filter((f) => f.status === 'error').length,
+  };
+}
+
 export function buildReport(s: Snapshot, findings: Finding[]): DoctorReport {
   const sorted = sortFindings(findings);
-  const fails = sorted.filter((f) => f.status === 'fail');
   return {
     apiVersion: 'ctrdoc/v1alpha1',
     kind: 'DoctorReport',
@@ -63,17 +77,38 @@ export function buildReport(s: Snapshot, findings: Finding[]): DoctorReport {
       pid: s.containerd.process.data?.pid,
       state: s.containerd.process.data?.state,
     },
-    summary: {
-      critical: fails.filter((f) => f.severity === 'critical').length,
-      warning: fails.filter((f) => f.severity === 'warning').length,
-      info: fails.filter((f) => f.severity === 'info').length,
-      passed: sorted.filter((f) => f.status === 'pass').length,
-      skipped: sorted.filter((f) => f.status === 'skipped').length,
-      couldNotCheck: sorted.filter((f) => f.status === 'error').length,
-    },
+    summary: summaryOf(sorted),
     findings: sorted,
     probes: probeLines(s),
   };
+}
+
+/**
+ * The report narrowed to one pod, as `--pod` asks: its findings, and every finding about the
+ * stack as a whole (a hung containerd is every pod's problem); findings about other pods are
+ * left out and counted. POD is a sandbox id (or a prefix of one), a name, or namespace/name.
+ */
+export function focusOnPod(r: DoctorReport, s: Snapshot, pod: string): DoctorReport {
+  const listed = s.cri.pods.status === 'ok' ? s.cri.pods.data ?? [] : [];
+  const pods = listed.filter((p) => p.id.startsWith(pod) || p.metadata?.name === pod || `${p.metadata?.namespace}/${p.metadata?.name}` === pod)
+    .map((p) => ({ id: p.id, namespace: p.metadata?.namespace, name: p.metadata?.name }));
+  const ids = new Set(pods.map((p) => p.id));
+  const names = new Set(pods.map((p) => `${p.namespace}/${p.name}`));
+  // without CRI's list (it did not answer), the findings' own subjects are all there is to match
+  const matches = (f: Finding) => {
+    const sub = f.subject;
+    if (sub?.podSandboxId && ids.has(sub.podSandboxId)) return true;
+    if (sub?.pod && names.has(sub.pod)) return true;
+    return !listed.length && (sub?.podSandboxId?.startsWith(pod) || sub?.pod === pod || sub?.pod?.endsWith(`/${pod}`) || false);
+  };
+  const aboutAPod = (f: Finding) => !!(f.subject?.pod || f.subject?.podSandboxId);
+  if (!pods.length && !r.findings.some(matches)) {
+    const known = listed.slice(0, 8).map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).join(', ');
+    throw new CtrdocError('not-found', `--pod ${pod}: no such pod on this node${listed.length ? ` (pods: ${known}${listed.length > 8 ? ', ...' : ''})` : ' (CRI did not list pods)'}`,
+      'give a pod sandbox id (or its start), a name, or namespace/name: ctrdoc cri pods');
+  }
+  const kept = r.findings.filter((f) => !aboutAPod(f) || matches(f));
+  return { ...r, findings: kept, summary: summaryOf(kept), focus: { pod, pods, hidden: r.findings.length - kept.length } };
 }
 
 /** Exit code 1 when a failing finding is at or above the threshold; 0 otherwise. */

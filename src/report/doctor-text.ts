@@ -25,6 +25,10 @@ export function renderDoctorText(r: DoctorReport, opts: { all?: boolean; color?:
   const rt = r.runtime;
   lines.push(`ctrdoc doctor: ${r.host.hostname}, containerd ${rt.version ?? '(version unknown)'}${rt.pid ? ` pid ${rt.pid} (${rt.state})` : ''} at ${rt.endpoint}`);
   lines.push(`collected ${r.collectedAt} in ${(r.durationMs / 1000).toFixed(2)}s`);
+  if (r.focus) {
+    const pods = r.focus.pods.map((p) => `${p.namespace}/${p.name} (${p.id.slice(0, 13)})`).join(', ') || r.focus.pod;
+    lines.push(`pod ${pods} and the stack it runs on; ${r.focus.hidden} finding(s) about other pods left out`);
+  }
   for (const layer of LAYERS) {
     const shown = r.findings.filter((f) => f.layer === layer && (opts.all || f.status === 'fail' || f.status === 'error'));
     if (!shown.length) continue;

@@ -102,6 +102,14 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
       assert.match(f[0].summary, /attempt [2-9]/);
       assert.ok(f[0].subject?.pod, 'names the pod');
       assert.ok(f[0].evidence.some((e) => /last exit code 1/.test(e)), f[0].evidence.join('\n'));
+      // --pod: the crashing pod's doctor shows it; a healthy pod's exits 0 and counts it as left out
+      const crashing = f[0].subject!.pod!;
+      assert.equal(failing(doctor('--no-goroutines', '--pod', crashing.split('/')[1]).report, 'CRI_CRASHLOOP').length, 1);
+      const web = JSON.parse(ctrdoc(['cri', 'pods', '-o', 'json', '-r', lab.endpoint]).stdout).items
+        .find((p: { metadata: { name: string } }) => p.metadata.name.startsWith('web-')) as { id: string };
+      const other = doctor('--no-goroutines', '--pod', web.id.slice(0, 12));
+      assert.deepEqual(failing(other.report, 'CRI_CRASHLOOP'), []);
+      assert.ok(other.report.focus!.hidden >= 1, 'the crash loop is counted as left out');
     } finally {
       clear('crashloop');
     }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allRules, evaluate } from '../../src/rules/index.ts';
-import { buildReport } from '../../src/report/doctor-report.ts';
+import { buildReport, focusOnPod } from '../../src/report/doctor-report.ts';
 import { renderDoctorText } from '../../src/report/doctor-text.ts';
 import type { Snapshot } from '../../src/snapshot/types/index.ts';
 
@@ -34,4 +34,35 @@ test('the text report matches its golden file', () => {
   const golden = join(dir, 'doctor.golden.txt');
   if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, text);
   assert.equal(text, readFileSync(golden, 'utf8'));
+});
+
+test('--pod: one pod\'s findings and the stack\'s own, by name, namespace/name or id prefix; other pods left out and counted', () => {
+  const pod = snapshot.cri.pods.data!.find((p) => p.metadata.name.startsWith('hung-start-'))!;
+  for (const ask of [pod.metadata.name, `${pod.metadata.namespace}/${pod.metadata.name}`, pod.id.slice(0, 8)]) {
+    const r = focusOnPod(report, snapshot, ask);
+    const fails = r.findings.filter((f) => f.status === 'fail');
+    const podsNamed = new Set(fails.map((f) => f.subject?.pod).filter(Boolean));
+    assert.deepEqual([...podsNamed], [`${pod.metadata.namespace}/${pod.metadata.name}`], ask);
+    assert.ok(fails.some((f) => f.rule === 'RUNC_REPEATED_INIT'), `${ask}: the pod's own finding`);
+    assert.ok(fails.some((f) => f.rule === 'KUBELET_CGROUP_DRIVER_MISMATCH'), `${ask}: the stack's finding stays`);
+    assert.ok(!fails.some((f) => f.rule === 'CRI_CRASHLOOP'), `${ask}: another pod's finding is left out`);
+    assert.equal(r.focus?.hidden, report.findings.length - r.findings.length);
+    assert.ok(r.focus!.hidden > 0);
+    assert.equal(r.summary.critical + r.summary.warning + r.summary.info, fails.length, 'the summary counts what is shown');
+  }
+  const text = renderDoctorText(focusOnPod(report, snapshot, pod.metadata.name), { color: false });
+  assert.match(text.split('\n')[2], new RegExp(`^pod ctrdoc-lab/${pod.metadata.name} \\(${pod.id.slice(0, 13)}\\) and the stack it runs on; \\d+ finding\\(s\\) about other pods left out$`));
+});
+
+test('--pod: a pod that is not there is an error naming the pods that are', () => {
+  assert.throws(() => focusOnPod(report, snapshot, 'no-such-pod'), (e: Error & { kind?: string }) => {
+    assert.equal(e.kind, 'not-found');
+    assert.match(e.message, /--pod no-such-pod: no such pod on this node \(pods: ctrdoc-lab\/web-/);
+    return true;
+  });
+  // CRI did not answer: the findings' own subjects are matched
+  const noCri = { ...snapshot, cri: { ...snapshot.cri, pods: { probe: 'cri.pods', status: 'timeout' as const, durationMs: 2000, message: 'no answer' } } };
+  const r = focusOnPod(report, noCri, 'hung-start-6d9f7c5b8-2z2sh');
+  assert.ok(r.findings.some((f) => f.rule === 'RUNC_REPEATED_INIT'));
+  assert.ok(!r.findings.some((f) => f.rule === 'CRI_CRASHLOOP' && f.status === 'fail'));
 });
