@@ -1,8 +1,10 @@
-// The shipped deployment files parse, and every ctrdoc command line in them uses flags that the
-// CLI really has (a renamed flag must not silently break a fleet).
+// The shipped deployment files parse, every ctrdoc command line in them uses flags that the
+// CLI really has (a renamed flag must not silently break a fleet), and the kubectl plugin runs
+// what it should where it should.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { spawnSync } from 'node:child_process';
@@ -39,4 +41,46 @@ test('the node-problem-detector plugin config calls the doctor with its npd form
   const known = acceptedFlags('doctor');
   for (const a of args.filter((x) => x.startsWith('--'))) assert.ok(known.has(a), `doctor has ${a}`);
   assert.deepEqual(args.slice(args.indexOf('--format'), args.indexOf('--format') + 2), ['--format', 'npd']);
+});
+
+// kubectl cannot run here: a STAND-IN kubectl on PATH answers the plugin's two look-ups from a
+// table and prints the exec it is asked for, so the test sees exactly what would run where.
+function runPlugin(args: string[], table: Record<string, string>): { code: number | null; stdout: string; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'ctrdoc-kubectl-'));
+  try {
+    const answers = Object.entries(table).map(([k, v]) => `  *"${k}"*) echo "${v}"; exit 0 ;;`).join('\n');
+    writeFileSync(join(dir, 'kubectl'), `#!/bin/sh
+# kubectl STAND-IN for this test
+all="$*"
+case "$1" in
+  exec) shift; echo "EXEC $*"; exit 0 ;;
+esac
+case "$all" in
+${answers}
+  *get\\ pod\\ *) echo 'Error from server (NotFound): pods not found' >&2; exit 1 ;;
+esac
+exit 0
+`, { mode: 0o755 });
+    const r = spawnSync('bash', [join(root, 'deploy', 'kubectl-ctrdoc'), ...args], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('kubectl ctrdoc (with a stand-in kubectl): NODE runs the doctor there; pod NAME finds its node and runs doctor --pod', () => {
+  const table = { 'get pods -n kube-system -l app.kubernetes.io/name=ctrdoc --field-selector spec.nodeName=node-7': 'ctrdoc-x1y2z', 'get pod -n prod web-0 -o jsonpath={.spec.nodeName}': 'node-7' };
+  assert.equal(runPlugin(['node-7'], table).stdout, 'EXEC -n kube-system ctrdoc-x1y2z -c ctrdoc -- ctrdoc doctor\n');
+  assert.equal(runPlugin(['node-7', 'tree', '--all'], table).stdout, 'EXEC -n kube-system ctrdoc-x1y2z -c ctrdoc -- ctrdoc tree --all\n');
+  const pod = runPlugin(['pod', '-n', 'prod', 'web-0', '-o', 'json'], table);
+  assert.equal(pod.stdout, 'EXEC -n kube-system ctrdoc-x1y2z -c ctrdoc -- ctrdoc doctor --pod prod/web-0 -o json\n');
+  const known = acceptedFlags('doctor');
+  assert.ok(known.has('--pod'), 'doctor has --pod');
+  // a pod kubectl does not know, a node without the DaemonSet: kubectl's word or ours, exit != 0
+  const missing = runPlugin(['pod', '-n', 'prod', 'nope'], table);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /NotFound/);
+  const bare = runPlugin(['node-9'], table);
+  assert.equal(bare.code, 2);
+  assert.match(bare.stderr, /no ctrdoc pod on node node-9/);
 });
