@@ -144,8 +144,12 @@ test('crashloop + busy-shim combined: rising attempts with one log per attempt, 
   const t0 = ticks();
   await sleep(1500);
   assert.ok(ticks() - t0 > 0, 'the busy shim burns CPU copying IO');
-  await clearAllFaults(p);
-  await withCri(async (cri) => assert.equal((await cri.listPodSandbox()).length, 2));
+  const said: string[] = [];
+  await clearAllFaults(p, (l) => said.push(l));
+  await withCri(async (cri) => {
+    const pods = await cri.listPodSandbox();
+    assert.equal(pods.length, 2, `${pods.map((x) => `${x.metadata.name} ${x.state}`).join(', ')}; clear said: ${said.join(' | ')}`);
+  });
   assert.equal(Object.keys(readLabRecord(p)!.helpers).length, 0);
 });
 

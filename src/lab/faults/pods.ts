@@ -108,8 +108,14 @@ export async function clearPodFault(ctx: FaultContext, d: FaultRecord['details']
   const clearContainers = async () => {
     for (const c of await cri.listContainers({ podSandboxId: podId })) {
       if (!d.ownPod && c.labels[FAULT_LABEL] !== fault) continue;
-      await ctd_killDelete(ctx, c.id);
-      await cri.stopContainer(c.id, 0, 10_000).catch(() => {});
+      // CRI stops what it started; a task created behind its back and never started it does not
+      // see, so that one is killed through containerd. Killing a running one that way instead
+      // leaves CRI saying Running until it has handled the exit (a busy container's output takes
+      // a while to drain), and RemoveContainer refuses "container is still running".
+      if (c.state === 'CONTAINER_CREATED') await ctd_killDelete(ctx, c.id);
+      await cri.stopContainer(c.id, 0, 15_000).catch((e) => ctx.log(`stop ${c.id.slice(0, 13)}: ${e.message}`));
+      await waitFor(`container ${c.id.slice(0, 13)} to leave Running`, 15_000, async () => ((await cri.containerStatus(c.id)).status.state !== 'CONTAINER_RUNNING' ? true : undefined))
+        .catch((e) => ctx.log(e.message));
       await cri.removeContainer(c.id, 10_000).catch((e) => ctx.log(`remove ${c.id.slice(0, 13)}: ${e.message}`));
     }
   };
