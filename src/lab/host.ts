@@ -48,13 +48,6 @@ export function readProcess(pid: number): HostProcess | undefined {
   };
 }
 
-/** Seconds since the process started (clock ticks at 100 Hz, as on every Linux we run on). */
-export function processAgeSec(pid: number): number | undefined {
-  const p = readProcess(pid);
-  const uptime = Number((readText('/proc/uptime') ?? '').split(' ')[0]);
-  return p && uptime ? uptime - p.startTicks / 100 : undefined;
-}
-
 export function listProcesses(): HostProcess[] {
   const out: HostProcess[] = [];
   for (const name of readdirSync('/proc')) {

@@ -89,6 +89,8 @@ export function buildReport(s: Snapshot, findings: Finding[]): DoctorReport {
  * left out and counted. POD is a sandbox id (or a prefix of one), a name, or namespace/name.
  */
 export function focusOnPod(r: DoctorReport, s: Snapshot, pod: string): DoctorReport {
+  // an empty id prefix would match every pod and focus on nothing
+  if (!pod.trim()) throw new CtrdocError('invalid-argument', '--pod: empty', 'give a pod sandbox id (or its start), a name, or namespace/name: ctrdoc cri pods');
   const listed = s.cri.pods.status === 'ok' ? s.cri.pods.data ?? [] : [];
   const pods = listed.filter((p) => p.id.startsWith(pod) || p.metadata?.name === pod || `${p.metadata?.namespace}/${p.metadata?.name}` === pod)
     .map((p) => ({ id: p.id, namespace: p.metadata?.namespace, name: p.metadata?.name }));

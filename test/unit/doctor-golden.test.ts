@@ -60,6 +60,7 @@ test('--pod: a pod that is not there is an error naming the pods that are', () =
     assert.match(e.message, /--pod no-such-pod: no such pod on this node \(pods: ctrdoc-lab\/web-/);
     return true;
   });
+  assert.throws(() => focusOnPod(report, snapshot, '  '), /--pod: empty/);
   // CRI did not answer: the findings' own subjects are matched
   const noCri = { ...snapshot, cri: { ...snapshot.cri, pods: { probe: 'cri.pods', status: 'timeout' as const, durationMs: 2000, message: 'no answer' } } };
   const r = focusOnPod(report, noCri, 'hung-start-6d9f7c5b8-2z2sh');

@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
 import { CtrdocError } from '../../errors.ts';
 import { askSupervisor, readLabRecord } from '../supervisor.ts';
 import { labConfigText, defaultConfigText } from '../config.ts';
-import { listProcesses, isAlive, processAgeSec, readProcess, signal, waitGone } from '../host.ts';
+import { listProcesses, isAlive, readProcess, signal, waitGone } from '../host.ts';
+import { readBase, readSystemClock } from '../../sources/proc/scan.ts';
 import { waitForCri } from '../lab.ts';
 import { startLabPod, LAB_POD_LABEL } from '../pods.ts';
 import { waitFor, type FaultContext, type FaultRecord } from './context.ts';
@@ -173,7 +174,7 @@ export async function applyBadConfig(ctx: FaultContext, o: { variant?: string })
     const edit = { systemdCgroup: true, sandboxImage: 'registry.k8s.io/pause:3.9' };
     // an edit comes after the start: a containerd started a moment ago gets 3 s first, so the
     // file's mtime is clearly later than what it loaded
-    const age = processAgeSec(containerdPid(ctx.p)) ?? 3;
+    const age = readBase('/proc', containerdPid(ctx.p), readSystemClock(), false)?.ageSec ?? 3;
     if (age < 3) await new Promise((r) => setTimeout(r, (3 - age) * 1000));
     const mtime = statSync(ctx.p.config).mtime;
     writeFileSync(ctx.p.config, labConfigText(ctx.p, defaultConfigText(), edit));
