@@ -1,16 +1,9 @@
 // One error class for everything ctrdoc reports to a user: what failed, a kind from a fixed
 // set (the gRPC-like codes users already know from crictl), and what to try next.
 
-export type ErrorKind =
-  | 'unavailable'
-  | 'deadline-exceeded'
-  | 'unimplemented'
-  | 'permission-denied'
-  | 'not-found'
-  | 'invalid-argument'
-  | 'bad-input'
-  | 'failed-precondition'
-  | 'internal';
+import type { ErrorKind } from './snapshot/types/probe.ts';
+
+export type { ErrorKind };
 
 export class CtrdocError extends Error {
   readonly kind: ErrorKind;

@@ -37,7 +37,7 @@ export async function runProbe<T>(
     if (err instanceof Skip) return done({ probe: name, status: 'skipped', durationMs: ms(), message: err.message });
     const e = CtrdocError.from(err);
     // a source's "there is nothing here to read" (no journald, no such unit, no log file)
-    if (e.kind === 'failed-precondition') return done({ probe: name, status: 'skipped', durationMs: ms(), message: e.message });
-    return done({ probe: name, status: e.kind === 'deadline-exceeded' ? 'timeout' : 'error', durationMs: ms(), message: e.message });
+    if (e.kind === 'failed-precondition') return done({ probe: name, status: 'skipped', durationMs: ms(), message: e.message, errorKind: e.kind });
+    return done({ probe: name, status: e.kind === 'deadline-exceeded' ? 'timeout' : 'error', durationMs: ms(), message: e.message, errorKind: e.kind });
   }
 }

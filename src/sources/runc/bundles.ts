@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import type { TaskBundle, TaskBundleView } from '../../snapshot/types/runc.ts';
 import { readSmall } from '../proc/scan.ts';
 
-export const TASK_STATE_SUBDIR = 'io.containerd.runtime.v2.task';
+export { TASK_STATE_SUBDIR } from '../containerd/layout.ts';
+import { TASK_STATE_SUBDIR } from '../containerd/layout.ts';
 export const DEFAULT_SHIM_SOCKET_DIR = '/run/containerd/s';
 
 /** `unix:///run/containerd/s/abc` → `/run/containerd/s/abc`; other schemes unchanged. */
