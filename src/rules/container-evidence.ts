@@ -70,8 +70,14 @@ export function processLine(p: ProcessInfo): string {
   return parts.join(', ');
 }
 
-function runcStartLine(p: ProcessInfo): string {
-  const doing = isStopped(p.state) ? 'it does not run' : p.wchan && FIFO_WAIT.test(p.wchan) ? 'waits to open exec.fifo' : `running for ${Math.round(p.ageSec)}s`;
+/**
+ * runc start's one blocking step is opening exec.fifo, in whichever of its threads Go ran it (so
+ * the process's own wchan may say epoll): while runc's state still says created, it waits there.
+ */
+function runcStartLine(p: ProcessInfo, runc: RuncContainerState | undefined): string {
+  const doing = isStopped(p.state) ? 'it does not run'
+    : runc?.status === 'created' || (p.wchan && FIFO_WAIT.test(p.wchan)) ? 'waits for the init to open exec.fifo'
+    : `running for ${Math.round(p.ageSec)}s`;
   return `runc start: ${processLine(p)}: ${doing}`;
 }
 
@@ -106,7 +112,7 @@ export function layerEvidence(l: ContainerLayers, omit: LayerName[] = []): strin
   const lines: [LayerName, string][] = [];
   if (l.runc) lines.push(['runc', `runc: ${l.runc.status} (${l.runc.statusReason})${l.runc.initPid ? `, init pid ${l.runc.initPid}${l.runc.initAlive ? '' : ' (gone)'}` : ''}`]);
   if (l.init) lines.push(['init', `init: ${processLine(l.init)}`]);
-  for (const p of l.runcStarts) lines.push(['runcStart', runcStartLine(p)]);
+  for (const p of l.runcStarts) lines.push(['runcStart', runcStartLine(p, l.runc)]);
   if (l.shim) lines.push(['shim', shimLine(l.shim)]);
   if (l.task) lines.push(['task', `containerd task: ${l.task.status}${l.task.pid ? `, pid ${l.task.pid}` : ''}`]);
   for (const b of l.waitingGoroutines) lines.push(['goroutines', goroutineLine(b)]);

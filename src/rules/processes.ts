@@ -82,7 +82,7 @@ function runcHit(s: Snapshot, h: Halted): Hit {
   let summary = `${what} of ${ownerText(h.t)} is ${stateName(h)}`;
   if (init && h.state !== 'D') {
     summary += ': the container cannot start';
-    const waiting = layers?.runcStarts[0];
+    const waiting = layers?.runcStarts.find((p) => !isStopped(p.state));
     if (waiting) summary += `; runc start ${waiting.pid} waits for it on exec.fifo`;
   } else if (!init) {
     summary += ': the shim\'s call waits for it';

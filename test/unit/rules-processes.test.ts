@@ -23,7 +23,7 @@ test('a stopped runc init is named as the reason its container is stuck, with ev
   const ev = init.evidence.join('\n');
   assert.match(ev, /runc init: pid 300 runc:\[2:INIT\] state T \(stopped\), wchan do_signal_stop, kernel stack do_signal_stop < get_signal/);
   assert.match(ev, /^runc: created \(exec\.fifo present/m);
-  assert.match(ev, /^runc start: pid 310 runc state S, wchan wait_for_partner: waits to open exec\.fifo$/m);
+  assert.match(ev, /^runc start: pid 310 runc state S, wchan wait_for_partner: waits for the init to open exec\.fifo$/m);
   assert.match(ev, /^shim: pid 200 \(state S\) answered ttrpc Connect in 2 ms$/m);
   assert.match(ev, /^containerd task: CREATED, pid 300$/m);
   assert.match(init.nextStep!, /^kill -CONT 300 /);
