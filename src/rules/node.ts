@@ -107,9 +107,11 @@ const inotifyRule: RuleCode = {
   },
 };
 
-/** The tree's stack processes (containerd, shims, runc, pause): their D is their own rules' (CONTAINERD_PROCESS, *_PROCESS_STATE). */
+/** The stack's processes whose D their own rules report: shims, pause, runc (*_PROCESS_STATE) and our containerd (CONTAINERD_PROCESS). */
 function stackPids(s: Snapshot): Set<number> {
-  return new Set((maybe(s.tree)?.processes ?? []).filter((t) => STACK_ROLES.includes(t.role)).map((t) => t.pid));
+  const ours = maybe(s.containerd.process)?.pid;
+  const reported = (maybe(s.tree)?.processes ?? []).filter((t) => (t.role === 'containerd' ? t.pid === ours : STACK_ROLES.includes(t.role)));
+  return new Set(reported.map((t) => t.pid));
 }
 
 const dStateRule: RuleCode = {

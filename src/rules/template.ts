@@ -45,7 +45,8 @@ function checkCatalogueEntry(name: string, raw: unknown, names: Set<string>): Va
   for (const k of Object.keys(v)) if (!['from', 'about', 'whenUnknown', 'firstKnown'].includes(k)) throw badCatalogue(`${where}: unknown field "${k}"`);
   if (v.from !== 'stack' && v.from !== 'hit') throw badCatalogue(`${where}: field "from" must be "stack" or "hit"`);
   if (typeof v.about !== 'string' || !v.about.trim()) throw badCatalogue(`${where}: field "about" must say what it holds`);
-  const texts = [...(v.whenUnknown !== undefined ? [v.whenUnknown] : []), ...(Array.isArray(v.firstKnown) ? v.firstKnown : v.firstKnown !== undefined ? [v.firstKnown] : [])];
+  if (v.firstKnown !== undefined && (!Array.isArray(v.firstKnown) || !v.firstKnown.length)) throw badCatalogue(`${where}: firstKnown is a list of texts`);
+  const texts = [...(v.whenUnknown !== undefined ? [v.whenUnknown] : []), ...((v.firstKnown as unknown[] | undefined) ?? [])];
   for (const t of texts) {
     if (typeof t !== 'string') throw badCatalogue(`${where}: whenUnknown and firstKnown hold text`);
     const unknown = placeholdersIn(t).filter((p) => !names.has(p) || p === name);

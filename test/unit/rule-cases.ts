@@ -353,6 +353,15 @@ export const CASES: Record<string, CaseBuilder> = {
     s.node.data!.dStateTasks.push({ pid: 500, comm: 'jbd2/sda1-8', ...IN_D });
     return s;
   },
+  'another containerd in D, seen twice': () => {
+    // a second containerd on the node (Docker's, another lab's): not ours, so the node rule's
+    const s = healthy();
+    const other = proc(600, 1, 'containerd', ['/usr/bin/containerd', '--config', '/etc/docker-containerd.toml'], { state: 'D', ...IN_D });
+    s.proc.data!.processes.push(other);
+    s.tree.data!.processes.push(treeProc(other, 'containerd'));
+    s.node.data!.dStateTasks.push({ pid: 600, comm: 'containerd', ...IN_D });
+    return s;
+  },
   'a process in D once': () => {
     // the node scan saw it in D; the process scan, a moment apart, saw it sleeping
     const s = healthy();

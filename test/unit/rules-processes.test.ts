@@ -60,6 +60,10 @@ test('D seen by one read of /proc is normal work; seen by both it is a finding, 
   assert.match(of(run('a shim in D, seen twice'), 'SHIM_PROCESS_STATE')[0].summary, /^shim 200 of pod prod\/web-0 is in uninterruptible sleep \(D\)$/);
   assert.match(of(run('containerd in D, seen twice'), 'CONTAINERD_PROCESS')[0].summary, /containerd \(pid 100\) is in uninterruptible sleep \(D\)/);
   assert.match(of(run('a process in D, seen twice'), 'NODE_D_STATE_TASKS')[0].summary, /^pid 500 \(jbd2\/sda1-8\) is in D state in io_schedule$/);
+  assert.deepEqual(run('containerd in D, seen twice').filter((f) => STATE_RULES.includes(f.rule)).map((f) => f.rule), ['CONTAINERD_PROCESS']);
+  // another containerd on the node is not CONTAINERD_PROCESS's: the node rule keeps it
+  const other = run('another containerd in D, seen twice').filter((f) => STATE_RULES.includes(f.rule));
+  assert.deepEqual(other.map((f) => [f.rule, f.subject?.pid, f.severity]), [['NODE_D_STATE_TASKS', 600, 'critical']]);
 });
 
 test('shims, pause and runc itself: stopped or traced, each named with what it holds up', () => {

@@ -86,6 +86,7 @@ test('the variable catalogue: every stack variable has a value on the node or a 
   assert.throws(() => loadCatalogue({ variables: { a: { from: 'hit', about: 'x', whenUnknown: '{b}' } } }), /rules\/variables\.json: variable "a": its fallback uses \{b\}/);
   assert.throws(() => loadCatalogue({ variables: { a: { from: 'elsewhere', about: 'x' } } }), /variable "a": field "from"/);
   assert.throws(() => loadCatalogue({}), /rules\/variables\.json: expected/);
+  assert.throws(() => loadCatalogue({ variables: { a: { from: 'stack', about: 'x', firstKnown: 'one text' } } }), /variable "a": firstKnown is a list of texts/);
 });
 
 test('fillTemplate: values, fallbacks, the first alternative that can be said; an unfilled variable throws', () => {
