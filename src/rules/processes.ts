@@ -20,13 +20,33 @@ interface Halted {
   state: string;
 }
 
-/** Tree processes of these roles that are stopped, or in D by both reads. */
+/** The value of runc's --root in its argv ("--root X" or "--root=X"). */
+function runcRootOf(argv: string[]): string | undefined {
+  const i = argv.findIndex((a) => a === '--root' || a.startsWith('--root='));
+  return i < 0 ? undefined : argv[i].startsWith('--root=') ? argv[i].slice(7) : argv[i + 1];
+}
+
+/**
+ * Whether a process is this stack's and not another runtime's on the same node (Docker's
+ * containerd, another lab): a shim of our containerd or what runs under it, a container our runc
+ * root, CRI or containerd knows, or a runc call on our runc root.
+ */
+function ofThisStack(s: Snapshot, t: TreeProcess, procs: Map<number, ProcessInfo>): boolean {
+  const ourShims = (maybe(s.tree)?.shims ?? []).filter((x) => !x.address || x.address === s.stack.address);
+  if (t.role === 'shim') return ourShims.some((x) => x.pid === t.pid);
+  if (ourShims.some((x) => x.pid === t.ppid)) return true;
+  const id = t.container?.id;
+  if (id && (maybe(s.runc)?.containers.some((r) => r.id === id) || maybe(s.cri.containers)?.some((c) => c.id === id) || maybe(s.cri.pods)?.some((p) => p.id === id) || maybe(s.containerd.tasks)?.some((x) => x.id === id))) return true;
+  return runcRootOf(procs.get(t.pid)?.cmdline ?? []) === s.stack.runcRoot;
+}
+
+/** Tree processes of these roles, of this stack, that are stopped, or in D by both reads. */
 function haltedOf(s: Snapshot, roles: ProcessRole[]): Halted[] {
   const tree = need(s.tree, 'the process tree');
   const procs = new Map((maybe(s.proc)?.processes ?? []).map((p) => [p.pid, p]));
   const out: Halted[] = [];
   for (const t of tree.processes) {
-    if (!roles.includes(t.role)) continue;
+    if (!roles.includes(t.role) || !ofThisStack(s, t, procs)) continue;
     const p = procs.get(t.pid);
     const state = p?.state ?? t.stat.charAt(0);
     if (isStopped(state) || (state === 'D' && dStateConfirmed(s, t.pid) === true)) out.push({ t: withContainer(s, t), p, state });

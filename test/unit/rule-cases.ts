@@ -399,6 +399,15 @@ export const CASES: Record<string, CaseBuilder> = {
     return s;
   },
   'a runc init in D once': () => parkedInit(healthy(), { initState: 'D', init: IN_D }),
+  "another runtime's runc init and runc start stopped": () => {
+    // Docker's containerd (or another lab) on the same node: its runc root, its shim, not ours
+    const s = healthy();
+    const init = proc(700, 1, 'runc:[2:INIT]', ['runc', 'init'], { state: 'T', ...STOPPED });
+    const start = proc(710, 1, 'runc', ['runc', '--root', '/run/docker/runtime-runc/moby', 'start', 'f'.repeat(64)], { state: 'T', ...STOPPED });
+    s.proc.data!.processes.push(init, start);
+    s.tree.data!.processes.push(treeProc(init, 'runc-init'), treeProc(start, 'runc', { runcAction: 'start' }));
+    return s;
+  },
   'a shim stopped': () => setState(healthy(), 200, 'T', STOPPED),
   'a pause process stopped': () => setState(healthy(), 210, 'T', STOPPED),
   'a shim traced': () => setState(healthy(), 200, 't', { wchan: 'ptrace_stop' }),
