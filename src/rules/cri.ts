@@ -1,110 +1,175 @@
-// kubelet's view through CRI: containers that were created and never started, and containers
-// that keep dying (kubelet restarting them with a rising attempt number).
-import type { Hit, Rule } from './rule.ts';
-import { need } from './rule.ts';
-import type { Container, Snapshot } from '../snapshot/types/index.ts';
+// kubelet's view through CRI: whether containerd answers CRI and serves it at all, the runtime's
+// conditions, containers that were created and never started, containers that keep dying
+// (kubelet restarting them with a rising attempt number), and the canary. The text of each
+// rule is in rules/cri.json.
+import type { Hit, Rule, RuleCode } from './rule.ts';
+import { defineRules, maybe, need, numberParam } from './rule.ts';
+import type { Container, ProbeResult, ProcessInfo, Snapshot } from '../snapshot/types/index.ts';
+import { criTable } from './tables.ts';
+import { containerdLogTail } from './containerd.ts';
+import { containerLayers, layerEvidence, processLine, type ContainerLayers, type LayerName } from './container-evidence.ts';
+import { isStopped } from './process-state.ts';
+import { shortId } from '../ids.ts';
 
 const nanosToMs = (n: string) => Number(BigInt(n || '0') / 1_000_000n);
-
-/** Attempts at which a dying container counts as crash-looping. */
-export const CRASHLOOP_ATTEMPTS = 3;
 
 function podName(s: Snapshot, id: string): string | undefined {
   const p = s.cri.pods.data?.find((x) => x.id === id);
   return p ? `${p.metadata.namespace}/${p.metadata.name}` : undefined;
 }
 
-const createdStuckRule: Rule = {
-  id: 'CRI_CONTAINER_NEVER_STARTED',
-  layer: 'cri',
-  severity: 'critical',
-  title: 'Containers created but never started',
-  explanation: 'CRI CreateContainer only records the container; StartContainer creates the runc task (runc create: `runc init` waits on exec.fifo) and then starts it. A container that stays Created, with pid 0, for minutes means StartContainer did not complete: the task was never created, or created and never started (the seed\'s incident). CRI listings are served from memory, so pods look Ready meanwhile.',
-  nextStep: 'ctrdoc tree --pod POD (look for parked runc:[2:INIT]); ctrdoc cri inspect ID; dump containerd goroutines for a waiting Start',
-  references: ['https://github.com/containerd/containerd/issues/6772', 'https://github.com/containerd/containerd/issues/11233'],
+/** A probe that ran into its deadline (the kind, never the message's words). */
+const timedOut = (p: ProbeResult<unknown>): boolean => p.status === 'timeout' || p.errorKind === 'deadline-exceeded';
+
+const criAnswersRule: RuleCode = {
+  id: 'CRI_UNRESPONSIVE',
   check(s) {
-    const containers = need(s.cri.containers, 'CRI ListContainers');
-    const now = Date.parse(s.collectedAt);
-    // kubelet's retries are new attempts of one pod container: one finding per pod container
-    const stuck = new Map<string, Container[]>();
-    for (const c of containers) {
-      if (c.state !== 'CONTAINER_CREATED') continue;
-      if ((now - nanosToMs(c.createdAt)) / 1000 < s.thresholds.stuckAfterSec) continue;
-      const k = `${c.podSandboxId}/${c.metadata.name}`;
-      stuck.set(k, [...(stuck.get(k) ?? []), c]);
+    const probes = [['Version', s.cri.version], ['Status', s.cri.status], ['ListPodSandbox', s.cri.pods], ['ListContainers', s.cri.containers]] as const;
+    const failed = probes.filter(([, p]) => timedOut(p));
+    if (!failed.length) {
+      const allErr = probes.every(([, p]) => p.status === 'error');
+      if (allErr) return { error: `could not check: CRI failed: ${s.cri.version.message}` };
+      return { hits: [] };
     }
-    const hits: Hit[] = [];
-    for (const list of stuck.values()) {
-      list.sort((a, b) => a.metadata.attempt - b.metadata.attempt);
-      const oldest = list[0];
-      const newest = list[list.length - 1];
-      const age = Math.round((now - nanosToMs(oldest.createdAt)) / 1000);
-      const pod = podName(s, oldest.podSandboxId);
-      const who = `${pod ?? oldest.podSandboxId.slice(0, 13)} container ${oldest.metadata.name}`;
-      hits.push({
-        summary: list.length === 1
-          ? `${who} (attempt ${oldest.metadata.attempt}) is Created for ${age}s`
-          : `${who}: ${list.length} attempts (${oldest.metadata.attempt}-${newest.metadata.attempt}) Created and never started, the oldest for ${age}s`,
-        subject: { pod, podSandboxId: oldest.podSandboxId, container: oldest.metadata.name, containerId: newest.id },
-        evidence: list.map((c) => {
-          const detail = s.cri.containerDetails.data?.find((d) => d.status.id === c.id);
-          return `attempt ${c.metadata.attempt} ${c.id.slice(0, 13)}: CONTAINER_CREATED since ${new Date(nanosToMs(c.createdAt)).toISOString()}${detail ? `, verbose pid ${detail.info?.pid ?? 0}` : ''}`;
-        }),
-        nextStep: this.nextStep.replace('POD', pod?.split('/')[1] ?? oldest.podSandboxId.slice(0, 13)).replace(' ID', ` ${newest.id.slice(0, 13)}`),
-      });
-    }
-    return { hits };
+    const proc = maybe(s.containerd.process);
+    return {
+      hits: [{
+        summary: `CRI ${failed.map(([n]) => n).join(', ')} got no answer from ${s.stack.runtimeEndpoint}`,
+        subject: proc ? { pid: proc.pid } : undefined,
+        evidence: [
+          ...failed.map(([n, p]) => `${n}: ${p.message ?? p.status} (${p.durationMs} ms)`),
+          ...(proc ? [`containerd pid ${proc.pid} state ${proc.state}`] : []),
+          ...containerdLogTail(s),
+        ],
+      }],
+    };
   },
 };
 
-const crashloopRule: Rule = {
-  id: 'CRI_CRASHLOOP',
-  layer: 'cri',
-  severity: 'warning',
-  title: 'A container keeps exiting and being restarted',
-  explanation: 'kubelet restarts an exited container with attempt + 1 (with back-off: CrashLoopBackOff). The runtime is doing its job; the container\'s own exit code and log say why it dies.',
-  nextStep: 'crictl logs ID (or the log file LOG); ctrdoc cri inspect ID for exitCode, reason, message',
-  references: [],
+const criUnimplementedRule: RuleCode = {
+  id: 'CRI_UNIMPLEMENTED',
   check(s) {
+    const p = s.cri.version;
+    if (p.status === 'error' && p.errorKind === 'unimplemented') {
+      return { hits: [{ summary: `CRI Version on ${s.stack.runtimeEndpoint}: ${p.message}`, evidence: [p.message ?? ''] }] };
+    }
+    if (p.status !== 'ok') return { skipped: 'CRI did not answer at all (see CRI_UNRESPONSIVE)' };
+    return { hits: [] };
+  },
+};
+
+const conditionsRule: RuleCode = {
+  id: 'CRI_CONDITIONS',
+  check(s) {
+    const st = need(s.cri.status, 'CRI Status');
+    return {
+      hits: st.conditions.filter((c) => !c.status).map((c): Hit => ({
+        summary: `${c.type}=false: ${c.reason}${c.message ? `: ${c.message}` : ''}`,
+        severity: c.type === 'RuntimeReady' ? 'critical' : 'warning',
+        evidence: [`${c.type} status=false reason=${c.reason || '-'} message=${c.message || '-'}`],
+      })),
+    };
+  },
+};
+
+/** Containers Created for longer than the threshold, by pod container (kubelet's attempts together), oldest attempt first. */
+function neverStartedByPodContainer(s: Snapshot, containers: Container[]): Container[][] {
+  const now = Date.parse(s.collectedAt);
+  const stuck = new Map<string, Container[]>();
+  for (const c of containers) {
+    if (c.state !== 'CONTAINER_CREATED') continue;
+    if ((now - nanosToMs(c.createdAt)) / 1000 < s.thresholds.stuckAfterSec) continue;
+    const k = `${c.podSandboxId}/${c.metadata.name}`;
+    stuck.set(k, [...(stuck.get(k) ?? []), c]);
+  }
+  return [...stuck.values()].map((list) => list.sort((a, b) => a.metadata.attempt - b.metadata.attempt));
+}
+
+function attemptLine(s: Snapshot, c: Container): string {
+  const detail = s.cri.containerDetails.data?.find((d) => d.status.id === c.id);
+  return `attempt ${c.metadata.attempt} ${c.id.slice(0, 13)}: CONTAINER_CREATED since ${new Date(nanosToMs(c.createdAt)).toISOString()}${detail ? `, verbose pid ${detail.info?.pid ?? 0}` : ''}`;
+}
+
+/** A process the container's start waits for that is stopped (T or t): its runc init, or a runc start. */
+function stoppedOnTheWay(l: ContainerLayers): { what: string; p: ProcessInfo; layer: LayerName } | undefined {
+  if (l.init && isStopped(l.init.state)) return { what: 'runc init', p: l.init, layer: 'init' };
+  const start = l.runcStarts.find((p) => isStopped(p.state));
+  return start ? { what: 'runc start', p: start, layer: 'runcStart' } : undefined;
+}
+
+/** One hit per stuck pod container; a stopped runc init (or runc start) is named as the reason it does not start. */
+function neverStartedHit(s: Snapshot, list: Container[]): Hit {
+  const oldest = list[0];
+  const newest = list[list.length - 1];
+  const age = Math.round((Date.parse(s.collectedAt) - nanosToMs(oldest.createdAt)) / 1000);
+  const pod = podName(s, oldest.podSandboxId);
+  const who = `${pod ?? oldest.podSandboxId.slice(0, 13)} container ${oldest.metadata.name}`;
+  const layers = containerLayers(s, { containerId: newest.id, podSandboxId: newest.podSandboxId });
+  const stopped = stoppedOnTheWay(layers);
+  let summary = list.length === 1
+    ? `${who} (attempt ${oldest.metadata.attempt}) is Created for ${age}s`
+    : `${who}: ${list.length} attempts (${oldest.metadata.attempt}-${newest.metadata.attempt}) Created and never started, the oldest for ${age}s`;
+  if (stopped) summary += `: its ${stopped.what} ${stopped.p.pid} is stopped (${stopped.p.state}), so it cannot start`;
+  return {
+    summary,
+    subject: { pod, podSandboxId: oldest.podSandboxId, container: oldest.metadata.name, containerId: newest.id },
+    evidence: [
+      ...(stopped ? [`the newest attempt's ${stopped.what}: ${processLine(stopped.p)}`] : []),
+      ...list.map((c) => attemptLine(s, c)),
+      ...layerEvidence(layers, stopped ? [stopped.layer] : []).map((l) => `attempt ${newest.metadata.attempt} ${l}`),
+    ],
+    vars: { podName: pod?.split('/')[1], podId: shortId(oldest.podSandboxId), shortId: shortId(newest.id), pid: stopped?.p.pid },
+    variant: stopped ? 'stopped' : undefined,
+  };
+}
+
+const createdStuckRule: RuleCode = {
+  id: 'CRI_CONTAINER_NEVER_STARTED',
+  check(s) {
+    const containers = need(s.cri.containers, 'CRI ListContainers');
+    return { hits: neverStartedByPodContainer(s, containers).map((list) => neverStartedHit(s, list)) };
+  },
+};
+
+/** A pod container whose latest attempt is at least `attempts` and that has exited ones, unless it exits 0. */
+function crashloopHit(s: Snapshot, list: Container[], attempts: number): Hit | undefined {
+  const latest = list.reduce((a, b) => (b.metadata.attempt > a.metadata.attempt ? b : a));
+  if (latest.metadata.attempt + 1 < attempts) return undefined;
+  const exited = list.filter((c) => c.state === 'CONTAINER_EXITED');
+  if (!exited.length) return undefined;
+  const detail = s.cri.containerDetails.data?.find((d) => d.status.id === latest.id)
+    ?? s.cri.containerDetails.data?.find((d) => d.status.id === exited[exited.length - 1].id);
+  if (detail && detail.status.state === 'CONTAINER_EXITED' && detail.status.exitCode === 0) return undefined;
+  const pod = podName(s, latest.podSandboxId);
+  return {
+    summary: `${pod ?? latest.podSandboxId.slice(0, 13)} container ${latest.metadata.name}: attempt ${latest.metadata.attempt}, ${exited.length} exited`,
+    subject: { pod, podSandboxId: latest.podSandboxId, container: latest.metadata.name, containerId: latest.id },
+    evidence: [
+      `attempts seen: ${list.map((c) => `${c.metadata.attempt}:${c.state.replace('CONTAINER_', '').toLowerCase()}`).join(' ')}`,
+      ...(detail ? [`last exit code ${detail.status.exitCode}${detail.status.reason ? ` (${detail.status.reason})` : ''}`, `log: ${detail.status.logPath}`] : []),
+    ],
+    vars: { shortId: shortId(latest.id), logPath: detail?.status.logPath },
+  };
+}
+
+const crashloopRule: RuleCode = {
+  id: 'CRI_CRASHLOOP',
+  // the attempt number from which a dying container counts as crash-looping
+  params: { attempts: 'number' },
+  check(s, rule) {
     const containers = need(s.cri.containers, 'CRI ListContainers');
     const byName = new Map<string, Container[]>();
     for (const c of containers) {
       const k = `${c.podSandboxId}/${c.metadata.name}`;
       byName.set(k, [...(byName.get(k) ?? []), c]);
     }
-    const hits: Hit[] = [];
-    for (const list of byName.values()) {
-      const latest = list.reduce((a, b) => (b.metadata.attempt > a.metadata.attempt ? b : a));
-      if (latest.metadata.attempt + 1 < CRASHLOOP_ATTEMPTS) continue;
-      const exited = list.filter((c) => c.state === 'CONTAINER_EXITED');
-      if (!exited.length) continue;
-      const detail = s.cri.containerDetails.data?.find((d) => d.status.id === latest.id)
-        ?? s.cri.containerDetails.data?.find((d) => d.status.id === exited[exited.length - 1].id);
-      if (detail && detail.status.state === 'CONTAINER_EXITED' && detail.status.exitCode === 0) continue;
-      const pod = podName(s, latest.podSandboxId);
-      hits.push({
-        summary: `${pod ?? latest.podSandboxId.slice(0, 13)} container ${latest.metadata.name}: attempt ${latest.metadata.attempt}, ${exited.length} exited`,
-        subject: { pod, podSandboxId: latest.podSandboxId, container: latest.metadata.name, containerId: latest.id },
-        evidence: [
-          `attempts seen: ${list.map((c) => `${c.metadata.attempt}:${c.state.replace('CONTAINER_', '').toLowerCase()}`).join(' ')}`,
-          ...(detail ? [`last exit code ${detail.status.exitCode}${detail.status.reason ? ` (${detail.status.reason})` : ''}`, `log: ${detail.status.logPath}`] : []),
-        ],
-        nextStep: this.nextStep.replaceAll(' ID', ` ${latest.id.slice(0, 13)}`).replace('LOG', detail?.status.logPath ?? 'under the pod log directory'),
-      });
-    }
-    return { hits };
+    const attempts = numberParam(rule, 'attempts');
+    return { hits: [...byName.values()].map((list) => crashloopHit(s, list, attempts)).filter((h): h is Hit => !!h) };
   },
 };
 
-
-const canaryRule: Rule = {
+const canaryRule: RuleCode = {
   id: 'CANARY_FAILED',
-  layer: 'cri',
-  severity: 'critical',
-  title: 'This node cannot start a container',
-  explanation: 'The canary created a scratch pod and container through CRI, as kubelet would, and one step failed or did not finish within its deadline. Listings served from memory can all look healthy while this fails (the seed\'s incident).',
-  nextStep: 'Look at the step that failed: run-sandbox/create/start hanging points at containerd or the shim (goroutine dump); an error names its cause.',
-  references: ['https://github.com/containerd/containerd/issues/6772'],
   check(s) {
     if (!s.canary) return { skipped: 'the canary was not run (doctor --canary)' };
     const c = need(s.canary, 'the canary');
@@ -118,4 +183,4 @@ const canaryRule: Rule = {
   },
 };
 
-export const criRules: Rule[] = [createdStuckRule, crashloopRule, canaryRule];
+export const criRules: Rule[] = defineRules(criTable, [criAnswersRule, criUnimplementedRule, conditionsRule, createdStuckRule, crashloopRule, canaryRule]);

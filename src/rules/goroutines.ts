@@ -1,16 +1,12 @@
 // containerd's goroutine dump, when one was taken: the analyser's findings (known signatures,
-// lock pile-ups) become the doctor's.
-import type { Hit, Rule } from './rule.ts';
+// lock pile-ups) become the doctor's. The text is in rules/goroutines.json.
+import type { Hit, Rule, RuleCode } from './rule.ts';
+import { defineRules } from './rule.ts';
 import type { GoroutineFinding } from '../snapshot/types/index.ts';
+import { goroutinesTable } from './tables.ts';
 
-const goroutineRule: Rule = {
+const goroutineRule: RuleCode = {
   id: 'CONTAINERD_GOROUTINES',
-  layer: 'containerd',
-  severity: 'critical',
-  title: 'containerd\'s goroutines show a known hang',
-  explanation: 'A goroutine dump shows where containerd waits: piles of goroutines blocked for minutes on one lock or call, and signatures of known bugs.',
-  nextStep: 'ctrdoc goroutines on the dump for the full bucket table',
-  references: [],
   check(s) {
     const g = s.containerd.goroutines;
     if (!g) return { skipped: 'no goroutine dump was taken (the debug socket is off and --signal was not given, or nothing looked hung)' };
@@ -26,4 +22,4 @@ const goroutineRule: Rule = {
   },
 };
 
-export const goroutineRules: Rule[] = [goroutineRule];
+export const goroutineRules: Rule[] = defineRules(goroutinesTable, [goroutineRule]);

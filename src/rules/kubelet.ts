@@ -3,11 +3,11 @@
 // SystemdCgroup, the request timeout, and the kubelet log table. No kubelet here is "skipped",
 // never a failure: ctrdoc also runs on nodes without one.
 import type { KubeletView, Snapshot } from '../snapshot/types/index.ts';
-import { kubeletLogTable } from '../sources/logs/tables.ts';
 import { versionAtLeast } from '../sources/kubelet/flags.ts';
 import { socketPathOf } from '../sources/protocol/endpoint.ts';
-import { maybe, need, ProbeMissing, type Rule } from './rule.ts';
+import { defineRules, maybe, need, numberParam, ProbeMissing, type Rule, type RuleCode } from './rule.ts';
 import { rulesFromLogTable } from './logs.ts';
+import { kubeletLogRuleTable, kubeletTable } from './tables.ts';
 import { runningConfigFacts } from './running-config.ts';
 
 /** kubelet's view, or skipped when this node has no kubelet at all. */
@@ -40,14 +40,8 @@ function socketOf(endpoint: string | undefined): string | undefined {
   }
 }
 
-const endpointRule: Rule = {
+const endpointRule: RuleCode = {
   id: 'KUBELET_RUNTIME_ENDPOINT',
-  layer: 'kubelet',
-  severity: 'critical',
-  title: 'kubelet\'s runtime endpoint does not reach the containerd on this node',
-  explanation: 'kubelet sends every CRI call to its runtime endpoint (--container-runtime-endpoint, or containerRuntimeEndpoint in the config file from 1.27). If that socket does not answer CRI, or is another runtime\'s socket, kubelet cannot run pods here whatever state containerd is in.',
-  nextStep: 'grep -R container-runtime-endpoint /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/systemd/system/kubelet.service.d/ ; grep containerRuntimeEndpoint /var/lib/kubelet/config.yaml ; crictl --runtime-endpoint <endpoint> version',
-  references: ['https://github.com/kubernetes/kubernetes/issues/118787', 'https://github.com/kubernetes/kubernetes/pull/112136'],
   check(s) {
     const k = kubeletOf(s);
     if (!k.runtimeEndpoint || !k.endpointCheck) return { skipped: 'kubelet\'s runtime endpoint was not checked' };
@@ -56,8 +50,9 @@ const endpointRule: Rule = {
       `containerd inspected: ${s.stack.runtimeEndpoint}`,
     ];
     const subject = { pid: k.pid, path: socketOf(k.runtimeEndpoint) };
+    const vars = { endpoint: k.runtimeEndpoint };
     if (!k.endpointCheck.ok) {
-      return { hits: [{ summary: `kubelet's runtime endpoint ${k.runtimeEndpoint} does not answer CRI: ${k.endpointCheck.error ?? 'no answer'}`, subject, evidence: [...evidence, `CRI Version: ${k.endpointCheck.error}`] }] };
+      return { hits: [{ summary: `kubelet's runtime endpoint ${k.runtimeEndpoint} does not answer CRI: ${k.endpointCheck.error ?? 'no answer'}`, subject, evidence: [...evidence, `CRI Version: ${k.endpointCheck.error}`], vars }] };
     }
     const mine = socketOf(s.stack.runtimeEndpoint) ?? socketOf(s.stack.address);
     const theirs = socketOf(k.runtimeEndpoint);
@@ -67,6 +62,7 @@ const endpointRule: Rule = {
           summary: `kubelet talks to ${k.runtimeEndpoint} (${k.endpointCheck.runtimeName ?? '?'} ${k.endpointCheck.runtimeVersion ?? ''}), not to the containerd at ${s.stack.runtimeEndpoint}`.trim(),
           subject,
           evidence: [...evidence, `CRI Version on kubelet's endpoint: ${k.endpointCheck.runtimeName} ${k.endpointCheck.runtimeVersion}`],
+          vars,
         }],
       };
     }
@@ -74,37 +70,28 @@ const endpointRule: Rule = {
   },
 };
 
-const containerRuntimeFlagRule: Rule = {
+const containerRuntimeFlagRule: RuleCode = {
   id: 'KUBELET_CONTAINER_RUNTIME_FLAG',
-  layer: 'kubelet',
-  severity: 'critical',
-  title: 'kubelet has --container-runtime, removed in 1.27',
-  explanation: '--container-runtime was deprecated in 1.24 (only "remote" was left) and removed in 1.27: a 1.27+ kubelet exits at start with "failed to parse kubelet flag: unknown flag: --container-runtime". It usually survives in an old kubeadm-flags.env through an upgrade.',
-  nextStep: 'remove --container-runtime from the file named in the evidence, then systemctl restart kubelet',
-  references: ['https://github.com/kubernetes/minikube/issues/16112', 'https://github.com/kubernetes/kubernetes/pull/114017', 'https://github.com/kubernetes/minikube/pull/16124'],
-  check(s) {
+  // the kubelet 1.x minor that no longer knows the flag
+  params: { removedInMinor: 'number' },
+  check(s, rule) {
     const k = kubeletOf(s);
     const value = k.flags['container-runtime'];
     if (value === undefined) return { hits: [] };
     const { version, source } = kubeletVersionOf(s);
-    const ge127 = versionAtLeast(version, 1, 27);
+    const removedIn = `1.${numberParam(rule, 'removedInMinor')}`;
+    const ge127 = versionAtLeast(version, 1, numberParam(rule, 'removedInMinor'));
     const evidence = [`--container-runtime=${value} in ${where(k, 'container-runtime')}`, `kubelet version: ${version ?? 'unknown'} (${source})`];
     const subject = { pid: k.pid, path: k.flagSources['container-runtime'] !== 'argv' ? k.flagSources['container-runtime'] : undefined };
     if (ge127 === true) return { hits: [{ summary: `kubelet ${version} does not know --container-runtime and refuses to start`, severity: 'critical', subject, evidence }] };
     if (value !== 'remote') return { hits: [{ summary: `--container-runtime=${value}: only "remote" reaches containerd (dockershim is gone)`, severity: 'critical', subject, evidence }] };
-    if (ge127 === false) return { hits: [{ summary: `--container-runtime=remote is deprecated and must go before kubelet is upgraded to 1.27`, severity: 'info', subject, evidence }] };
-    return { hits: [{ summary: '--container-runtime=remote is set and the kubelet version is unknown: a 1.27+ kubelet will not start with it', severity: 'warning', subject, evidence }] };
+    if (ge127 === false) return { hits: [{ summary: `--container-runtime=remote is deprecated and must go before kubelet is upgraded to ${removedIn}`, severity: 'info', subject, evidence }] };
+    return { hits: [{ summary: `--container-runtime=remote is set and the kubelet version is unknown: a ${removedIn}+ kubelet will not start with it`, severity: 'warning', subject, evidence }] };
   },
 };
 
-const cgroupDriverRule: Rule = {
+const cgroupDriverRule: RuleCode = {
   id: 'KUBELET_CGROUP_DRIVER_MISMATCH',
-  layer: 'kubelet',
-  severity: 'critical',
-  title: 'kubelet\'s cgroupDriver does not match containerd\'s SystemdCgroup',
-  explanation: 'kubelet and the runtime must manage cgroups the same way: cgroupDriver "systemd" with SystemdCgroup = true in containerd\'s runc options, "cgroupfs" with false. A mismatch gives pods that are periodically restarted (SandboxChanged) or containers that fail with "expected cgroupsPath to be of format slice:prefix:name".',
-  nextStep: 'make them agree: set cgroupDriver in the KubeletConfiguration (systemd is the recommended one on systemd hosts) and SystemdCgroup under plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options, then restart containerd and kubelet',
-  references: ['https://github.com/containerd/containerd/issues/7276', 'https://github.com/kubernetes/kubernetes/issues/110177', 'https://github.com/containerd/containerd/issues/4857'],
   check(s) {
     const k = kubeletOf(s);
     // what containerd runs with beats what its file says (an edit waits for a restart)
@@ -137,46 +124,39 @@ export function goDurationMs(text: string): number | undefined {
   return ms;
 }
 
-const requestTimeoutRule: Rule = {
+const requestTimeoutRule: RuleCode = {
   id: 'KUBELET_RUNTIME_REQUEST_TIMEOUT',
-  layer: 'kubelet',
-  severity: 'info',
-  title: 'kubelet\'s runtimeRequestTimeout is not the default 2m',
-  explanation: 'Every CRI call kubelet makes ends at runtimeRequestTimeout (sandbox calls at twice that; ExecSync at the probe timeout + 2m). Shorter, and slow-but-healthy creates (image unpack, CNI) end in DeadlineExceeded and kubelet\'s retries collide with "failed to reserve sandbox name"; much longer, and a hung runtime shows up late.',
-  nextStep: 'set runtimeRequestTimeout: 2m0s in the KubeletConfiguration unless there is a reason',
-  references: ['https://github.com/containerd/containerd/issues/9568', 'https://github.com/containerd/containerd/issues/4604'],
-  check(s) {
+  // shorter than kubelet's 2m default is a warning, longer than longestMinutes worth saying
+  params: { shortestSeconds: 'number', longestMinutes: 'number' },
+  check(s, rule) {
     const k = kubeletOf(s);
     const text = k.flags['runtime-request-timeout'] ?? k.config?.runtimeRequestTimeout;
     if (!text) return { hits: [] };
     const ms = goDurationMs(text);
     const evidence = [`runtimeRequestTimeout: ${text} (${k.flags['runtime-request-timeout'] ? `--runtime-request-timeout in ${where(k, 'runtime-request-timeout')}` : k.configPath})`];
     if (ms === undefined) return { hits: [{ summary: `runtimeRequestTimeout "${text}" is not a duration kubelet accepts`, severity: 'warning', evidence }] };
-    if (ms < 120_000) return { hits: [{ summary: `runtimeRequestTimeout is ${text}, shorter than the 2m default: slow creates will end in DeadlineExceeded and name-reservation retries`, severity: 'warning', evidence }] };
-    if (ms > 15 * 60_000) return { hits: [{ summary: `runtimeRequestTimeout is ${text}: a hung runtime takes that long to show in kubelet's log`, evidence }] };
+    if (ms < numberParam(rule, 'shortestSeconds') * 1000) return { hits: [{ summary: `runtimeRequestTimeout is ${text}, shorter than the 2m default: slow creates will end in DeadlineExceeded and name-reservation retries`, severity: 'warning', evidence }] };
+    if (ms > numberParam(rule, 'longestMinutes') * 60_000) return { hits: [{ summary: `runtimeRequestTimeout is ${text}: a hung runtime takes that long to show in kubelet's log`, evidence }] };
     return { hits: [] };
   },
 };
 
-const configFileRule: Rule = {
+const configFileRule: RuleCode = {
   id: 'KUBELET_CONFIG_UNREADABLE',
-  layer: 'kubelet',
-  severity: 'warning',
-  title: 'kubelet\'s --config file is missing or not a KubeletConfiguration',
-  explanation: 'kubelet reads its KubeletConfiguration at start; a missing or broken file stops the next start (a running kubelet keeps what it read).',
-  nextStep: 'ls -l <the file> ; check it is YAML with kind: KubeletConfiguration (kubeadm writes /var/lib/kubelet/config.yaml)',
-  references: [],
   check(s) {
     const k = kubeletOf(s);
     if (!k.configPath) return { hits: [] };
     const f = k.files.find((x) => x.path === k.configPath);
     if (!f || (f.present && !f.error)) return { hits: [] };
     const why = f.error ?? 'it does not exist';
-    return { hits: [{ summary: `kubelet's config file ${k.configPath}: ${why}`, subject: { path: k.configPath, pid: k.pid }, evidence: [`--config=${k.configPath}`, `file: ${why}`] }] };
+    return { hits: [{ summary: `kubelet's config file ${k.configPath}: ${why}`, subject: { path: k.configPath, pid: k.pid }, evidence: [`--config=${k.configPath}`, `file: ${why}`], vars: { path: k.configPath } }] };
   },
 };
 
-export const kubeletLogRules: Rule[] = rulesFromLogTable(kubeletLogTable(), (s) => s.kubeletLog, 'the kubelet log');
+export const kubeletLogRules: Rule[] = rulesFromLogTable(kubeletLogRuleTable.patterns, (s) => s.kubeletLog, 'the kubelet log');
 
-export const kubeletRules: Rule[] = [endpointRule, containerRuntimeFlagRule, cgroupDriverRule, requestTimeoutRule, configFileRule, ...kubeletLogRules];
+export const kubeletRules: Rule[] = [
+  ...defineRules(kubeletTable, [endpointRule, containerRuntimeFlagRule, cgroupDriverRule, requestTimeoutRule, configFileRule]),
+  ...kubeletLogRules,
+];
 

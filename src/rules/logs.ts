@@ -2,9 +2,10 @@
 // with the count, first and last time and example lines as evidence. An episode that ended
 // long before the snapshot weighs one severity step less: it happened, it is not happening.
 import type { LogEpisode, LogScan, ProbeResult, Severity, Snapshot } from '../snapshot/types/index.ts';
-import { containerdLogTable } from '../sources/logs/tables.ts';
 import type { LogTable } from '../sources/logs/table.ts';
 import { need, type Hit, type Rule } from './rule.ts';
+import { containerdLogRuleTable } from './tables.ts';
+import type { RuleSamples, VariantText } from './table.ts';
 
 /** an episode whose last line is older than this (before collection) is "past" */
 export const STALE_EPISODE_MS = 60 * 60_000;
@@ -52,13 +53,23 @@ export function episodeHits(entryId: string, severity: Severity, scan: LogScan, 
     if (stale) summary += `; ended ${ago(age!)} before this check`;
     if (i === 0 && earlier > 0) summary += `; ${earlier} earlier episode(s) not shown`;
     const path = scan.source.startsWith('file:') ? scan.source.slice(5) : undefined;
+    const unit = scan.source.startsWith('journald:') ? scan.source.slice(9) : undefined;
     return {
       summary,
       severity: stale ? LOWER[severity] : severity,
       evidence: episodeEvidence(ep, scan),
+      // a rule's text may use its pattern's captures: the newest value of each
+      vars: { ...Object.fromEntries(Object.entries(ep.captures).map(([k, v]) => [k, v.at(-1)])), logFile: path, logUnit: unit },
       ...(path ? { subject: { path } } : {}),
     };
   });
+}
+
+/** The text half a shipped entry carries beside its pattern (checked by tables.ts). */
+interface LogEntryText {
+  variables?: string[];
+  variants?: Record<string, VariantText>;
+  samples?: RuleSamples;
 }
 
 /** One rule per table entry over the LogScan that `pick` takes from the Snapshot. */
@@ -71,6 +82,11 @@ export function rulesFromLogTable(table: LogTable, pick: (s: Snapshot) => ProbeR
     explanation: p.explanation,
     nextStep: p.nextStep,
     references: p.references,
+    table: table.name,
+    variables: (p as LogEntryText).variables ?? [],
+    variants: (p as LogEntryText).variants ?? {},
+    samples: (p as LogEntryText).samples,
+    params: {},
     check(s: Snapshot) {
       const scan = need(pick(s), what);
       return { hits: episodeHits(p.id, p.severity, scan, s.collectedAt) };
@@ -78,4 +94,4 @@ export function rulesFromLogTable(table: LogTable, pick: (s: Snapshot) => ProbeR
   }));
 }
 
-export const containerdLogRules: Rule[] = rulesFromLogTable(containerdLogTable(), (s) => s.containerd.log, 'the containerd log');
+export const containerdLogRules: Rule[] = rulesFromLogTable(containerdLogRuleTable.patterns, (s) => s.containerd.log, 'the containerd log');

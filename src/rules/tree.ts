@@ -2,9 +2,13 @@
 // rules/tree-facts.json; the tree builder did the judging, these say what it means.
 import type { Hit, Rule } from './rule.ts';
 import { need } from './rule.ts';
-import { treeFactRules } from './tables.ts';
+import { treeFactTable } from './tables.ts';
+import type { TreeFactEntry } from './table.ts';
+import { containerLayers, layerEvidence } from './container-evidence.ts';
+import type { VariableValues } from './template.ts';
 import type { Finding, Snapshot } from '../snapshot/types/index.ts';
 import type { TreeFact } from '../snapshot/types/tree.ts';
+import { shortId } from '../ids.ts';
 
 function subjectOf(f: TreeFact): Finding['subject'] {
   const pod = f.subject.pod;
@@ -23,23 +27,16 @@ function evidenceOf(f: TreeFact): string[] {
   return Object.entries(f.evidence).map(([k, v]) => `${k}: ${v}`);
 }
 
-/** The placeholders in a rule's next step (UPPER_CASE words in rules/tree-facts.json), filled from the snapshot and the hit. */
-function fillNextStep(text: string, s: Snapshot, f: TreeFact): string {
-  const values: Record<string, string | number | undefined> = {
-    RUNC_ROOT: s.stack.runcRoot,
-    NAMESPACE: s.stack.namespace,
-    ADDRESS: s.stack.address,
-    DEBUG_SOCK: s.stack.debugAddress,
-    CONTAINERD_PID: s.containerd.process.data?.pid,
-    POD_ID: f.subject.pod?.sandboxId?.slice(0, 13),
-    POD_NAME: f.subject.pod?.name,
-    CONTAINER_ID: f.subject.container?.id,
-    SHIM_PID: f.subject.shimPid,
-    PID: f.subject.pid,
+/** The hit variables a tree fact gives its rule's text (rules/variables.json). */
+function varsOf(f: TreeFact): VariableValues {
+  return {
+    pid: f.subject.pid,
+    shimPid: f.subject.shimPid,
+    containerId: f.subject.container?.id,
+    podId: f.subject.pod?.sandboxId ? shortId(f.subject.pod.sandboxId) : undefined,
+    podName: f.subject.pod?.name,
+    path: f.subject.path,
   };
-  // longest names first, so PID never eats the end of SHIM_PID
-  return Object.keys(values).sort((a, b) => b.length - a.length)
-    .reduce((t, k) => (values[k] === undefined ? t : t.replace(new RegExp(`\\b${k}\\b`, 'g'), String(values[k]))), text);
 }
 
 /**
@@ -53,28 +50,40 @@ function groupKey(f: TreeFact): string {
   return pod && f.subject.container?.name ? `${pod}/${f.subject.container.name}` : `${f.subject.container?.id ?? ''}/${f.subject.pid ?? ''}`;
 }
 
-function hitsOf(spec: (typeof treeFactRules)[number], s: Snapshot, facts: TreeFact[]): Hit[] {
+/** Facts of these kinds are about a parked init: the other layers' view of its container goes with them. */
+const parkedInitKinds = new Set(['stuck-runc-init', 'repeated-runc-init']);
+
+/** The shim, the task, a waiting runc start and containerd's waiting goroutines (the fact has runc's state and the init's). */
+function otherLayers(s: Snapshot, spec: TreeFactEntry, f: TreeFact): string[] {
+  const id = f.subject.container?.id;
+  if (!parkedInitKinds.has(spec.fact) || !id) return [];
+  return layerEvidence(containerLayers(s, { containerId: id, podSandboxId: f.subject.pod?.sandboxId, initPid: f.subject.pid }), ['runc', 'init']);
+}
+
+function hitsOf(s: Snapshot, spec: TreeFactEntry, facts: TreeFact[]): Hit[] {
   if (!groupedKinds.has(spec.fact)) {
-    return facts.map((f) => ({ summary: f.message, subject: subjectOf(f), evidence: evidenceOf(f), nextStep: fillNextStep(spec.nextStep, s, f) }));
+    return facts.map((f) => ({ summary: f.message, subject: subjectOf(f), evidence: [...evidenceOf(f), ...otherLayers(s, spec, f)], vars: varsOf(f) }));
   }
   const groups = new Map<string, TreeFact[]>();
   for (const f of facts) groups.set(groupKey(f), [...(groups.get(groupKey(f)) ?? []), f]);
   return [...groups.values()].map((g) => {
     const first = g[0];
-    if (g.length === 1) return { summary: first.message, subject: subjectOf(first), evidence: evidenceOf(first), nextStep: fillNextStep(spec.nextStep, s, first) };
+    if (g.length === 1) return { summary: first.message, subject: subjectOf(first), evidence: [...evidenceOf(first), ...otherLayers(s, spec, first)], vars: varsOf(first) };
     return {
       summary: `${g.length} of them for one container: ${first.message}`,
       subject: subjectOf(first),
-      evidence: g.flatMap((f, i) => [`-- ${i + 1}: ${f.message}`, ...evidenceOf(f).map((e) => `   ${e}`)]),
-      nextStep: fillNextStep(spec.nextStep, s, first),
+      // the layers first: a long list of parked inits is cut short when shown
+      evidence: [...otherLayers(s, spec, first), ...g.flatMap((f, i) => [`-- ${i + 1}: ${f.message}`, ...evidenceOf(f).map((e) => `   ${e}`)])],
+      vars: varsOf(first),
     };
   });
 }
 
-export const treeRules: Rule[] = treeFactRules.map((spec) => ({
+/** One rule per entry of rules/tree-facts.json: its fact kind's facts are its hits. */
+export const treeRules: (Rule & TreeFactEntry)[] = treeFactTable.map((spec) => ({
   ...spec,
   check(s: Snapshot) {
     const tree = need(s.tree, 'the process tree');
-    return { hits: hitsOf(spec, s, tree.facts.filter((f) => f.kind === spec.fact)) };
+    return { hits: hitsOf(s, spec, tree.facts.filter((f) => f.kind === spec.fact)) };
   },
 }));

@@ -59,7 +59,8 @@ const hitCases: Record<string, { snap: () => Snapshot; expect: RegExp; subject?:
     expect: /CRI Version got no answer/,
   },
   CRI_UNIMPLEMENTED: {
-    snap: () => { const s = emptySnapshot(); s.cri.version = failed('cri.version', 'error', 'CRI RuntimeService/Version: unknown service runtime.v1.RuntimeService'); return s; },
+    // the gRPC client gives an UNIMPLEMENTED status the kind 'unimplemented' (sources/protocol/grpc.ts)
+    snap: () => { const s = emptySnapshot(); s.cri.version = { ...failed('cri.version', 'error', 'CRI RuntimeService/Version: unknown service runtime.v1.RuntimeService'), errorKind: 'unimplemented' }; return s; },
     expect: /unknown service/,
   },
   CRI_CONDITIONS: {

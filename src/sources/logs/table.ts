@@ -27,7 +27,8 @@ export interface LogTable {
 }
 
 const ID = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/;
-const FIELDS = ['id', 'pattern', 'flags', 'layer', 'severity', 'title', 'explanation', 'nextStep', 'references', 'captures'];
+// variables, variants and samples are the entry's text half, checked by src/rules/table.ts
+const FIELDS = ['id', 'pattern', 'flags', 'layer', 'severity', 'title', 'explanation', 'nextStep', 'references', 'captures', 'variables', 'variants', 'samples'];
 
 function bad(name: string, message: string): CtrdocError {
   return new CtrdocError('bad-input', `${name}: ${message}`, `fix the entry in ${name}`);
