@@ -102,6 +102,14 @@ export function groupIncidents(s: Snapshot, findings: Finding[], keys: string[],
   const claimed = new Set<number>();
   const built: { b: Builder; spec?: CompiledCause }[] = [];
   const free = () => facets.filter((f) => !claimed.has(f.index));
+  // links name a rule: look only at that rule's findings
+  const byRule = new Map<string, Facet[]>();
+  for (const f of facets) {
+    const list = byRule.get(f.finding.rule);
+    if (list) list.push(f);
+    else byRule.set(f.finding.rule, [f]);
+  }
+  const candidates = (m: CompiledMatcher) => (byRule.get(m.rule) ?? []).filter((g) => !claimed.has(g.index) && matches(m, g));
 
   for (const cause of o.causes) {
     const roots = free().filter((f) => cause.match.some((m) => matches(m, f) && (m.join !== 'anyPod' || f.subject.pods.size > 0)));
@@ -114,7 +122,9 @@ export function groupIncidents(s: Snapshot, findings: Finding[], keys: string[],
       queue.push(f);
     };
     for (const f of roots) take(f, 'root');
-    for (const link of cause.evidence) for (const g of free()) if (matches(link, g)) take(g, 'evidence');
+    for (const link of cause.evidence) for (const g of candidates(link)) take(g, 'evidence');
+    // a link that does not depend on the finding it starts from (node, anyPod) is followed once
+    const followed = new Set<CompiledMatcher>();
     while (queue.length) {
       const f = queue.shift()!;
       // the links of every cause this finding is: the roots are this cause; a consequence may be
@@ -122,7 +132,10 @@ export function groupIncidents(s: Snapshot, findings: Finding[], keys: string[],
       for (const d of o.causes) {
         if (!d.match.some((m) => matches(m, f))) continue;
         for (const link of d.explains) {
-          for (const g of free()) if (matches(link, g) && joined(link.join, f.subject, g.subject, g.text)) take(g, 'consequences');
+          const once = link.join === 'node' || link.join === 'anyPod';
+          if (once && followed.has(link)) continue;
+          if (once) followed.add(link);
+          for (const g of candidates(link)) if (joined(link.join, f.subject, g.subject, g.text)) take(g, 'consequences');
         }
       }
     }
@@ -144,7 +157,11 @@ export function groupIncidents(s: Snapshot, findings: Finding[], keys: string[],
     }
   }
   const components = new Map<number, Facet[]>();
-  for (const f of rest) components.set(find(f.index), [...(components.get(find(f.index)) ?? []), f]);
+  for (const f of rest) {
+    const list = components.get(find(f.index));
+    if (list) list.push(f);
+    else components.set(find(f.index), [f]);
+  }
   const usedIds = new Set(built.map((x) => x.b.id));
   const uniqueId = (base: string) => {
     let id = base;
@@ -163,9 +180,13 @@ export function groupIncidents(s: Snapshot, findings: Finding[], keys: string[],
     built.push({ b });
   }
   // the rest: one incident per rule (its episodes and subjects together)
-  const byRule = new Map<string, Facet[]>();
-  for (const f of free()) byRule.set(f.finding.rule, [...(byRule.get(f.finding.rule) ?? []), f]);
-  for (const [rule, group] of byRule) {
+  const leftByRule = new Map<string, Facet[]>();
+  for (const f of free()) {
+    const list = leftByRule.get(f.finding.rule);
+    if (list) list.push(f);
+    else leftByRule.set(f.finding.rule, [f]);
+  }
+  for (const [rule, group] of leftByRule) {
     const b = new Builder(uniqueId(rule), rule);
     for (const f of group) {
       b.add(f, 'root');
@@ -174,7 +195,8 @@ export function groupIncidents(s: Snapshot, findings: Finding[], keys: string[],
     built.push({ b });
   }
 
-  const incidents = built.map(({ b, spec }, order) => ({ incident: finish(b, spec, facets, ix, s), order, declared: !!spec }));
+  const byIndex = new Map(facets.map((f) => [f.index, f]));
+  const incidents = built.map(({ b, spec }, order) => ({ incident: finish(b, spec, byIndex, ix, s), order, declared: !!spec }));
   incidents.sort((x, y) => sevRank(x.incident.severity) - sevRank(y.incident.severity)
     || Number(y.declared) - Number(x.declared)
     || y.incident.pods.length - x.incident.pods.length
@@ -187,18 +209,17 @@ const cutShort = (t: string) => (t.length > SHORT_MAX ? `${t.slice(0, SHORT_MAX 
 
 const size = (i: Incident) => i.findings.root.length + i.findings.evidence.length + i.findings.consequences.length;
 
-function finish(b: Builder, spec: CompiledCause | undefined, facets: Facet[], ix: SubjectIndex, s: Snapshot): Incident {
-  const byIndex = new Map(facets.map((f) => [f.index, f]));
+function finish(b: Builder, spec: CompiledCause | undefined, byIndex: Map<number, Facet>, ix: SubjectIndex, s: Snapshot): Incident {
   const get = (role: Role) => b.of(role).map((i) => byIndex.get(i)!);
   const roots = get('root');
   const evidence = get('evidence');
   const consequences = get('consequences');
   const all = [...roots, ...evidence, ...consequences];
   const severity = all.reduce<Severity>((w, f) => (sevRank(f.finding.severity) < sevRank(w) ? f.finding.severity : w), 'info');
-  const podIds: string[] = [];
-  for (const f of all) for (const p of podsOf(f.subject)) if (!podIds.includes(p)) podIds.push(p);
+  const podIds = new Set<string>();
+  for (const f of all) for (const p of podsOf(f.subject)) podIds.add(p);
   // a pod named by its name and by its id is one pod
-  const pods = [...new Set(podIds.map((p) => podLabel(p, ix)))];
+  const pods = [...new Set([...podIds].map((p) => podLabel(p, ix)))];
   const first = roots[0].finding;
   const proof = [...new Set([...roots, ...evidence].map((f) => f.finding.summary))];
   const references = spec?.references.length ? spec.references
