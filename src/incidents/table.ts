@@ -28,7 +28,7 @@ export interface CauseSpec {
   certainty: Certainty;
   /** what is wrong: the cause, not the symptom */
   title: string;
-  /** the cause in at most 60 characters: the NPD line and the Prometheus `cause` label */
+  /** the cause in at most 60 characters, at most 80 with the id: the NPD line (`ID: short`) and the Prometheus `cause` label */
   short: string;
   /** findings that are this cause */
   match: FindingMatcher[];
@@ -59,6 +59,7 @@ export const TEMPLATE_VARIABLES = ['containerdPid', 'debugAddress', 'address', '
 
 const ID = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/;
 export const SHORT_MAX = 60;
+export const NPD_MAX = 80;
 const CAUSE_FIELDS = ['id', 'layer', 'certainty', 'title', 'short', 'match', 'evidence', 'explains', 'nextStep', 'fix', 'references'];
 const MATCHER_FIELDS = ['rule', 'signature', 'text', 'join'];
 
@@ -123,6 +124,8 @@ export function compileCauseTable(file: unknown, name: string, ctx: TableContext
     if (c.certainty !== 'proven' && c.certainty !== 'likely') throw bad(name, `${where}: certainty must be proven or likely`);
     if (typeof c.title !== 'string' || !c.title.trim()) throw bad(name, `${where}: title must be text`);
     if (typeof c.short !== 'string' || !c.short.trim() || c.short.length > SHORT_MAX) throw bad(name, `${where}: short must be text of at most ${SHORT_MAX} characters`);
+    // the NPD line says "ID: short" in node-problem-detector's 80 characters
+    if (id.length + 2 + c.short.length > NPD_MAX) throw bad(name, `${where}: "${id}: ${c.short}" is over ${NPD_MAX} characters (the NPD line)`);
     if (!Array.isArray(c.match) || !c.match.length) throw bad(name, `${where}: match must name at least one rule`);
     for (const k of ['evidence', 'explains'] as const) if (c[k] !== undefined && !Array.isArray(c[k])) throw bad(name, `${where}: ${k} must be a list`);
     checkTemplate(c.nextStep, `${where}: nextStep`, name);

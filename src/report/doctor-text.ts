@@ -103,7 +103,7 @@ export function renderDoctorText(r: DoctorReport, opts: { all?: boolean; color?:
     for (const g of shown) lines.push(...groupLines(g, number, explained, color));
   }
   const s = r.summary;
-  lines.push('', `Summary: ${r.incidents.length} incident(s); ${s.critical} critical, ${s.warning} warning, ${s.info} info finding(s); ${s.passed} checks passed, ${s.skipped} skipped, ${s.couldNotCheck} could not check.`);
+  lines.push('', `Summary: ${s.critical} critical, ${s.warning} warning, ${s.info} info in ${r.incidents.length} incident(s); ${s.passed} checks passed, ${s.skipped} skipped, ${s.couldNotCheck} could not check.`);
   const slow = r.probes.filter((p) => p.status === 'timeout');
   if (slow.length) lines.push(`Timed out: ${slow.map((p) => `${p.probe} (${p.durationMs} ms)`).join(', ')}`);
   if (!opts.all) lines.push('(-A/--all shows passed and skipped checks; -o json the whole report)');
@@ -112,16 +112,17 @@ export function renderDoctorText(r: DoctorReport, opts: { all?: boolean; color?:
 
 /**
  * node-problem-detector's custom plugin contract: one line of at most 80 characters. It is what
- * `kubectl describe node` shows, so it names the top incident's cause, not a symptom; an
- * incident no known cause explains says its rule and what it saw.
+ * `kubectl describe node` shows, so it names the top incident and its cause, not a symptom
+ * (`ID: cause; N pods: first`, the pods giving way first); an incident no known cause explains
+ * says its rule and what it saw.
  */
 export function renderNpdLine(r: DoctorReport): string {
   const top = r.incidents[0];
   if (!top) return `${r.summary.couldNotCheck ? `could not check ${r.summary.couldNotCheck} rules` : 'containerd stack healthy'}\n`;
   const root = r.findings.find((f) => f.key === top.findings.root[0]);
-  const cause = top.certainty === 'observed' && root ? `${root.rule}: ${root.summary}` : top.short;
-  const count = top.pods.length ? `; ${top.pods.length} pod${top.pods.length === 1 ? '' : 's'}` : '';
-  // the cause whole when it fits; the pods give way first (a cut name misleads)
-  const line = [`${cause}${count}: ${top.pods[0]}`, `${cause}${count}`].find((l) => top.pods.length && l.length <= 80) ?? cut(cause, 80);
+  const cause = top.certainty === 'observed' && root ? `${root.rule}: ${root.summary}` : `${top.id}: ${top.short}`;
+  const count = `; ${top.pods.length} pod${top.pods.length === 1 ? '' : 's'}`;
+  // a cut pod name misleads: the whole name, or the count, or neither
+  const line = (top.pods.length ? [`${cause}${count}: ${top.pods[0]}`, `${cause}${count}`] : []).find((l) => l.length <= 80) ?? cut(cause, 80);
   return `${line}\n`;
 }

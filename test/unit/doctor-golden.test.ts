@@ -109,17 +109,21 @@ test('the real containerd#6772 deadlock: named in the first 10 lines, and in the
   assert.match(first10, /CRITICAL containerd is deadlocked in its cgroup metrics collector \(containerd#6772\)/);
   assert.match(first10, /next: restart containerd now/);
   assert.match(first10, /fix: upgrade containerd to 1\.6\.3 or later/);
-  assert.equal(renderNpdLine(seedReport), 'containerd deadlocked in metrics collector (containerd#6772); 4 pods\n');
+  assert.equal(renderNpdLine(seedReport), 'CONTAINERD_DEADLOCK_6772: containerd#6772 deadlock in the metrics collector\n');
   const golden = join(seedDir, 'doctor.golden.txt');
   if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, text);
   assert.equal(text, readFileSync(golden, 'utf8'));
 });
 
-test('the NPD line names the top incident\'s cause in at most 80 characters, whatever the pods\' names', () => {
-  assert.equal(renderNpdLine(report), 'containerd creates tasks but never starts them; 2 pods\n');
-  const long = { ...seedReport, incidents: [{ ...seedReport.incidents[0], pods: [`ns/${'x'.repeat(200)}`] }] };
-  assert.equal(renderNpdLine(long), 'containerd deadlocked in metrics collector (containerd#6772); 1 pod\n');
-  const short = { ...seedReport, incidents: [{ ...seedReport.incidents[0], pods: ['ns/a'] }] };
-  assert.equal(renderNpdLine(short), 'containerd deadlocked in metrics collector (containerd#6772); 1 pod: ns/a\n');
-  for (const r of [report, seedReport, long]) assert.ok(renderNpdLine(r).length <= 81);
+test('the NPD line names the top incident and its cause in at most 80 characters; the pods when they fit, whole', () => {
+  assert.equal(renderNpdLine(report), 'CONTAINERD_TASKS_NEVER_START: containerd creates tasks but never starts them\n');
+  const top = seedReport.incidents[0];
+  const withPods = (pods: string[], short = top.short) => ({ ...seedReport, incidents: [{ ...top, pods, short }] });
+  assert.equal(renderNpdLine(withPods(['ns/a'], 'containerd#6772 deadlock')), 'CONTAINERD_DEADLOCK_6772: containerd#6772 deadlock; 1 pod: ns/a\n');
+  assert.equal(renderNpdLine(withPods(['ns/a', `ns/${'x'.repeat(60)}`], 'containerd#6772 deadlock')), 'CONTAINERD_DEADLOCK_6772: containerd#6772 deadlock; 2 pods: ns/a\n');
+  assert.equal(renderNpdLine(withPods([`ns/${'x'.repeat(200)}`], 'containerd#6772 deadlock')), 'CONTAINERD_DEADLOCK_6772: containerd#6772 deadlock; 1 pod\n', 'a name that does not fit is left out, not cut');
+  // no known cause: the rule and what it saw, as before incidents
+  const observed = renderNpdLine({ ...report, incidents: report.incidents.filter((i) => i.certainty === 'observed') });
+  assert.match(observed, /^KUBELET_LOG_PLEG_UNHEALTHY: 2 line\(s\) in one episode/);
+  for (const r of [report, seedReport, withPods([`ns/${'x'.repeat(200)}`])]) assert.ok(renderNpdLine(r).length <= 81);
 });

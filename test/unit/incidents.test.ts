@@ -118,6 +118,23 @@ test('a stopped runc init while containerd starts it: Tasks.Start waiting on the
   assert.ok(inIncident(r, top.id, 'CRI_CONTAINER_NEVER_STARTED'));
 });
 
+test('a parked runc init the tree sees stopped (state T) is the cause of its container never starting, not containerd', () => {
+  // the faulted capture, its hung-start init as the tree would show it had someone sent it SIGSTOP
+  const s = load('1.6.20/faulted');
+  const findings = evaluate(allRules, s).map((f) => (f.rule === 'RUNC_STUCK_INIT' && f.subject?.pod?.includes('hung-start-')
+    ? { ...f, evidence: f.evidence.map((e) => e.replace(/\bstate: S\b/, 'state: T')) } : f));
+  const d = diagnose(s, findings);
+  const stopped = d.incidents.find((i) => i.id === 'RUNC_INIT_STOPPED')!;
+  assert.ok(stopped, 'the stopped init is an incident');
+  assert.equal(stopped.layer, 'runc');
+  const key = (rule: string) => d.keys[findings.findIndex((f) => f.rule === rule && f.status === 'fail' && f.subject?.pod?.includes('hung-start-'))];
+  assert.deepEqual(stopped.findings.root, [key('RUNC_STUCK_INIT')]);
+  assert.ok(stopped.findings.consequences.includes(key('CRI_CONTAINER_NEVER_STARTED')), 'its container never started because of it');
+  assert.ok(stopped.findings.consequences.includes(key('RUNC_REPEATED_INIT')));
+  assert.ok(!d.incidents.some((i) => i.id === 'CONTAINERD_TASKS_NEVER_START'), 'containerd is not blamed for it');
+  assert.match(stopped.nextStep ?? '', /kill -CONT/);
+});
+
 test('--pod: the incidents again, of that pod\'s findings and the stack\'s', () => {
   const s = load('1.6.20/faulted');
   const r = reportOf(s);
@@ -227,6 +244,7 @@ test('a causes table with a mistake is refused, naming the cause and what is wro
     [{ causes: [{ ...base, layer: 'disk' }] }, /layer must be one of/],
     [{ causes: [{ ...base, certainty: 'maybe' }] }, /certainty must be proven or likely/],
     [{ causes: [{ ...base, short: 'x'.repeat(61) }] }, /short must be text of at most 60/],
+    [{ causes: [{ ...base, id: 'X'.repeat(25), short: 'x'.repeat(60) }] }, /is over 80 characters \(the NPD line\)/],
     [{ causes: [{ ...base, match: [] }] }, /match must name at least one rule/],
     [{ causes: [{ ...base, match: [{ rule: 'NOPE' }] }] }, /cause "X" match\[0\]: no rule "NOPE"/],
     [{ causes: [{ ...base, match: [{ rule: 'A', signature: 'lock-cycle' }] }] }, /signature is only for CONTAINERD_GOROUTINES/],

@@ -78,7 +78,7 @@ test('the real containerd#6772 deadlock: the first incident series names it with
   const text = renderPrometheus(report);
   const first = samples(text).find(([s]) => s.startsWith('ctrdoc_incident{'))![0];
   assert.match(first, /incident="CONTAINERD_DEADLOCK_6772"/);
-  assert.match(first, /cause="containerd deadlocked in metrics collector \(containerd#6772\)"/);
+  assert.match(first, /cause="containerd#6772 deadlock in the metrics collector"/);
   assert.match(first, /severity="critical"/);
   assert.match(first, /pods="ctrdoc-lab\/web-6d9f7c5b8-ft7mn,ctrdoc-lab\/web-6d9f7c5b8-hf9mx,ctrdoc-lab\/hung-start-6d9f7c5b8-pvlmk,\+1 more"/);
   const goroutines = samples(text).filter(([s]) => s.startsWith('ctrdoc_finding{rule="CONTAINERD_GOROUTINES"'));
