@@ -19,7 +19,7 @@ const CAPTURES = join(import.meta.dirname, '..', '..', 'testdata', 'captures', '
 const load = (name: string) => JSON.parse(readFileSync(join(CAPTURES, name, 'snapshot.json'), 'utf8')) as Snapshot;
 const reportOf = (s: Snapshot) => buildReport(s, evaluate(allRules, s));
 const SEED = 'seed-6772/deadlock';
-const ALL = [SEED, '1.6.20/faulted', '1.6.20/stopped-init'];
+const ALL = [SEED, '1.6.20/faulted', '1.6.20/stopped-init', '1.6.20/dead-shim'];
 
 const inIncident = (r: DoctorReport, id: string, rule: string) => r.findings.filter((f) => f.rule === rule && f.status === 'fail').every((f) => f.incident === id);
 
@@ -133,6 +133,18 @@ test('a parked runc init the tree sees stopped (state T) is the cause of its con
   assert.ok(stopped.findings.consequences.includes(key('RUNC_REPEATED_INIT')));
   assert.ok(!d.incidents.some((i) => i.id === 'CONTAINERD_TASKS_NEVER_START'), 'containerd is not blamed for it');
   assert.match(stopped.nextStep ?? '', /kill -CONT/);
+});
+
+test('a killed shim: one incident naming the pod it served (NotReady), its log lines under it', () => {
+  const s = load('1.6.20/dead-shim');
+  const killed = readFileSync(join(CAPTURES, '1.6.20', 'dead-shim', 'killed-pod.txt'), 'utf8').trim();
+  const r = reportOf(s);
+  const died = r.incidents.find((i) => i.id === 'SHIM_DIED')!;
+  assert.ok(died, 'the shim\'s death is an incident');
+  assert.deepEqual(died.pods, [killed]);
+  assert.equal(s.cri.pods.data!.find((p) => `${p.metadata.namespace}/${p.metadata.name}` === killed)?.state, 'SANDBOX_NOTREADY');
+  assert.deepEqual(died.findings.root.map((k) => k.split('@')[0]), ['CONTAINERD_LOG_TTRPC_CLOSED']);
+  assert.ok(inIncident(r, died.id, 'CONTAINERD_LOG_SHIM_DISCONNECTED'), 'the disconnect lines that name its ids are its consequence');
 });
 
 test('--pod: the incidents again, of that pod\'s findings and the stack\'s', () => {
