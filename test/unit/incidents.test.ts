@@ -19,7 +19,7 @@ const CAPTURES = join(import.meta.dirname, '..', '..', 'testdata', 'captures', '
 const load = (name: string) => JSON.parse(readFileSync(join(CAPTURES, name, 'snapshot.json'), 'utf8')) as Snapshot;
 const reportOf = (s: Snapshot) => buildReport(s, evaluate(allRules, s));
 const SEED = 'seed-6772/deadlock';
-const ALL = [SEED, '1.6.20/faulted', '1.6.20/stopped-init', '1.6.20/dead-shim'];
+const ALL = [SEED, '1.6.20/faulted', '1.6.20/stopped-init', '1.6.20/dead-shim', '1.6.20/frozen-containerd'];
 
 const inIncident = (r: DoctorReport, id: string, rule: string) => r.findings.filter((f) => f.rule === rule && f.status === 'fail').every((f) => f.incident === id);
 
@@ -133,6 +133,19 @@ test('a parked runc init the tree sees stopped (state T) is the cause of its con
   assert.ok(stopped.findings.consequences.includes(key('RUNC_REPEATED_INIT')));
   assert.ok(!d.incidents.some((i) => i.id === 'CONTAINERD_TASKS_NEVER_START'), 'containerd is not blamed for it');
   assert.match(stopped.nextStep ?? '', /kill -CONT/);
+});
+
+test('a stopped containerd: one incident, first, whose consequences are CRI timing out and kubelet\'s log', () => {
+  const r = reportOf(load('1.6.20/frozen-containerd'));
+  const top = r.incidents[0];
+  assert.equal(top.id, 'CONTAINERD_NOT_SERVING');
+  assert.deepEqual(top.findings.root.map((k) => k.split('@')[0]), ['CONTAINERD_PROCESS']);
+  for (const rule of ['CRI_UNRESPONSIVE', 'KUBELET_LOG_RUNTIME_DEADLINE_EXCEEDED', 'KUBELET_LOG_PLEG_UNHEALTHY', 'KUBELET_LOG_NAME_RESERVED']) {
+    assert.ok(r.findings.some((f) => f.rule === rule && f.status === 'fail'), `the capture has ${rule}`);
+    assert.ok(inIncident(r, top.id, rule), rule);
+  }
+  assert.match(top.proof[0], /^containerd \(pid \d+\) is stopped \(T: SIGSTOP or a debugger\)$/);
+  assert.match(top.nextStep ?? '', /kill -CONT \d+/, 'the root finding\'s own next step, with the pid');
 });
 
 test('a killed shim: one incident naming the pod it served (NotReady), its log lines under it', () => {

@@ -18,7 +18,7 @@ import { emptySnapshot } from './snapshot-fixture.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CAPTURES = join(ROOT, 'testdata', 'captures', 'snapshot');
-const CAPTURE_NAMES = ['seed-6772/deadlock', '1.6.20/faulted', '1.6.20/stopped-init', '1.6.20/dead-shim'];
+const CAPTURE_NAMES = ['seed-6772/deadlock', '1.6.20/faulted', '1.6.20/stopped-init', '1.6.20/dead-shim', '1.6.20/frozen-containerd'];
 const load = (name: string) => JSON.parse(readFileSync(join(CAPTURES, name, 'snapshot.json'), 'utf8')) as Snapshot;
 const PROMTOOL = '/usr/bin/promtool';
 const noPromtool = existsSync(PROMTOOL) ? false : `${PROMTOOL} is missing (apt-get install -y prometheus; scripts/setup.sh does)`;

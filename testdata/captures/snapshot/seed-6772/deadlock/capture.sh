@@ -51,3 +51,5 @@ ctrdoc doctor $CTRDOC_FLAGS --kubelet-log "$dir/kubelet/kubelet.log" --kubeadm-f
   --stuck-after 5s --snapshot "$here/snapshot.raw.json" >/dev/null || true
 node "$here/../../1.6.20/faulted/prune.mjs" "$here/snapshot.raw.json" "$dir" > "$here/snapshot.json"
 rm -f "$here/snapshot.raw.json"
+# the doctor reads the first kubelet process it finds: another lab's stand-in would leave its paths
+if grep -q '"/tmp/' "$here/snapshot.json"; then echo "capture: another lab's kubelet stand-in was read (paths under /tmp); run again when it is gone" >&2; exit 1; fi
