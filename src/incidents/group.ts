@@ -75,7 +75,7 @@ function fill(text: string | undefined, s: Snapshot): string | undefined {
 
 class Builder {
   readonly roles = new Map<number, Role>();
-  constructor(readonly id: string, readonly cause: string) {}
+  constructor(readonly id: string, readonly cause: string, readonly spec?: CompiledCause) {}
   add(f: Facet, role: Role) {
     this.roles.set(f.index, role);
   }
@@ -88,128 +88,155 @@ export interface GroupOptions {
   causes: CompiledCause[];
 }
 
-/**
- * Groups the failing findings into incidents, worst first. `keys` are the findings' keys
- * (findingKeys), in the same order as `findings`. Every failing finding lands in exactly one.
- */
-export function groupIncidents(s: Snapshot, findings: Finding[], keys: string[], o: GroupOptions): Incident[] {
-  const ix = subjectIndex(s);
+function groupBy<T, K>(items: T[], key: (x: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const x of items) {
+    const list = out.get(key(x));
+    if (list) list.push(x);
+    else out.set(key(x), [x]);
+  }
+  return out;
+}
+
+/** The failing findings and what the engine needs to know of each, once. */
+function facetsOf(s: Snapshot, findings: Finding[], keys: string[], ix: SubjectIndex): Facet[] {
   const facets: Facet[] = [];
   findings.forEach((f, index) => {
     if (f.status !== 'fail') return;
     facets.push({ index, finding: f, key: keys[index], signature: goroutineSignatureOf(f, s), text: findingText(f), subject: joinSubject(f, ix) });
   });
-  const claimed = new Set<number>();
-  const built: { b: Builder; spec?: CompiledCause }[] = [];
-  const free = () => facets.filter((f) => !claimed.has(f.index));
-  // links name a rule: look only at that rule's findings
-  const byRule = new Map<string, Facet[]>();
-  for (const f of facets) {
-    const list = byRule.get(f.finding.rule);
-    if (list) list.push(f);
-    else byRule.set(f.finding.rule, [f]);
-  }
-  const candidates = (m: CompiledMatcher) => (byRule.get(m.rule) ?? []).filter((g) => !claimed.has(g.index) && matches(m, g));
+  return facets;
+}
 
-  for (const cause of o.causes) {
-    const roots = free().filter((f) => cause.match.some((m) => matches(m, f) && (m.join !== 'anyPod' || f.subject.pods.size > 0)));
-    if (!roots.length) continue;
-    const b = new Builder(cause.id, cause.id);
-    const queue: Facet[] = [];
-    const take = (f: Facet, role: Role) => {
-      claimed.add(f.index);
-      b.add(f, role);
-      queue.push(f);
-    };
-    for (const f of roots) take(f, 'root');
-    for (const link of cause.evidence) for (const g of candidates(link)) take(g, 'evidence');
-    // a link that does not depend on the finding it starts from (node, anyPod) is followed once
-    const followed = new Set<CompiledMatcher>();
-    while (queue.length) {
-      const f = queue.shift()!;
-      // the links of every cause this finding is: the roots are this cause; a consequence may be
-      // another's (a stopped containerd is why kubelet's calls time out)
-      for (const d of o.causes) {
-        if (!d.match.some((m) => matches(m, f))) continue;
-        for (const link of d.explains) {
-          const once = link.join === 'node' || link.join === 'anyPod';
-          if (once && followed.has(link)) continue;
-          if (once) followed.add(link);
-          for (const g of candidates(link)) if (joined(link.join, f.subject, g.subject, g.text)) take(g, 'consequences');
-        }
+/** Which findings are still free to take, and the free ones a matcher names. */
+class Pool {
+  readonly claimed = new Set<number>();
+  private readonly byRule: Map<string, Facet[]>;
+  constructor(readonly facets: Facet[]) {
+    this.byRule = groupBy(facets, (f) => f.finding.rule);
+  }
+  free(): Facet[] {
+    return this.facets.filter((f) => !this.claimed.has(f.index));
+  }
+  /** links name a rule: look only at that rule's findings */
+  matching(m: CompiledMatcher): Facet[] {
+    return (this.byRule.get(m.rule) ?? []).filter((g) => !this.claimed.has(g.index) && matches(m, g));
+  }
+}
+
+/** One cause's incident: the free findings it matches, then everything its links reach from them. */
+function takeCause(cause: CompiledCause, causes: CompiledCause[], pool: Pool): Builder | undefined {
+  const roots = pool.free().filter((f) => cause.match.some((m) => matches(m, f) && (m.join !== 'anyPod' || f.subject.pods.size > 0)));
+  if (!roots.length) return undefined;
+  const b = new Builder(cause.id, cause.id, cause);
+  const queue: Facet[] = [];
+  const take = (f: Facet, role: Role) => {
+    pool.claimed.add(f.index);
+    b.add(f, role);
+    queue.push(f);
+  };
+  for (const f of roots) take(f, 'root');
+  for (const link of cause.evidence) for (const g of pool.matching(link)) take(g, 'evidence');
+  // a link that does not depend on the finding it starts from (node, anyPod) is followed once
+  const followed = new Set<CompiledMatcher>();
+  while (queue.length) {
+    const f = queue.shift()!;
+    // the links of every cause this finding is: the roots are this cause; a consequence may be
+    // another's (a stopped containerd is why kubelet's calls time out)
+    for (const d of causes) {
+      if (!d.match.some((m) => matches(m, f))) continue;
+      for (const link of d.explains) {
+        const once = link.join === 'node' || link.join === 'anyPod';
+        if (once && followed.has(link)) continue;
+        if (once) followed.add(link);
+        for (const g of pool.matching(link)) if (joined(link.join, f.subject, g.subject, g.text)) take(g, 'consequences');
       }
     }
-    built.push({ b, spec: cause });
   }
+  return b;
+}
 
-  // what no cause explains: several rules about one container are one incident, rooted at the
-  // worst and deepest of them
-  const rest = free();
+/** Free findings about one container (pod container, container id or pid) in groups, joined transitively. */
+function sameContainer(rest: Facet[]): Facet[][] {
   const parent = new Map<number, number>(rest.map((f) => [f.index, f.index]));
   const find = (i: number): number => (parent.get(i) === i ? i : find(parent.get(i)!));
   const owner = new Map<string, number>();
   for (const f of rest) {
     const keysOf = [...f.subject.podContainers, ...[...f.subject.containerIds].map((c) => `id:${c}`), ...[...f.subject.pids].map((p) => `pid:${p}`)];
     for (const k of keysOf) {
-      const o2 = owner.get(k);
-      if (o2 === undefined) owner.set(k, f.index);
-      else parent.set(find(f.index), find(o2));
+      const o = owner.get(k);
+      if (o === undefined) owner.set(k, f.index);
+      else parent.set(find(f.index), find(o));
     }
   }
-  const components = new Map<number, Facet[]>();
-  for (const f of rest) {
-    const list = components.get(find(f.index));
-    if (list) list.push(f);
-    else components.set(find(f.index), [f]);
-  }
-  const usedIds = new Set(built.map((x) => x.b.id));
+  return [...groupBy(rest, (f) => find(f.index)).values()];
+}
+
+/**
+ * What no cause explains: several rules about one container are one incident, rooted at the
+ * worst and deepest of them; the rest one incident per rule (its episodes and subjects together).
+ */
+function takeUnexplained(pool: Pool, usedIds: Set<string>): Builder[] {
   const uniqueId = (base: string) => {
     let id = base;
     for (let n = 2; usedIds.has(id); n++) id = `${base}#${n}`;
     usedIds.add(id);
     return id;
   };
-  for (const group of components.values()) {
+  const out: Builder[] = [];
+  for (const group of sameContainer(pool.free())) {
     if (new Set(group.map((f) => f.finding.rule)).size < 2) continue;
     const [root, ...others] = [...group].sort((a, b) => sevRank(a.finding.severity) - sevRank(b.finding.severity)
       || DEPTH.indexOf(a.finding.layer) - DEPTH.indexOf(b.finding.layer) || a.index - b.index);
     const b = new Builder(uniqueId(root.finding.rule), root.finding.rule);
     b.add(root, 'root');
     for (const f of others) b.add(f, f.finding.rule === root.finding.rule ? 'root' : 'consequences');
-    for (const f of group) claimed.add(f.index);
-    built.push({ b });
+    for (const f of group) pool.claimed.add(f.index);
+    out.push(b);
   }
-  // the rest: one incident per rule (its episodes and subjects together)
-  const leftByRule = new Map<string, Facet[]>();
-  for (const f of free()) {
-    const list = leftByRule.get(f.finding.rule);
-    if (list) list.push(f);
-    else leftByRule.set(f.finding.rule, [f]);
-  }
-  for (const [rule, group] of leftByRule) {
+  for (const [rule, group] of groupBy(pool.free(), (f) => f.finding.rule)) {
     const b = new Builder(uniqueId(rule), rule);
     for (const f of group) {
       b.add(f, 'root');
-      claimed.add(f.index);
+      pool.claimed.add(f.index);
     }
-    built.push({ b });
+    out.push(b);
   }
+  return out;
+}
 
-  const byIndex = new Map(facets.map((f) => [f.index, f]));
-  const incidents = built.map(({ b, spec }, order) => ({ incident: finish(b, spec, byIndex, ix, s), order, declared: !!spec }));
-  incidents.sort((x, y) => sevRank(x.incident.severity) - sevRank(y.incident.severity)
+/** Worst first; among equals, a known cause before a lone finding, then more pods, then more findings. */
+function rank(incidents: { incident: Incident; declared: boolean; order: number }[]): Incident[] {
+  return [...incidents].sort((x, y) => sevRank(x.incident.severity) - sevRank(y.incident.severity)
     || Number(y.declared) - Number(x.declared)
     || y.incident.pods.length - x.incident.pods.length
     || size(y.incident) - size(x.incident)
-    || x.order - y.order);
-  return incidents.map((x) => x.incident);
+    || x.order - y.order).map((x) => x.incident);
+}
+
+/**
+ * Groups the failing findings into incidents, worst first. `keys` are the findings' keys
+ * (findingKeys), in the same order as `findings`. Every failing finding lands in exactly one.
+ */
+export function groupIncidents(s: Snapshot, findings: Finding[], keys: string[], o: GroupOptions): Incident[] {
+  const ix = subjectIndex(s);
+  const pool = new Pool(facetsOf(s, findings, keys, ix));
+  const built: Builder[] = [];
+  for (const cause of o.causes) {
+    const b = takeCause(cause, o.causes, pool);
+    if (b) built.push(b);
+  }
+  built.push(...takeUnexplained(pool, new Set(built.map((b) => b.id))));
+  const byIndex = new Map(pool.facets.map((f) => [f.index, f]));
+  return rank(built.map((b, order) => ({ incident: finish(b, byIndex, ix, s), order, declared: !!b.spec })));
 }
 
 const cutShort = (t: string) => (t.length > SHORT_MAX ? `${t.slice(0, SHORT_MAX - 1)}…` : t);
 
 const size = (i: Incident) => i.findings.root.length + i.findings.evidence.length + i.findings.consequences.length;
 
-function finish(b: Builder, spec: CompiledCause | undefined, byIndex: Map<number, Facet>, ix: SubjectIndex, s: Snapshot): Incident {
+function finish(b: Builder, byIndex: Map<number, Facet>, ix: SubjectIndex, s: Snapshot): Incident {
+  const spec = b.spec;
   const get = (role: Role) => b.of(role).map((i) => byIndex.get(i)!);
   const roots = get('root');
   const evidence = get('evidence');
