@@ -148,6 +148,15 @@ test('a stopped containerd: one incident, first, whose consequences are CRI timi
   assert.match(top.nextStep ?? '', /kill -CONT \d+/, 'the root finding\'s own next step, with the pid');
 });
 
+test('the report as it leaves the node (redacted) still joins: every key an incident names is a finding\'s key', async () => {
+  const { redactedReport } = await import('../../src/report/doctor-output.ts');
+  for (const name of ALL) {
+    const r = redactedReport(reportOf(load(name)));
+    const keys = new Set(r.findings.map((f) => f.key));
+    for (const i of r.incidents) for (const k of [...i.findings.root, ...i.findings.evidence, ...i.findings.consequences]) assert.ok(keys.has(k), `${name}: ${k}`);
+  }
+});
+
 test('a killed shim: one incident naming the pod it served (NotReady), its log lines under it', () => {
   const s = load('1.6.20/dead-shim');
   const killed = readFileSync(join(CAPTURES, '1.6.20', 'dead-shim', 'killed-pod.txt'), 'utf8').trim();
