@@ -4,7 +4,7 @@
 // consequences of consequences land under the same cause. What no cause takes becomes incidents
 // of its own: findings about one container under different rules as one, then one per rule.
 import { SEVERITY_ORDER, type Finding, type Layer, type Severity, type Snapshot } from '../snapshot/types/index.ts';
-import { SHORT_MAX, type CompiledCause, type CompiledMatcher } from './table.ts';
+import type { CompiledCause, CompiledMatcher } from './table.ts';
 import { findingText, joined, joinSubject, podLabel, podsOf, subjectIndex, type JoinedSubject, type SubjectIndex } from './subjects.ts';
 import { goroutineSignatureOf } from './keys.ts';
 
@@ -17,7 +17,7 @@ export interface Incident {
   cause: string;
   /** what is wrong: the cause, not the symptom */
   title: string;
-  /** the cause in at most 60 characters (the NPD line, the Prometheus `cause` label) */
+  /** the cause in a few words (the Prometheus `cause` label, the NPD line): the table's short, or the rule's title */
   short: string;
   /** the worst of its findings */
   severity: Severity;
@@ -231,8 +231,6 @@ export function groupIncidents(s: Snapshot, findings: Finding[], keys: string[],
   return rank(built.map((b, order) => ({ incident: finish(b, byIndex, ix, s), order, declared: !!b.spec })));
 }
 
-const cutShort = (t: string) => (t.length > SHORT_MAX ? `${t.slice(0, SHORT_MAX - 1)}…` : t);
-
 const size = (i: Incident) => i.findings.root.length + i.findings.evidence.length + i.findings.consequences.length;
 
 function finish(b: Builder, byIndex: Map<number, Facet>, ix: SubjectIndex, s: Snapshot): Incident {
@@ -255,7 +253,7 @@ function finish(b: Builder, byIndex: Map<number, Facet>, ix: SubjectIndex, s: Sn
     id: b.id,
     cause: b.cause,
     title: spec?.title ?? first.title,
-    short: spec?.short ?? cutShort(first.title),
+    short: spec?.short ?? first.title,
     severity,
     layer: spec?.layer ?? first.layer,
     certainty: spec?.certainty ?? 'observed',
