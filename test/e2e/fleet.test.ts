@@ -182,33 +182,41 @@ describe('the fleet path: node_exporter and Prometheus (Debian 12 packages) with
       const r = await get(`http://127.0.0.1:${promPort}/api/v1/alerts`);
       return r.status === 200 ? (JSON.parse(r.text).data.alerts as Alert[]) : [];
     };
-    const frozenAlert = (a: Alert[]) => a.find((x) => x.labels.alertname === 'CtrdocCriticalIncident' && x.labels.incident === 'POD_FROZEN');
+    // frozen cgroups are found machine-wide: another test's lab may have one too, but only this
+    // lab's pods have names here (serve's tree holds this lab's processes), so the alert judged is
+    // the one that names a pod of ours
+    const namesPod = (x: Alert, pod: RegExp) => pod.test(x.annotations.pods ?? '');
+    const frozenAlert = (a: Alert[], pod: RegExp) => a.find((x) => x.labels.alertname === 'CtrdocCriticalIncident' && x.labels.incident === 'POD_FROZEN' && namesPod(x, pod));
     try {
       await until('Prometheus up, scraping ctrdoc serve', 60_000, async () => {
         const r = await get(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent('ctrdoc_last_run_timestamp_seconds{job="ctrdoc"}')}`);
         return r.status === 200 && JSON.parse(r.text).data.result.length ? true : `query: ${r.status} ${r.text.slice(0, 200)} | prometheus: ${prom.log().slice(-300)} | serve: ${serve.log().slice(-300)}`;
       });
-      assert.equal(frozenAlert(await alerts()), undefined, 'no frozen pod before the fault');
+      assert.equal(frozenAlert(await alerts(), /ctrdoc-lab\//), undefined, 'no pod of ours frozen before the fault');
 
       const d = fault('frozen-pod');
       const pod = String(d.pod);
       assert.match(pod, /^ctrdoc-lab\/web-/);
+      const ours = new RegExp(`(^|,)${pod.replace(/[/.]/g, '\\$&')}(,|$)`);
       const fired = await until('the alert firing', 90_000, async () => {
-        const a = frozenAlert(await alerts());
+        const a = frozenAlert(await alerts(), ours);
         return a?.state === 'firing' ? a : `alert: ${JSON.stringify(a) ?? 'none'}`;
       });
       assert.equal(fired.labels.cause, 'a container\'s cgroup is frozen');
       assert.equal(fired.labels.layer, 'node');
       assert.equal(fired.labels.severity, 'critical');
       assert.match(fired.labels.instance, new RegExp(`^127\\.0\\.0\\.1:${servePort}$`));
-      assert.match(fired.annotations.pods, new RegExp(`(^|,)${pod.replace(/[/.]/g, '\\$&')}(,|$)`), 'the pod is named');
       assert.match(fired.annotations.summary, /^a container's cgroup is frozen on 127\.0\.0\.1:/);
 
       fault('clear', 'frozen-pod');
-      await until('the alert resolved', 90_000, async () => {
-        const a = frozenAlert(await alerts());
-        return a ? `still ${a.state}` : true;
+      const after = await until('the alert resolved', 90_000, async () => {
+        const all = await alerts();
+        const a = frozenAlert(all, ours);
+        return a ? `still ${a.state}` : all;
       });
+      // on a machine of its own the alert is gone; another lab's frozen cgroup keeps it, naming no pod of ours
+      const still = after.find((x) => x.labels.incident === 'POD_FROZEN');
+      process.stderr.write(`fleet e2e: after the thaw the POD_FROZEN alert is ${still ? `still there for another lab (pods: ${still.annotations.pods})` : 'resolved'}\n`);
       assert.doesNotMatch(prom.log(), /level=error/, prom.log().slice(-2000));
     } finally {
       await prom.stop();
