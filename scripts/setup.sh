@@ -10,6 +10,7 @@ for pair in containerd:containerd runc:runc busybox:busybox-static panicparse:pa
   bin=${pair%%:*} pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || need+=("$pkg")
 done
+command -v promtool >/dev/null 2>&1 && command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus prometheus-node-exporter)  # fleet e2e: Prometheus 2.42 (with promtool), node_exporter 1.5
 # busybox must be the static build: the lab copies it into images.
 if command -v busybox >/dev/null 2>&1 && ! dpkg -s busybox-static >/dev/null 2>&1; then need+=(busybox-static); fi
 if [ ${#need[@]} -gt 0 ]; then

@@ -13,9 +13,11 @@ export const reportFlags = {
   pod: { type: 'string', short: 'p' },
 } as const;
 
-export const reportUsage = `  -o, --output FORMAT      (or --format) text (default) | json | yaml | npd (node-problem-detector plugin:
-                           one line <= 80 chars; exit 0 ok, 1 problem, 2 unknown) | prometheus (text
-                           exposition, e.g. for node_exporter's textfile collector)
+export const reportUsage = `  -o, --output FORMAT      (or --format) text (default: the DIAGNOSIS, then the detail by layer) |
+                           json | yaml (incidents[] and every finding) | npd (node-problem-detector
+                           plugin: one line <= 80 chars naming the top incident's cause; exit 0 ok,
+                           1 problem, 2 unknown) | prometheus (text exposition, one ctrdoc_incident
+                           series per incident; e.g. for node_exporter's textfile collector)
   -A, --all                also list the checks that passed or were skipped
       --severity LEVEL     exit 1 at this level or worse: critical | warning (default) | info
   -p, --pod POD            one pod's findings (sandbox id or its start, name, or namespace/name)

@@ -13,7 +13,8 @@ import type { DoctorReport } from '../report/doctor-report.ts';
 const usage = `Usage: ctrdoc serve [--listen HOST:PORT] [--interval DURATION] [flags]
 
 Runs the doctor every --interval (default 60s) and serves the latest report:
-  /metrics   Prometheus text exposition (ctrdoc_finding, ctrdoc_probe_seconds, ...)
+  /metrics   Prometheus text exposition (ctrdoc_incident: one series per root cause, with
+             its cause and pods as labels; ctrdoc_finding, ctrdoc_probe_seconds, ...)
   /report    the whole report as JSON
   /healthz   200 once a first report exists
 Read-only: it never runs the canary or sends signals. Stop it with SIGTERM or SIGINT.

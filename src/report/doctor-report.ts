@@ -1,7 +1,9 @@
-// The doctor's report as data: findings sorted worst first, probe timings, and the exit code
-// threshold logic. Text, JSON/YAML and the NPD plugin form all render from this.
+// The doctor's report as data: incidents (findings grouped by root cause, worst first), every
+// finding sorted worst first with its key and incident, probe timings, and the exit code
+// threshold logic. Text, JSON/YAML, NPD, Prometheus and HTML all render from this.
 import { CtrdocError } from '../errors.ts';
 import { LAYERS, SEVERITY_ORDER, type Finding, type Severity, type Snapshot } from '../snapshot/types/index.ts';
+import { diagnose, type Incident } from '../incidents/index.ts';
 
 export interface ProbeLine {
   probe: string;
@@ -18,11 +20,22 @@ export interface DoctorReport {
   host: Snapshot['host'];
   runtime: { endpoint: string; version?: string; pid?: number; state?: string };
   summary: { critical: number; warning: number; info: number; passed: number; skipped: number; couldNotCheck: number };
-  findings: Finding[];
+  /** the failing findings grouped by root cause, worst first; each names its findings by key */
+  incidents: Incident[];
+  /** every finding (passes and skips too), worst first */
+  findings: ReportFinding[];
   probes: ProbeLine[];
   /** set by --pod: the pods asked about, and how many findings about other pods were left out */
   focus?: { pod: string; pods: { id: string; namespace?: string; name?: string }[]; hidden: number };
 }
+
+/** A finding as the report carries it: with its key, and the incident it belongs to when it fails. */
+export type ReportFinding = Finding & {
+  /** stable and unique in the report: RULE, RULE@subject, RULE:signature, #2 for repeats */
+  key: string;
+  /** the id of the incident that holds it (failing findings only) */
+  incident?: string;
+};
 
 const sevRank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
 const statusRank = { fail: 0, error: 1, skipped: 2, pass: 3 } as const;
@@ -51,6 +64,19 @@ export function probeLines(s: Snapshot): ProbeLine[] {
   return out;
 }
 
+/** The findings with their keys and incidents (new objects; the input is left as it was). */
+function withIncidents(s: Snapshot, findings: Finding[], keys?: string[]): { findings: ReportFinding[]; incidents: Incident[] } {
+  const d = diagnose(s, findings, keys);
+  const owner = new Map<string, string>();
+  for (const i of d.incidents) for (const k of [...i.findings.root, ...i.findings.evidence, ...i.findings.consequences]) owner.set(k, i.id);
+  const out = findings.map((f, n): ReportFinding => {
+    const { key: _k, incident: _i, ...plain } = f as ReportFinding;
+    const incident = owner.get(d.keys[n]);
+    return { ...plain, key: d.keys[n], ...(incident ? { incident } : {}) };
+  });
+  return { findings: out, incidents: d.incidents };
+}
+
 function summaryOf(sorted: Finding[]): DoctorReport['summary'] {
   const fails = sorted.filter((f) => f.status === 'fail');
   return {
@@ -65,6 +91,7 @@ function summaryOf(sorted: Finding[]): DoctorReport['summary'] {
 
 export function buildReport(s: Snapshot, findings: Finding[]): DoctorReport {
   const sorted = sortFindings(findings);
+  const diagnosed = withIncidents(s, sorted);
   return {
     apiVersion: 'ctrdoc/v1alpha1',
     kind: 'DoctorReport',
@@ -78,7 +105,8 @@ export function buildReport(s: Snapshot, findings: Finding[]): DoctorReport {
       state: s.containerd.process.data?.state,
     },
     summary: summaryOf(sorted),
-    findings: sorted,
+    incidents: diagnosed.incidents,
+    findings: diagnosed.findings,
     probes: probeLines(s),
   };
 }
@@ -110,7 +138,9 @@ export function focusOnPod(r: DoctorReport, s: Snapshot, pod: string): DoctorRep
       'give a pod sandbox id (or its start), a name, or namespace/name: ctrdoc cri pods');
   }
   const kept = r.findings.filter((f) => !aboutAPod(f) || matches(f));
-  return { ...r, findings: kept, summary: summaryOf(kept), focus: { pod, pods, hidden: r.findings.length - kept.length } };
+  // the incidents again, of what is left: an incident is only as wide as the findings shown
+  const diagnosed = withIncidents(s, kept, kept.map((f) => f.key));
+  return { ...r, findings: diagnosed.findings, incidents: diagnosed.incidents, summary: summaryOf(kept), focus: { pod, pods, hidden: r.findings.length - kept.length } };
 }
 
 /** Exit code 1 when a failing finding is at or above the threshold; 0 otherwise. */

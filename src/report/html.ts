@@ -1,4 +1,5 @@
-// The doctor's report as one self-contained HTML file: the stack (kubelet → containerd → shims →
+// The doctor's report as one self-contained HTML file: the diagnosis first (the incidents, worst
+// first: cause, pods, proof, next step, fix), the stack (kubelet → containerd → shims →
 // runc, and the node) coloured by its worst finding, the findings with evidence and next steps,
 // the process tree with roles, the goroutine buckets (collapsible), and the probe timings.
 // Inline CSS and JS only; a Content-Security-Policy forbids every fetch. Every string from the
@@ -6,8 +7,11 @@
 import type { Finding, Layer, Snapshot } from '../snapshot/types/index.ts';
 import type { ProcessInfo } from '../snapshot/types/proc.ts';
 import type { ProcessRole, TreeProcess } from '../snapshot/types/tree.ts';
-import type { DoctorReport } from './doctor-report.ts';
+import type { DoctorReport, ReportFinding } from './doctor-report.ts';
+import type { Incident } from '../incidents/index.ts';
 import { escapeHtml as esc, renderGoroutineDumpHtml } from './goroutines-html.ts';
+import { groupRules } from './finding-groups.ts';
+import { shortRef } from './incident-lines.ts';
 
 export interface HtmlReportOptions {
   /** where the Snapshot came from: "live" or the bundle's file name */
@@ -66,6 +70,12 @@ summary{cursor:pointer}.count{display:inline-block;min-width:4em;font-weight:bol
 table.frames td{padding:1px 8px;white-space:pre;border:0}td.fn{color:#1a5276}td.loc{color:#777}
 .toolbar{margin:.5em 0}.toolbar input{width:22em}
 .warnbox{background:#fdedec;border:1px solid #f5b7b1;padding:.4em .8em;border-radius:4px}
+.incident{background:#fff;border-left:6px solid var(--nodata);padding:.5em .9em;margin:.6em 0;border-radius:0 4px 4px 0}
+.incident.critical{border-color:var(--crit)}.incident.warning{border-color:var(--warn)}.incident.info{border-color:var(--info)}
+.incident h3{margin:0 0 .2em;font-size:1.05em}.incident .num{color:#5d6d7e;margin-right:.3em}
+.incident .pods{color:#34495e}.incident .fix{background:#fef9e7;border:1px solid #f9e79f;padding:.3em .6em;border-radius:3px}
+.incident .next{background:#eafaf1;border:1px solid #abebc6;padding:.3em .6em;border-radius:3px}
+.tag{font-family:ui-monospace,monospace;font-size:.8em;color:#5d6d7e;margin-left:.4em}
 footer{color:#888;padding:1em 1.5em}
 `;
 
@@ -115,13 +125,14 @@ function layersOfBox(layer: Layer): string {
   return box ? box.id : layer;
 }
 
-function findingHtml(f: Finding): string {
+function findingHtml(f: Finding | ReportFinding, number?: Map<string, number>): string {
   const cls = f.status === 'fail' ? f.severity : f.status;
+  const inc = 'incident' in f && f.incident && number?.get(f.incident);
   const badge = f.status === 'fail' ? f.severity : f.status === 'error' ? 'could not check' : f.status;
-  const refs = (f.references ?? []).map((r) => /^https?:\/\//.test(r)
-    ? `<a href="${esc(r)}" rel="noreferrer noopener">${esc(r.replace(/^https:\/\/github\.com\//, ''))}</a>` : esc(r)).join(' · ');
+  const refs = refLinks(f.references ?? []);
   return `<div class="finding ${esc(cls)}" data-layers="${esc(layersOfBox(f.layer))}">` +
     `<span class="badge ${esc(cls)}">${esc(badge)}</span> <b>${esc(f.title)}</b><span class="rule">${esc(f.rule)} · ${esc(f.layer)}</span>` +
+    (inc ? `<a class="tag" href="#incident-${inc}">incident #${inc}</a>` : '') +
     subjectHtml(f) +
     `<p>${esc(f.summary)}</p>` +
     (f.evidence.length ? `<pre class="evidence">${f.evidence.map(esc).join('\n')}</pre>` : '') +
@@ -129,6 +140,34 @@ function findingHtml(f: Finding): string {
     (f.nextStep ? `<p class="next"><b>Next:</b> <code>${esc(f.nextStep)}</code></p>` : '') +
     (refs ? `<div class="meta">See: ${refs}</div>` : '') +
     '</div>';
+}
+
+function refLinks(refs: string[]): string {
+  return refs.map((r) => /^https?:\/\//.test(r) ? `<a href="${esc(r)}" rel="noreferrer noopener">${esc(shortRef(r))}</a>` : esc(r)).join(' · ');
+}
+
+function incidentHtml(i: Incident, n: number, r: DoctorReport): string {
+  const keys = new Set([...i.findings.root, ...i.findings.evidence, ...i.findings.consequences]);
+  const explained = r.findings.filter((f) => i.findings.consequences.includes(f.key));
+  const what = explained.length ? groupRules({ findings: explained }) : '';
+  const refs = refLinks(i.references);
+  return `<div class="incident ${esc(i.severity)}" id="incident-${n}">` +
+    `<h3><span class="num">#${n}</span><span class="badge ${esc(i.severity)}">${esc(i.severity)}</span> ${esc(i.title)}</h3>` +
+    `<div class="meta">${esc(i.layer)} layer · ${esc(i.certainty)} · ${keys.size} finding${keys.size === 1 ? '' : 's'}${what ? ` · explains ${esc(what)}` : ''}</div>` +
+    (i.pods.length ? `<p class="pods"><b>${i.pods.length} pod${i.pods.length === 1 ? '' : 's'}:</b> ${i.pods.map(esc).join(', ')}</p>` : '') +
+    (i.proof.length ? `<pre class="evidence">${i.proof.map(esc).join('\n')}</pre>` : '') +
+    (i.nextStep ? `<p class="next"><b>Next:</b> <code>${esc(i.nextStep)}</code></p>` : '') +
+    (i.fix ? `<p class="fix"><b>Fix:</b> ${esc(i.fix)}</p>` : '') +
+    (refs ? `<div class="meta">See: ${refs}</div>` : '') +
+    '</div>';
+}
+
+function diagnosisHtml(r: DoctorReport): string {
+  if (!r.incidents.length) return '<p>No problem found.</p>';
+  const urgent = r.incidents.filter((i) => i.severity !== 'info');
+  const rest = r.incidents.length - urgent.length;
+  return (urgent.length ? urgent : r.incidents).map((i) => incidentHtml(i, r.incidents.indexOf(i) + 1, r)).join('') +
+    (urgent.length && rest ? `<details class="more"><summary>${rest} more at info level</summary>${r.incidents.filter((i) => i.severity === 'info').map((i) => incidentHtml(i, r.incidents.indexOf(i) + 1, r)).join('')}</details>` : '');
 }
 
 function boxDetail(s: Snapshot, id: string): string {
@@ -281,6 +320,7 @@ export function renderHtmlReport(s: Snapshot, r: DoctorReport, opts: HtmlReportO
   const rest = r.findings.filter((f) => f.status === 'pass' || f.status === 'skipped');
   const sm = r.summary;
   const source = opts.source ?? 'live';
+  const number = new Map(r.incidents.map((i, n) => [i.id, n + 1]));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${CSP}">
@@ -293,14 +333,16 @@ export function renderHtmlReport(s: Snapshot, r: DoctorReport, opts: HtmlReportO
 <div class="meta">containerd ${esc(rt.version ?? '(version unknown)')}${rt.pid ? ` pid ${rt.pid} (${esc(rt.state ?? '?')})` : ''} at ${esc(rt.endpoint)} · kernel ${esc(s.host.kernel)} · ${s.host.cpus} CPUs</div>
 <div class="meta">collected ${esc(r.collectedAt)} in ${(r.durationMs / 1000).toFixed(2)} s · source: ${esc(source)}${opts.redacted === false ? ' · NOT REDACTED' : ''} · ctrdoc ${esc(s.ctrdocVersion)}</div></header>
 <main>
+<h2 id="diagnosis">Diagnosis</h2>
+${diagnosisHtml(r)}
 <h2>Stack</h2>
 ${stackHtml(s, r)}
 <div class="summary"><span><span class="badge critical">critical</span> ${sm.critical}</span><span><span class="badge warning">warning</span> ${sm.warning}</span>
 <span><span class="badge info">info</span> ${sm.info}</span><span><span class="badge pass">passed</span> ${sm.passed}</span><span><span class="badge skipped">skipped</span> ${sm.skipped}</span>
 <span><span class="badge error">could not check</span> ${sm.couldNotCheck}</span></div>
 <h2 id="findings-title">Findings</h2>
-<div id="findings">${shown.length ? shown.map(findingHtml).join('') : '<p>No problems found.</p>'}
-${rest.length ? `<details class="more"><summary>${rest.length} checks passed or skipped</summary>${rest.map(findingHtml).join('')}</details>` : ''}</div>
+<div id="findings">${shown.length ? shown.map((f) => findingHtml(f, number)).join('') : '<p>No problems found.</p>'}
+${rest.length ? `<details class="more"><summary>${rest.length} checks passed or skipped</summary>${rest.map((f) => findingHtml(f)).join('')}</details>` : ''}</div>
 <h2>Process tree</h2>
 ${treeHtml(s)}
 <h2>Goroutines (containerd)</h2>

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allRules, evaluate } from '../../src/rules/index.ts';
 import { buildReport, focusOnPod } from '../../src/report/doctor-report.ts';
-import { renderDoctorText } from '../../src/report/doctor-text.ts';
+import { renderDoctorText, renderNpdLine } from '../../src/report/doctor-text.ts';
 import type { Snapshot } from '../../src/snapshot/types/index.ts';
 
 const dir = join(import.meta.dirname, '..', '..', 'testdata', 'captures', 'snapshot', '1.6.20', 'faulted');
@@ -66,4 +66,64 @@ test('--pod: a pod that is not there is an error naming the pods that are', () =
   const r = focusOnPod(report, noCri, 'hung-start-6d9f7c5b8-2z2sh');
   assert.ok(r.findings.some((f) => f.rule === 'RUNC_REPEATED_INIT'));
   assert.ok(!r.findings.some((f) => f.rule === 'CRI_CRASHLOOP' && f.status === 'fail'));
+});
+
+// --- the diagnosis (incidents) on the faulted capture and on the real containerd#6772 deadlock ---
+
+const seedDir = join(import.meta.dirname, '..', '..', 'testdata', 'captures', 'snapshot', 'seed-6772', 'deadlock');
+const seed = JSON.parse(readFileSync(join(seedDir, 'snapshot.json'), 'utf8')) as Snapshot;
+const seedReport = buildReport(seed, evaluate(allRules, seed));
+
+test('the text report opens with the DIAGNOSIS, worst first, at most 5 incidents of at most 3 lines, before the detail', () => {
+  const lines = renderDoctorText(report, { color: false }).split('\n');
+  const start = lines.findIndex((l) => l.startsWith('DIAGNOSIS'));
+  const detail = lines.findIndex((l) => l.startsWith('DETAIL'));
+  assert.equal(start, 3, 'after the two header lines and a blank');
+  const numbered = lines.slice(start, detail).filter((l) => /^ \d+\. (CRITICAL|WARNING|INFO)/.test(l));
+  assert.ok(numbered.length >= 3 && numbered.length <= 5, `${numbered.length} incidents shown`);
+  assert.match(numbered[0], /^ 1\. CRITICAL containerd creates tasks but never starts them/);
+  // each incident: its number line and at most two more, then the next, "also:" or the end
+  for (const [n, l] of lines.entries()) {
+    if (!/^ \d+\. /.test(l)) continue;
+    let more = 0;
+    while (lines[n + 1 + more]?.startsWith('    ')) more++;
+    assert.ok(more <= 2, `${l}: ${more + 1} lines`);
+  }
+  assert.ok(detail < 25, `the diagnosis fits a screen: DETAIL at line ${detail + 1}`);
+});
+
+test('repeats collapse: the three DeadlineExceeded episodes are one entry with a count; a leaked container that is also a stuck init is one', () => {
+  const text = renderDoctorText(report, { color: false });
+  assert.equal(text.match(/KUBELET_LOG_RUNTIME_DEADLINE_EXCEEDED/g)?.length, 1, 'one entry');
+  assert.match(text, /CRITICAL KUBELET_LOG_RUNTIME_DEADLINE_EXCEEDED ×3: /);
+  assert.equal(text.match(/also \(critical\): 1 line\(s\) in one episode/g)?.length, 2);
+  assert.match(text, /CRITICAL RUNC_STUCK_INIT \+ RUNC_LEAKED_CONTAINER: [^\n]*\[id ctrdoc-fault-stuck-/);
+  assert.equal(text.match(/\[id ctrdoc-fault-stuck-[^\]]*\]/g)?.length, 1, 'the stuck leaked container is shown once');
+  // the JSON keeps every finding
+  assert.equal(report.findings.filter((f) => f.rule === 'KUBELET_LOG_RUNTIME_DEADLINE_EXCEEDED').length, 3);
+});
+
+test('the real containerd#6772 deadlock: named in the first 10 lines, and in the NPD line', () => {
+  const text = renderDoctorText(seedReport, { color: false });
+  const first10 = text.split('\n').slice(0, 10).join('\n');
+  assert.match(first10, /CRITICAL containerd is deadlocked in its cgroup metrics collector \(containerd#6772\)/);
+  assert.match(first10, /next: restart containerd now/);
+  assert.match(first10, /fix: upgrade containerd to 1\.6\.3 or later/);
+  assert.equal(renderNpdLine(seedReport), 'CONTAINERD_DEADLOCK_6772: containerd#6772 deadlock in the metrics collector\n');
+  const golden = join(seedDir, 'doctor.golden.txt');
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, text);
+  assert.equal(text, readFileSync(golden, 'utf8'));
+});
+
+test('the NPD line names the top incident and its cause in at most 80 characters; the pods when they fit, whole', () => {
+  assert.equal(renderNpdLine(report), 'CONTAINERD_TASKS_NEVER_START: containerd creates tasks but never starts them\n');
+  const top = seedReport.incidents[0];
+  const withPods = (pods: string[], short = top.short) => ({ ...seedReport, incidents: [{ ...top, pods, short }] });
+  assert.equal(renderNpdLine(withPods(['ns/a'], 'containerd#6772 deadlock')), 'CONTAINERD_DEADLOCK_6772: containerd#6772 deadlock; 1 pod: ns/a\n');
+  assert.equal(renderNpdLine(withPods(['ns/a', `ns/${'x'.repeat(60)}`], 'containerd#6772 deadlock')), 'CONTAINERD_DEADLOCK_6772: containerd#6772 deadlock; 2 pods: ns/a\n');
+  assert.equal(renderNpdLine(withPods([`ns/${'x'.repeat(200)}`], 'containerd#6772 deadlock')), 'CONTAINERD_DEADLOCK_6772: containerd#6772 deadlock; 1 pod\n', 'a name that does not fit is left out, not cut');
+  // no known cause: the rule and what it saw, as before incidents
+  const observed = renderNpdLine({ ...report, incidents: report.incidents.filter((i) => i.certainty === 'observed') });
+  assert.match(observed, /^KUBELET_LOG_PLEG_UNHEALTHY: 2 line\(s\) in one episode/);
+  for (const r of [report, seedReport, withPods([`ns/${'x'.repeat(200)}`])]) assert.ok(renderNpdLine(r).length <= 81);
 });
