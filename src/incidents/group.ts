@@ -7,6 +7,8 @@ import { SEVERITY_ORDER, type Finding, type Layer, type Severity, type Snapshot 
 import type { CompiledCause, CompiledMatcher } from './table.ts';
 import { findingText, joined, joinSubject, podLabel, podsOf, subjectIndex, type JoinedSubject, type SubjectIndex } from './subjects.ts';
 import { goroutineSignatureOf } from './keys.ts';
+import { fillTemplate, UnfilledVariable, type VariableValues } from '../rules/template.ts';
+import { stackVariables } from '../rules/stack-variables.ts';
 
 export type IncidentCertainty = 'proven' | 'likely' | 'observed';
 
@@ -61,16 +63,22 @@ function matches(m: CompiledMatcher, f: Facet): boolean {
   return true;
 }
 
-function fill(text: string | undefined, s: Snapshot): string | undefined {
+/** The variables of the incident's root finding, from its subject. */
+function subjectVariables(f: Finding): VariableValues {
+  const sub = f.subject ?? {};
+  return { pid: sub.pid, shimPid: sub.shimPid, containerId: sub.containerId, podId: sub.podSandboxId, podName: sub.pod, path: sub.path };
+}
+
+/** A cause's text filled with the rules' one filler; undefined when a variable has no value
+ * (the root finding's own next step is used then). */
+function fill(text: string | undefined, s: Snapshot, root: Finding): string | undefined {
   if (!text) return undefined;
-  const pid = s.containerd.process.status === 'ok' ? s.containerd.process.data?.pid : undefined;
-  const values: Record<string, string | undefined> = {
-    containerdPid: pid !== undefined ? String(pid) : s.stack.containerdPid !== undefined ? String(s.stack.containerdPid) : undefined,
-    debugAddress: s.stack.debugAddress,
-    address: s.stack.address,
-    runcRoot: s.stack.runcRoot,
-  };
-  return text.replace(/\{([A-Za-z]+)\}/g, (all, name: string) => values[name] ?? `<${name}>`);
+  try {
+    return fillTemplate(text, { ...stackVariables(s), ...subjectVariables(root) });
+  } catch (err) {
+    if (err instanceof UnfilledVariable) return undefined;
+    throw err;
+  }
 }
 
 class Builder {
@@ -246,6 +254,8 @@ function finish(b: Builder, byIndex: Map<number, Facet>, ix: SubjectIndex, s: Sn
   // a pod named by its name and by its id is one pod
   const pods = [...new Set([...podIds].map((p) => podLabel(p, ix)))];
   const first = roots[0].finding;
+  const nextStep = fill(spec?.nextStep, s, first) ?? first.nextStep;
+  const fix = fill(spec?.fix, s, first);
   const proof = [...new Set([...roots, ...evidence].map((f) => f.finding.summary))];
   const references = spec?.references.length ? spec.references
     : [...new Set(roots.flatMap((f) => f.finding.references ?? []))].slice(0, 3);
@@ -259,8 +269,8 @@ function finish(b: Builder, byIndex: Map<number, Facet>, ix: SubjectIndex, s: Sn
     certainty: spec?.certainty ?? 'observed',
     pods,
     proof,
-    ...(fill(spec?.nextStep, s) ?? first.nextStep ? { nextStep: fill(spec?.nextStep, s) ?? first.nextStep } : {}),
-    ...(spec?.fix ? { fix: fill(spec.fix, s) } : {}),
+    ...(nextStep ? { nextStep } : {}),
+    ...(fix ? { fix } : {}),
     references,
     findings: { root: roots.map((f) => f.key), evidence: evidence.map((f) => f.key), consequences: consequences.map((f) => f.key) },
   };

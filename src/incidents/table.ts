@@ -5,6 +5,7 @@
 import causesFile from '../../rules/incidents.json' with { type: 'json' };
 import { CtrdocError } from '../errors.ts';
 import { LAYERS, type Layer } from '../snapshot/types/index.ts';
+import { CATALOGUE, placeholdersIn } from '../rules/template.ts';
 
 /** How a linked finding relates to the finding it is linked from. */
 export type Join = 'node' | 'anyPod' | 'pod' | 'container' | 'pid' | 'mentions';
@@ -54,8 +55,8 @@ export interface CompiledCause extends Omit<CauseSpec, 'match' | 'evidence' | 'e
   explains: CompiledMatcher[];
 }
 
-/** Variables a cause's nextStep and fix may name, filled from the Snapshot. */
-export const TEMPLATE_VARIABLES = ['containerdPid', 'debugAddress', 'address', 'runcRoot'] as const;
+/** A cause's nextStep and fix name variables of rules/variables.json (the rules' one catalogue):
+ * the stack's, and those of the incident's first root finding (its pid, container id, ...). */
 
 const ID = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/;
 export const SHORT_MAX = 60;
@@ -101,8 +102,8 @@ function compileMatcher(m: unknown, where: string, name: string, ctx: TableConte
 function checkTemplate(text: unknown, where: string, name: string): void {
   if (text === undefined) return;
   if (typeof text !== 'string' || !text.trim()) throw bad(name, `${where} must be text`);
-  for (const m of text.matchAll(/\{([A-Za-z]+)\}/g)) {
-    if (!(TEMPLATE_VARIABLES as readonly string[]).includes(m[1])) throw bad(name, `${where} names {${m[1]}}, not one of ${TEMPLATE_VARIABLES.map((v) => `{${v}}`).join(', ')}`);
+  for (const v of placeholdersIn(text)) {
+    if (!CATALOGUE[v]) throw bad(name, `${where} names {${v}}, which rules/variables.json does not declare`);
   }
 }
 

@@ -104,18 +104,22 @@ test('the faulted lab: the seed look-alike is one incident for its pod; a leaked
   assert.deepEqual(crash.pods.map((p) => p.split('-')[0]), ['ctrdoc']);
 });
 
-test('a stopped runc init while containerd starts it: Tasks.Start waiting on the shim is the proof, the never-started container its consequence', () => {
+test('a stopped runc init while containerd starts it: the stopped init is the cause; Tasks.Start waiting on the shim and the never-started container sit under it', () => {
   const s = load('1.6.20/stopped-init');
   // the capture is what the script says: runc init in T, runc start waiting for it
   const init = s.tree.data!.processes.find((p) => p.role === 'runc-init')!;
   assert.equal(init.stat, 'T');
   const r = reportOf(s);
   const top = r.incidents[0];
-  assert.equal(top.id, 'CONTAINERD_TASKS_WAITING');
-  assert.deepEqual(top.findings.root, ['CONTAINERD_GOROUTINES:task-start-waiting']);
-  assert.ok(top.findings.evidence.includes('CONTAINERD_GOROUTINES:ttrpc-calls-to-one-shim'));
+  assert.equal(top.id, 'RUNC_INIT_STOPPED');
+  assert.equal(top.layer, 'runc');
+  assert.equal(top.findings.root.length, 1);
+  assert.match(top.findings.root[0], /^RUNC_PROCESS_STATE@/);
+  assert.match(top.nextStep ?? '', new RegExp(`kill -CONT ${init.pid}\\b`));
   assert.deepEqual(top.pods, [`${init.pod!.namespace}/${init.pod!.name}`]);
   assert.ok(inIncident(r, top.id, 'CRI_CONTAINER_NEVER_STARTED'));
+  assert.ok(inIncident(r, top.id, 'CONTAINERD_GOROUTINES'), 'the waiting Start is explained by the stopped init, not an incident of its own');
+  assert.ok(!r.incidents.some((i) => i.id === 'CONTAINERD_TASKS_WAITING'));
 });
 
 test('a parked runc init the tree sees stopped (state T) is the cause of its container never starting, not containerd', () => {
@@ -286,7 +290,7 @@ test('a causes table with a mistake is refused, naming the cause and what is wro
     [{ causes: [{ ...base, explains: [{ rule: 'A', join: 'sideways' }] }] }, /join "sideways" is not one of/],
     [{ causes: [{ ...base, match: [{ rule: 'A', join: 'pod' }] }] }, /a match can only say join node or anyPod/],
     [{ causes: [{ ...base, explains: [{ rule: 'A', text: '(' }] }] }, /text does not compile/],
-    [{ causes: [{ ...base, nextStep: 'run {podName}' }] }, /nextStep names \{podName\}/],
+    [{ causes: [{ ...base, nextStep: 'run {podNmae}' }] }, /nextStep names \{podNmae\}/],
     [{ causes: [{ ...base, references: ['javascript:alert(1)'] }] }, /references must be a list of https links/],
   ];
   for (const [file, message] of cases) {
