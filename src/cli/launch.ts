@@ -1,9 +1,8 @@
 // dist/ctrdoc.cjs, what `ctrdoc` runs: runs the bundle, dist/ctrdoc-main.cjs, with the V8 code
 // cache the build made for it (dist/ctrdoc-main.cache). Node 20 has no compile cache of its own
-// (module.enableCompileCache is Node 22), and a cold gRPC command spends a third of its time
-// compiling grpc-js and protobufjs. Those two live apart, in dist/ctrdoc-vendor.cjs with a cache
-// of its own, loaded when the bundle first requires them: commands that speak no gRPC never
-// read them. A cache is only an accelerator: missing, stale or rejected, the code runs all the
+// (module.enableCompileCache is Node 22). The protobuf codecs live apart, in
+// dist/ctrdoc-vendor.cjs with a cache of its own, loaded when the bundle first requires them:
+// commands that speak no gRPC or ttrpc never read them. A cache is only an accelerator: missing, stale or rejected, the code runs all the
 // same. Built as CommonJS apart from the bundle: a CommonJS entry starts ~5 ms sooner.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -28,7 +27,7 @@ const HEADER_BYTES = BUILD_ID_BYTES + HASH_BYTES;
 const BUILD_LINE = /^\/\/ ctrdoc build ([0-9a-f]{16})\n/;
 const sha1 = (b: Uint8Array): Buffer => createHash('sha1').update(b).digest();
 /** The modules the vendor script holds, by the name the bundle requires them with. */
-const VENDORED = new Set(['@grpc/grpc-js', 'protobufjs/light.js']);
+const VENDORED = new Set(['ctrdoc:codecs']);
 
 interface Loaded<T> {
   exports: T;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decode, encode, messageType, methodTypes, timestampToIso } from '../../src/sources/protocol/descriptor.ts';
+import { decode, encode, messageType, methodTypes, timestampToIso } from '../../src/sources/protocol/codecs.ts';
 
 const text = fc.string({ maxLength: 40 });
 const labels = fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), text, { maxKeys: 4 });
@@ -28,7 +28,7 @@ test('CRI PodSandbox lists round-trip (JSON mapping: int64 as strings, enums by 
 test('ttrpc Request envelopes round-trip with their payload bytes', () => {
   const T = messageType('ttrpc.Request');
   fc.assert(fc.property(text, text, fc.uint8Array({ maxLength: 200 }), fc.nat(), (service, method, payload, timeout) => {
-    const got = T.toObject(T.decode(encode(T, { service, method, payload: Buffer.from(payload), timeoutNano: timeout })), { longs: Number });
+    const got = T.toObject(T.decode(encode(T, { service, method, payload: Buffer.from(payload), timeoutNano: timeout })), { longs: Number }) as { service?: string; method?: string; payload?: Uint8Array; timeoutNano?: number };
     assert.equal(got.service ?? '', service);
     assert.equal(got.method ?? '', method);
     assert.deepEqual(Buffer.from(got.payload ?? []), Buffer.from(payload));
