@@ -35,7 +35,17 @@ async function generateCodecs(pbRoot, out) {
   const tmp = mkdtempSync(join(tmpdir(), 'ctrdoc-codecs-'));
   try {
     const json = join(tmp, 'ctrdoc.json');
-    writeFileSync(json, JSON.stringify(pbRoot.toJSON()));
+    const desc = pbRoot.toJSON();
+    // protobufjs's own google/protobuf types keep proto field names (Any.type_url); every other
+    // field is camelCase, and so are the readers (Any's typeUrl in events and shim Stats)
+    const camel = (ns) => {
+      for (const o of Object.values(ns.nested ?? {})) {
+        if (o.fields) o.fields = Object.fromEntries(Object.entries(o.fields).map(([k, v]) => [k.replace(/_([a-z])/g, (_m, c) => c.toUpperCase()), v]));
+        camel(o);
+      }
+    };
+    camel(desc.nested.google);
+    writeFileSync(json, JSON.stringify(desc));
     const args = ['-t', 'static-module', '-w', 'commonjs', '--no-comments', '--no-verify', '--no-delimited', '--no-typeurl', '--no-service',
       '-r', 'ctrdoc', '-o', join(out, 'codecs.cjs'), json];
     await new Promise((resolve, reject) => pbjs.main(args, (err) => (err ? reject(new Error(`build: generating the codecs failed: ${err.message}`)) : resolve())));

@@ -181,6 +181,10 @@ export class GrpcConnection {
       }
     });
     req.on('trailers', readStatus);
+    let endStream = false;
+    req.on('end', () => {
+      endStream = true;
+    });
     req.on('data', (chunk: Buffer) => {
       if (ended) return;
       try {
@@ -205,12 +209,13 @@ export class GrpcConnection {
         if (this.sessionError) {
           const e = this.sessionError as NodeJS.ErrnoException;
           end({ code: GrpcStatus.UNAVAILABLE, details: `connection failed: ${e.code ? `${e.code} ` : ''}${e.message}`, cause: e });
-        } else if (!httpStatus && (session.destroyed || session.closed)) {
-          end({ code: GrpcStatus.UNAVAILABLE, details: 'the connection closed before an answer (is this a gRPC server?)' });
-        } else if (rst !== http2.constants.NGHTTP2_NO_ERROR) {
+        } else if (rst !== http2.constants.NGHTTP2_NO_ERROR && rst !== NGHTTP2_CANCEL) {
           end({ code: codeOfReset(rst), details: `the server reset the stream (HTTP/2 error ${rst})` });
-        } else {
+        } else if (endStream && !session.destroyed && !session.closed) {
           end({ code: GrpcStatus.INTERNAL, details: 'the answer ended without a grpc-status' });
+        } else {
+          // the connection closed under the call: a daemon that stopped or restarted
+          end({ code: GrpcStatus.UNAVAILABLE, details: httpStatus ? 'the connection closed before the call ended (did the daemon stop?)' : 'the connection closed before an answer (is this a gRPC server?)' });
         }
       });
     });
@@ -219,7 +224,7 @@ export class GrpcConnection {
   }
 
   /** One unary call; `timeoutMs` overrides the connection's default deadline. */
-  unary<T>(service: string, method: string, request: object, timeoutMs = this.opts.timeoutMs): Promise<T> {
+  async unary<T>(service: string, method: string, request: object, timeoutMs = this.opts.timeoutMs): Promise<T> {
     const { request: reqType, response: resType } = methodTypes(service, method);
     const body = this.encodeRequest(reqType, service, method, request);
     return new Promise<T>((resolve, reject) => {
