@@ -5,14 +5,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
+import { buildBinary } from './build-binary.ts';
 import type { DoctorReport } from '../../src/report/doctor-report.ts';
 
 const DIR = '/tmp/ctrdoc-e2e-binary';
-const root = join(import.meta.dirname, '..', '..');
 const hasUnshare = spawnSync('unshare', ['--version']).status === 0;
 const NODE_NAMES = new Set(['node', 'nodejs', 'npm', 'npx', 'corepack']);
 
@@ -22,10 +21,7 @@ describe('the single executable on a node with no Node.js', { skip: (!isRoot && 
   let exe: string;
   let path: string;
   before(() => {
-    tmp = mkdtempSync(join(tmpdir(), 'ctrdoc-binary-'));
-    exe = join(tmp, 'ctrdoc');
-    const b = spawnSync(process.execPath, [join(root, 'scripts/build-binary.mjs'), '--out', exe], { encoding: 'utf8', timeout: 300_000 });
-    assert.equal(b.status, 0, `build:binary failed: ${b.stderr}`);
+    ({ tmp, exe } = buildBinary('ctrdoc-binary-'));
     // a PATH with every system tool but no node: one dir of links
     const bin = join(tmp, 'path');
     mkdirSync(bin);
