@@ -47,6 +47,7 @@ async function generateCodecs(pbRoot, out) {
     camel(desc.nested.google);
     writeFileSync(json, JSON.stringify(desc));
     const args = ['-t', 'static-module', '-w', 'commonjs', '--no-comments', '--no-verify', '--no-delimited', '--no-typeurl', '--no-service',
+      '--dependency', '../sources/protocol/protobuf-runtime.cts',
       '-r', 'ctrdoc', '-o', join(out, 'codecs.cjs'), json];
     await new Promise((resolve, reject) => pbjs.main(args, (err) => (err ? reject(new Error(`build: generating the codecs failed: ${err.message}`)) : resolve())));
   } finally {
@@ -92,14 +93,18 @@ const script = {
   format: 'cjs',
   // the launcher reads the scripts as latin1; ASCII output makes that exact
   charset: 'ascii',
+  // smaller scripts read, hash and deserialize faster: 1.6 -> 1.1 MB, ~4 ms of CPU per gRPC
+  // command (cri ps); names and lines come back through the map (node --enable-source-maps)
+  minify: true,
   sourcemap: 'linked',
 };
 await build({
   ...script,
   entryPoints: [join(root, 'src/cli/main.ts')],
   outfile: join(fresh, 'ctrdoc-main.cjs'),
-  // import.meta, for the one place that asks where ctrdoc itself is (the lab's supervisor)
-  banner: { js: `// ctrdoc build ${buildId}\n'use strict';\nvar __ctrdocImportMeta = { url: require('node:url').pathToFileURL(__filename).href };` },
+  // import.meta, for the places that ask where ctrdoc itself is (the lab's supervisor and
+  // serve pod); a getter, so no command pays for node:url at start-up
+  banner: { js: `// ctrdoc build ${buildId}\n'use strict';\nvar __ctrdocImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };` },
   define: { 'import.meta': '__ctrdocImportMeta' },
   // the codecs are in ctrdoc-vendor.cjs, which the launcher hands over on require('ctrdoc:codecs')
   plugins: [codecsExternal],
@@ -200,6 +205,11 @@ async function trainCodeCache(out) {
     ...['ps', 'pods', 'images', 'version', 'info', 'stats'].map((c) => ['cri', c, '-r', ep, '--timeout', '2s']),
     ['cri', 'ps', '-a', '-o', 'json', '-r', ep],
     ['cri', 'pods', '-o', 'yaml', '-r', ep],
+    // last, so V8 has not flushed their bytecode (it drops functions unused over a few GCs) when
+    // the cache is written: the commands people run in a loop
+    ['cri', 'ps', '-r', ep],
+    ['cri', 'pods', '-r', ep],
+    ['--help'],
   ];
   const caches = ['ctrdoc-main.cache', 'ctrdoc-vendor.cache'].map((f) => join(out, f));
   try {

@@ -63,3 +63,25 @@ test('timestamps: Go zero time and unset are empty, others ISO', () => {
   assert.equal(timestampToIso({ seconds: '-62135596800', nanos: 0 }), '');
   assert.equal(timestampToIso({ seconds: '1700000000', nanos: 5_000_000 }), '2023-11-14T22:13:20.005Z');
 });
+
+test('strings: any valid UTF-8 round-trips (U+FFFD too); invalid UTF-8 is refused, not replaced', () => {
+  const T = messageType('runtime.v1.VersionResponse');
+  fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 30 }), (s) => {
+    assert.equal(decode<{ runtimeName: string }>(T, encode(T, { runtimeName: s })).runtimeName, s);
+  }));
+  assert.equal(decode<{ runtimeName: string }>(T, encode(T, { runtimeName: 'a\uFFFDb' })).runtimeName, 'a\uFFFDb');
+  // field 2 (runtime_name), length 3: "a", a lone continuation byte, "b"
+  assert.throws(() => decode(T, Buffer.from([0x12, 0x03, 0x61, 0x80, 0x62])), /invalid UTF-8/);
+  assert.throws(() => decode(T, Buffer.from([0x12, 0x05, 0x61])), /index out of range/);
+});
+
+test('int64 and uint64 come out as the exact decimal strings, the full range', () => {
+  const S = messageType('runtime.v1.StopContainerRequest'); // timeout: int64
+  fc.assert(fc.property(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), (n) => {
+    assert.equal(decode<{ timeout: string }>(S, encode(S, { timeout: n.toString() })).timeout, n.toString());
+  }));
+  const U = messageType('runtime.v1.UInt64Value');
+  for (const n of [0n, 1n, (1n << 53n) + 1n, (1n << 64n) - 1n]) {
+    assert.equal(decode<{ value: string }>(U, encode(U, { value: n.toString() })).value, n.toString());
+  }
+});

@@ -209,13 +209,14 @@ export class GrpcConnection {
         if (this.sessionError) {
           const e = this.sessionError as NodeJS.ErrnoException;
           end({ code: GrpcStatus.UNAVAILABLE, details: `connection failed: ${e.code ? `${e.code} ` : ''}${e.message}`, cause: e });
+        } else if (session.destroyed || session.closed) {
+          // the connection went down under the call (its streams are reset with INTERNAL_ERROR
+          // locally): a daemon that stopped, or a peer that is not HTTP/2
+          end({ code: GrpcStatus.UNAVAILABLE, details: httpStatus ? 'the connection closed before the call ended (did the daemon stop?)' : 'the connection closed before an answer (is this a gRPC server?)' });
         } else if (rst !== http2.constants.NGHTTP2_NO_ERROR && rst !== NGHTTP2_CANCEL) {
           end({ code: codeOfReset(rst), details: `the server reset the stream (HTTP/2 error ${rst})` });
-        } else if (endStream && !session.destroyed && !session.closed) {
-          end({ code: GrpcStatus.INTERNAL, details: 'the answer ended without a grpc-status' });
         } else {
-          // the connection closed under the call: a daemon that stopped or restarted
-          end({ code: GrpcStatus.UNAVAILABLE, details: httpStatus ? 'the connection closed before the call ended (did the daemon stop?)' : 'the connection closed before an answer (is this a gRPC server?)' });
+          end({ code: endStream ? GrpcStatus.INTERNAL : GrpcStatus.UNAVAILABLE, details: endStream ? 'the answer ended without a grpc-status' : 'the stream closed before an answer' });
         }
       });
     });
