@@ -68,8 +68,9 @@ describe('the DaemonSet image and its pod in the lab', { skip: !isRoot && 'not r
     assert.equal(f.code, 0, f.stderr);
     try {
       let metrics = '';
+      // serve collects every 2 s; a cycle on a loaded machine takes a few seconds more
       for (let i = 0; i < 60 && !/^ctrdoc_finding\{rule="RUNC_LEAKED_CONTAINER"/m.test(metrics); i++) {
-        await new Promise((res) => setTimeout(res, 500));
+        await new Promise((res) => setTimeout(res, 1000));
         metrics = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
       }
       assert.match(metrics, /^ctrdoc_finding\{rule="RUNC_LEAKED_CONTAINER",layer="runc",severity="\w+"[^}]*\} 1$/m);
