@@ -1,6 +1,7 @@
 // Times whole processes, the way a user feels them: wall time from spawn to exit, repeated,
-// reported as median and min, side by side with the tool a user would use instead.
+// reported as median and min, side by side with the tool a user would use instead, as a ratio.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface Timing {
   label: string;
@@ -11,7 +12,7 @@ export interface Timing {
   ok: boolean;
 }
 
-export function timeCommand(label: string, argv: string[], runs = 15, env?: NodeJS.ProcessEnv): Timing {
+export function timeCommand(label: string, argv: string[], runs = 15, env?: NodeJS.ProcessEnv, okCodes: number[] = [0]): Timing {
   const times: number[] = [];
   let ok = true;
   // one warm-up run so the page cache holds the binaries for every contender alike
@@ -20,10 +21,32 @@ export function timeCommand(label: string, argv: string[], runs = 15, env?: Node
     const t = process.hrtime.bigint();
     const r = spawnSync(argv[0], argv.slice(1), { stdio: 'ignore', env: { ...process.env, ...env }, timeout: 60_000 });
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
-    if (r.status !== 0) ok = false;
+    if (!okCodes.includes(r.status ?? -1)) ok = false;
   }
   times.sort((a, b) => a - b);
   return { label, command: argv.join(' '), runs, medianMs: times[Math.floor(runs / 2)], minMs: times[0], ok };
+}
+
+/**
+ * Times several commands in turns (A B C, A B C, ...) so a change in the machine's load hits
+ * each alike: on a shared machine this is what keeps a ratio honest.
+ */
+export function timeInTurns(cmds: { label: string; argv: string[]; okCodes?: number[] }[], runs = 15): Timing[] {
+  const times = cmds.map(() => [] as number[]);
+  const ok = cmds.map(() => true);
+  for (const c of cmds) spawnSync(c.argv[0], c.argv.slice(1), { stdio: 'ignore' });
+  for (let i = 0; i < runs; i++) {
+    cmds.forEach((c, j) => {
+      const t = process.hrtime.bigint();
+      const r = spawnSync(c.argv[0], c.argv.slice(1), { stdio: 'ignore', timeout: 60_000 });
+      times[j].push(Number(process.hrtime.bigint() - t) / 1e6);
+      if (!(c.okCodes ?? [0]).includes(r.status ?? -1)) ok[j] = false;
+    });
+  }
+  return cmds.map((c, j) => {
+    const t = times[j].sort((a, b) => a - b);
+    return { label: c.label, command: c.argv.join(' '), runs, medianMs: t[Math.floor(runs / 2)], minMs: t[0], ok: ok[j] };
+  });
 }
 
 export function printTimings(title: string, rows: Timing[], base: Timing): void {
@@ -33,4 +56,9 @@ export function printTimings(title: string, rows: Timing[], base: Timing): void 
     const ratio = r.medianMs / base.medianMs;
     console.log(`  ${r.label.padEnd(w)}  median ${r.medianMs.toFixed(1).padStart(7)} ms  min ${r.minMs.toFixed(1).padStart(7)} ms  ${ratio.toFixed(2)}x ${base.label}${r.ok ? '' : '  (exit != 0!)'}`);
   }
+}
+
+/** The machine's load, printed with every table: figures from a busy shared machine move. */
+export function loadLine(): string {
+  return `load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
 }

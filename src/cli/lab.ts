@@ -13,6 +13,9 @@ const usage = `Usage:
   ctrdoc lab fault list                      the faults the lab can inject
   ctrdoc lab fault NAME [--pod P] [--dir DIR] inject a fault (see \`ctrdoc lab fault list\`)
   ctrdoc lab fault clear NAME|--all [--dir DIR]
+  ctrdoc lab serve-pod [--dir DIR] [--executable FILE] [--port N] [--interval D]
+                        build the DaemonSet's image from the single executable (npm run
+                        build:binary), import it and run \`ctrdoc serve\` as a pod, as the DaemonSet does
 
 The lab is a private containerd (its own root, state, sockets, runc root, cgroup parent and
 debug-level log under DIR, default ${DEFAULT_LAB_DIR}) with the CRI plugin and host-network pods.
@@ -29,6 +32,9 @@ const flagSpec = {
   variant: { type: 'string' },
   attempt: { type: 'string' },
   timeout: { type: 'string', short: 't' },
+  executable: { type: 'string' },
+  port: { type: 'string' },
+  interval: { type: 'string' },
 } as const;
 
 function podsCount(v: string | undefined): number {
@@ -51,6 +57,14 @@ async function run(args: string[], io: CliIO): Promise<number> {
       out(io, `export CONTAINER_RUNTIME_ENDPOINT=unix://${r.paths.socket}`);
       out(io, `flags: ${r.flags.join(' ')}`);
       out(io, `env file: ${r.paths.env}`);
+      return EXIT_OK;
+    }
+    case 'serve-pod': {
+      const { startServePod } = await import('../lab/serve-pod.ts');
+      const port = values.port === undefined ? undefined : Number(values.port);
+      if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) throw new CtrdocError('invalid-argument', `--port must be 1-65535, not "${values.port}"`);
+      const r = await startServePod({ dir, executable: values.executable, port, interval: values.interval, log });
+      out(io, `serve pod ${r.podId.slice(0, 13)} (${r.image}) answers on ${r.url}/metrics`);
       return EXIT_OK;
     }
     case 'down': {

@@ -1,10 +1,11 @@
 // dist/ctrdoc.cjs, what `ctrdoc` runs: runs the bundle, dist/ctrdoc-main.cjs, with the V8 code
 // cache the build made for it (dist/ctrdoc-main.cache). Node 20 has no compile cache of its own
-// (module.enableCompileCache is Node 22), and a cold gRPC command spends a third of its time
-// compiling grpc-js and protobufjs. Those two live apart, in dist/ctrdoc-vendor.cjs with a cache
-// of its own, loaded when the bundle first requires them: commands that speak no gRPC never
-// read them. A cache is only an accelerator: missing, stale or rejected, the code runs all the
+// (module.enableCompileCache is Node 22). The protobuf codecs live apart, in
+// dist/ctrdoc-vendor.cjs with a cache of its own, loaded when the bundle first requires them:
+// commands that speak no gRPC or ttrpc never read them. A cache is only an accelerator: missing, stale or rejected, the code runs all the
 // same. Built as CommonJS apart from the bundle: a CommonJS entry starts ~5 ms sooner.
+// The same launcher is the main script of the single executable (scripts/build-binary.mjs):
+// there the scripts and caches are the executable's assets (node:sea), not files.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,7 +29,7 @@ const HEADER_BYTES = BUILD_ID_BYTES + HASH_BYTES;
 const BUILD_LINE = /^\/\/ ctrdoc build ([0-9a-f]{16})\n/;
 const sha1 = (b: Uint8Array): Buffer => createHash('sha1').update(b).digest();
 /** The modules the vendor script holds, by the name the bundle requires them with. */
-const VENDORED = new Set(['@grpc/grpc-js', 'protobufjs/light.js']);
+const VENDORED = new Set(['ctrdoc:codecs']);
 
 interface Loaded<T> {
   exports: T;
@@ -39,8 +40,35 @@ interface Loaded<T> {
 
 /** A script that is missing or does not compile is a broken install: say so, exit 2 (EXIT_FAILED). */
 function brokenInstall(file: string, err: unknown): never {
-  process.stderr.write(`error: ctrdoc's bundle ${file} does not load: ${(err as Error).message}\n  hint: rebuild it (npm run build) or reinstall ctrdoc\n`);
+  const fix = sea ? 'rebuild the executable (npm run build:binary)' : 'rebuild it (npm run build) or reinstall ctrdoc';
+  process.stderr.write(`error: ctrdoc's bundle ${file} does not load: ${(err as Error).message}\n  hint: ${fix}\n`);
   process.exit(2);
+}
+
+/** node:sea when this process is ctrdoc's single executable; node:sea is in Node 20.12 and later. */
+interface Sea {
+  isSea(): boolean;
+  getAsset(key: string): ArrayBuffer;
+  getAsset(key: string, encoding: string): string;
+}
+const nodeRequire = createRequire(join(__dirname, 'ctrdoc-main.cjs'));
+const sea = ((): Sea | undefined => {
+  try {
+    const m = nodeRequire('node:sea') as Sea;
+    return m.isSea() ? m : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** A script's text: the file beside the launcher, or the executable's asset of that name. */
+function readScript(file: string, name: string): string {
+  // esbuild writes ASCII only (charset: 'ascii'), so latin1 reads it exactly, and faster than utf8.
+  return sea ? sea.getAsset(name, 'latin1') : readFileSync(file, 'latin1');
+}
+
+function readCache(file: string, name: string): Buffer {
+  return sea ? Buffer.from(sea.getAsset(name)) : readFileSync(file);
 }
 
 /** Compiles dist/NAME.cjs as a CommonJS module, with dist/NAME.cache when it fits, and runs it. */
@@ -49,8 +77,7 @@ function load<T>(name: string, requireFn: (id: string) => unknown): Loaded<T> {
   const cacheFile = join(__dirname, `${name}.cache`);
   let source = '';
   try {
-    // esbuild writes ASCII only (charset: 'ascii'), so latin1 reads it exactly, and faster than utf8.
-    source = readFileSync(file, 'latin1');
+    source = readScript(file, `${name}.cjs`);
   } catch (err) {
     brokenInstall(file, err);
   }
@@ -58,7 +85,7 @@ function load<T>(name: string, requireFn: (id: string) => unknown): Loaded<T> {
   let cachedData: Buffer | undefined;
   let cacheState = 'none';
   try {
-    const c = readFileSync(cacheFile);
+    const c = readCache(cacheFile, `${name}.cache`);
     if (!buildId || c.subarray(0, BUILD_ID_BYTES).toString('latin1') !== buildId) cacheState = 'stale';
     else if (!sha1(c.subarray(HEADER_BYTES)).equals(c.subarray(BUILD_ID_BYTES, HEADER_BYTES))) cacheState = 'corrupt';
     else cachedData = c.subarray(HEADER_BYTES);
@@ -77,7 +104,6 @@ function load<T>(name: string, requireFn: (id: string) => unknown): Loaded<T> {
   }
 }
 
-const nodeRequire = createRequire(join(__dirname, 'ctrdoc-main.cjs'));
 let vendor: Loaded<Record<string, unknown>> | undefined;
 const bundleRequire = (id: string): unknown => {
   if (!VENDORED.has(id)) return nodeRequire(id);

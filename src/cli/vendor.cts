@@ -1,7 +1,6 @@
-// dist/ctrdoc-vendor.cjs: grpc-js and protobufjs, built apart from the bundle so that commands
-// which speak no gRPC never read or compile them; the launcher (launch.ts) hands them to the
-// bundle by the names it requires them with.
+// dist/ctrdoc-vendor.cjs: the protobuf codecs (generated at build time, with protobufjs's minimal
+// runtime), built apart from the bundle so that commands which speak neither gRPC nor ttrpc never
+// read or compile them; the launcher (launch.ts) hands them to the bundle on require('ctrdoc:codecs').
 module.exports = {
-  '@grpc/grpc-js': require('@grpc/grpc-js'),
-  'protobufjs/light.js': require('protobufjs/light.js'),
+  'ctrdoc:codecs': require('../generated/codecs.cjs'),
 };

@@ -30,6 +30,8 @@ export interface ImageSpec {
   labels?: Record<string, string>;
   architecture?: string;
   os?: string;
+  /** the config's history line: what made the layer */
+  createdBy?: string;
 }
 
 export interface Descriptor {
@@ -160,7 +162,7 @@ export async function buildOciImageTarball(spec: ImageSpec): Promise<OciImageTar
         ...(spec.labels ? { Labels: spec.labels } : {}),
       },
       rootfs: { type: 'layers', diff_ids: [diffId] },
-      history: [{ created: FIXED_MTIME.toISOString(), created_by: 'ctrdoc lab (busybox-static)' }],
+      history: [{ created: FIXED_MTIME.toISOString(), created_by: spec.createdBy ?? 'ctrdoc lab (busybox-static)' }],
     }),
   );
   const config: Descriptor = { mediaType: MEDIA_CONFIG, digest: sha256(configJson), size: configJson.length };

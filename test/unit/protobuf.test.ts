@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decode, encode, messageType, methodTypes, timestampToIso } from '../../src/sources/protocol/descriptor.ts';
+import { decode, encode, messageType, methodTypes, timestampToIso } from '../../src/sources/protocol/codecs.ts';
 
 const text = fc.string({ maxLength: 40 });
 const labels = fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), text, { maxKeys: 4 });
@@ -28,7 +28,7 @@ test('CRI PodSandbox lists round-trip (JSON mapping: int64 as strings, enums by 
 test('ttrpc Request envelopes round-trip with their payload bytes', () => {
   const T = messageType('ttrpc.Request');
   fc.assert(fc.property(text, text, fc.uint8Array({ maxLength: 200 }), fc.nat(), (service, method, payload, timeout) => {
-    const got = T.toObject(T.decode(encode(T, { service, method, payload: Buffer.from(payload), timeoutNano: timeout })), { longs: Number });
+    const got = T.toObject(T.decode(encode(T, { service, method, payload: Buffer.from(payload), timeoutNano: timeout })), { longs: Number }) as { service?: string; method?: string; payload?: Uint8Array; timeoutNano?: number };
     assert.equal(got.service ?? '', service);
     assert.equal(got.method ?? '', method);
     assert.deepEqual(Buffer.from(got.payload ?? []), Buffer.from(payload));
@@ -62,4 +62,26 @@ test('timestamps: Go zero time and unset are empty, others ISO', () => {
   assert.equal(timestampToIso(null), '');
   assert.equal(timestampToIso({ seconds: '-62135596800', nanos: 0 }), '');
   assert.equal(timestampToIso({ seconds: '1700000000', nanos: 5_000_000 }), '2023-11-14T22:13:20.005Z');
+});
+
+test('strings: any valid UTF-8 round-trips (U+FFFD too); invalid UTF-8 is refused, not replaced', () => {
+  const T = messageType('runtime.v1.VersionResponse');
+  fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 30 }), (s) => {
+    assert.equal(decode<{ runtimeName: string }>(T, encode(T, { runtimeName: s })).runtimeName, s);
+  }));
+  assert.equal(decode<{ runtimeName: string }>(T, encode(T, { runtimeName: 'a\uFFFDb' })).runtimeName, 'a\uFFFDb');
+  // field 2 (runtime_name), length 3: "a", a lone continuation byte, "b"
+  assert.throws(() => decode(T, Buffer.from([0x12, 0x03, 0x61, 0x80, 0x62])), /invalid UTF-8/);
+  assert.throws(() => decode(T, Buffer.from([0x12, 0x05, 0x61])), /index out of range/);
+});
+
+test('int64 and uint64 come out as the exact decimal strings, the full range', () => {
+  const S = messageType('runtime.v1.StopContainerRequest'); // timeout: int64
+  fc.assert(fc.property(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), (n) => {
+    assert.equal(decode<{ timeout: string }>(S, encode(S, { timeout: n.toString() })).timeout, n.toString());
+  }));
+  const U = messageType('runtime.v1.UInt64Value');
+  for (const n of [0n, 1n, (1n << 53n) + 1n, (1n << 64n) - 1n]) {
+    assert.equal(decode<{ value: string }>(U, encode(U, { value: n.toString() })).value, n.toString());
+  }
 });

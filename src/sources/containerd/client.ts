@@ -1,6 +1,6 @@
 // containerd's own gRPC API (the one `ctr` speaks), scoped to one namespace by metadata.
 import { GrpcConnection } from '../protocol/grpc.ts';
-import { timestampToIso } from '../protocol/descriptor.ts';
+import { timestampToIso } from '../protocol/codecs.ts';
 import type { ContainerdContainerView, ContainerdVersionView, EventView, PluginView, TaskStatus, TaskView } from '../../snapshot/types/index.ts';
 
 const S = 'containerd.services';

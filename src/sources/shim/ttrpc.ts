@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CtrdocError } from '../../errors.ts';
 import { formatMs } from '../../deadline.ts';
-import { decode, encode, messageType, methodTypes, timestampToIso } from '../protocol/descriptor.ts';
+import { decode, encode, messageType, methodTypes, timestampToIso } from '../protocol/codecs.ts';
 import { encodeFrame, FrameDecoder, MESSAGE_TYPE_REQUEST, MESSAGE_TYPE_RESPONSE } from './frames.ts';
 import type { ShimConnectView, ShimStateView } from '../../snapshot/types/index.ts';
 
