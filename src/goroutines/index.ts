@@ -1,7 +1,7 @@
 // The goroutine analyser: scan (scan.ts, lines.ts) → bucket (bucket.ts) → analyse (analyse.ts,
 // signatures.ts). `analyzeDump(text)` for a dump in memory; `GoroutineAnalyzer` (write/end) and
 // `analyzeStream` / `analyzeFile` for files and sockets, in memory bounded by distinct stacks.
-// An input that runs newest first (journalctl -r, told from its first 256 KiB: reverse.ts) is
+// An input that runs newest first (journalctl -r, told from its first 64 KiB: reverse.ts) is
 // read from its end: a file block by block, a stream held in memory (up to 512 MiB).
 
 import { closeSync, createReadStream, openSync, readSync, fstatSync } from 'node:fs';
@@ -39,7 +39,7 @@ export interface AnalyzeOptions {
 }
 
 /** How much of the input's head is judged for its order. */
-export const SNIFF_BYTES = 256 * 1024;
+export const SNIFF_BYTES = 64 * 1024;
 /** A newest-first stream is held in memory to be read from its end, up to this size. */
 export const MAX_HELD_BYTES = 512 * 1024 * 1024;
 

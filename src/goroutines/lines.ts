@@ -468,8 +468,9 @@ export class StackLines {
   /** A line of a goroutine after its header or a file line (HEADER, FRAMES). */
   private frameLine(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
     const g = this.g;
-    const t = skipWs(buf, s, e);
-    const c = buf[t];
+    let c = buf[s];
+    const t = c === 9 || c === 32 ? skipWs(buf, s, e) : s;
+    c = buf[t];
     if (c === 99 /* c */ && startsWith(buf, t, e, CREATED_BY_)) {
       this.created(latin1(buf, t + 11, e));
       this.st = S.CREATED;

@@ -29,6 +29,8 @@ export interface ScanSink {
 
 /** A line longer than this without a newline is not a dump line: it is streamed through. */
 export const LONG_LINE = 64 * 1024;
+/** A line holding goroutines whose newlines were lost is kept whole up to this size. */
+export const ONE_LINE_MAX = 16 * 1024 * 1024;
 /** The BEGIN marker of an embedded dump must appear within this many bytes of a line's start. */
 const MARKER_WINDOW = 4096;
 /** Longest decoded line kept inside an embedded dump; longer ones are cut short. */
@@ -65,6 +67,9 @@ export class GoroutineScanner {
   /** a partial line carried over from earlier chunks (LINES, CONTINUATION) */
   private carry: Buffer[] = [];
   private carryLen = 0;
+  /** the carried line was judged at MARKER_WINDOW bytes; it may grow to carryLimit before it is streamed through */
+  private carryJudged = false;
+  private carryLimit = LONG_LINE;
   /** absolute offset of the next byte to be read */
   private pos = 0;
   /** absolute offset where the pending (carried) line starts */
@@ -242,6 +247,7 @@ export class GoroutineScanner {
     const b = this.carry.length === 1 ? this.carry[0] : Buffer.concat(this.carry);
     this.carry = [];
     this.carryLen = 0;
+    this.carryJudged = false;
     return b;
   }
 
@@ -250,7 +256,9 @@ export class GoroutineScanner {
     let pb = buf;
     let ps = s;
     let pe = e;
-    const pre = prefixAt(buf, s, e);
+    // most lines of a dump (file lines, headers) rule a prefix out by their first byte
+    const c = buf[s];
+    const pre = c === 9 || c === 103 || e - s < 16 ? null : prefixAt(buf, s, e);
     if (pre) {
       // another process's line in the middle of a dump (a shared journal): not the dump's
       if (this.lines.inDump && this.dumpWho !== undefined && pre.who !== this.dumpWho) {
@@ -259,7 +267,7 @@ export class GoroutineScanner {
       }
       ps = pre.at;
     }
-    const msg = logrusMessage(buf, ps, e);
+    const msg = buf[ps] === 116 || buf[ps] === 108 ? logrusMessage(buf, ps, e) : null;
     if (msg) {
       pb = msg;
       ps = 0;
@@ -271,24 +279,35 @@ export class GoroutineScanner {
     if (!took) this.passthrough(buf, s, newline && buf.length > e ? e + 1 : e, newline && buf.length <= e);
   }
 
-  /** A carried partial line reached MARKER_WINDOW bytes: embedded dump, or a long line to stream. */
+  /**
+   * A carried partial line reached MARKER_WINDOW bytes: an embedded dump, goroutines on one line
+   * (kept up to ONE_LINE_MAX), or a long line to stream through at LONG_LINE. Judged once.
+   */
   private checkLongCarry(): void {
-    const head = Buffer.concat(this.carry);
-    this.carry = [head];
-    const embedded = this.findBegin(head, 0, Math.min(head.length, MARKER_WINDOW + BEGIN_JSON.length));
-    if (embedded) {
-      this.carry = [];
-      this.carryLen = 0;
-      this.startEmbedded(embedded.format, head, 0, embedded.at, this.lineStart);
-      this.feedEscapedLine(head, embedded.at, head.length, false);
-      return;
+    if (!this.carryJudged) {
+      const head = Buffer.concat(this.carry);
+      this.carry = [head];
+      const embedded = this.findBegin(head, 0, Math.min(head.length, MARKER_WINDOW + BEGIN_JSON.length));
+      if (embedded) {
+        this.carry = [];
+        this.carryLen = 0;
+        this.startEmbedded(embedded.format, head, 0, embedded.at, this.lineStart);
+        this.feedEscapedLine(head, embedded.at, head.length, false);
+        return;
+      }
+      this.carryJudged = true;
+      this.carryLimit = startsOneLineDump(head) ? ONE_LINE_MAX : LONG_LINE;
     }
-    if (this.carryLen < LONG_LINE) return;
-    // not a dump line: close any open dump and stream the line through
+    if (this.carryLen < this.carryLimit) return;
+    // not a dump line (or more than we keep): close any open dump and stream the line through
+    const head = Buffer.concat(this.carry);
     this.lines.finish(this.lineStart, this.lineNo);
-    this.sink.warning(`line ${this.lineNo} (offset ${this.lineStart}) is longer than ${LONG_LINE} bytes with no dump in it; passed through`);
+    this.sink.warning(this.carryLimit === LONG_LINE
+      ? `line ${this.lineNo} (offset ${this.lineStart}) is longer than ${LONG_LINE} bytes with no dump in it; passed through`
+      : `line ${this.lineNo} (offset ${this.lineStart}) holds goroutines on one line but is longer than ${ONE_LINE_MAX >> 20} MiB; passed through (split it at each "goroutine N [")`);
     this.carry = [];
     this.carryLen = 0;
+    this.carryJudged = false;
     this.passthrough(head, 0, head.length, false);
     this.mode = M.LONG;
   }
@@ -646,6 +665,13 @@ export function logrusMessage(buf: Buffer, s: number, e: number): Buffer | null 
     } else out.push(b);
   }
   return Buffer.from(out);
+}
+
+/** Does this (long) line start with goroutines whose newlines were lost, after any prefix? */
+function startsOneLineDump(head: Buffer): boolean {
+  const pre = prefixAt(head, 0, Math.min(head.length, 512));
+  const at = pre ? pre.at : 0;
+  return /^\s*goroutine \d+ [^\n]{0,200}?\]: \S/.test(head.toString('latin1', at, Math.min(head.length, at + 400)));
 }
 
 function startsWithBytes(buf: Buffer, s: number, e: number, p: Buffer): boolean {
