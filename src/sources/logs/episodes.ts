@@ -108,9 +108,11 @@ export class EpisodeBuilder {
     let payload = line;
     let frame: LineFrame | undefined;
     if (tag === undefined) {
-      frame = lineFrame(line);
+      // journal lines pasted indented (`systemctl status`, a markdown block) keep their prefix
+      const lead = line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9 ? line.length - line.trimStart().length : 0;
+      frame = lineFrame(lead ? line.slice(lead) : line);
       if (frame) {
-        payload = line.slice(frame.at);
+        payload = line.slice(lead + frame.at);
         tag = frame.tag;
       }
     }
