@@ -12,10 +12,12 @@ import { renderGoroutinesHtml } from '../report/goroutines-html.ts';
 
 const usage = `Usage: ctrdoc goroutines [FILE|-] [flags]
 
-Reads a Go goroutine dump (pprof debug=2, SIGUSR1 stacks file, SIGQUIT/panic output, or a
-containerd/journald log with "=== BEGIN goroutine stack dump ===" in it), groups identical
+Reads a Go goroutine dump (pprof debug=2 or debug=1, SIGUSR1 stacks file, SIGQUIT/panic output,
+or a containerd/journald log with "=== BEGIN goroutine stack dump ===" in it), groups identical
 stacks into buckets like panicparse, and explains them: longest waits, lock waiters and their
-likely holders, piles, and known containerd signatures.
+likely holders, piles, and known containerd signatures. Dumps as pasted are read too: behind
+journald or syslog prefixes, one log line per dump line, indented with spaces or not at all,
+CRLF, double-spaced, one goroutine per line, cut short, or newest line first (journalctl -r).
 
 Where the dump comes from (first that applies):
   FILE | -                      a file, or stdin
