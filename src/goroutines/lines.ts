@@ -324,6 +324,15 @@ export class StackLines {
           else this.st = S.FRAMES_BLANK;
           return this.took(end);
         }
+        {
+          // the usual line here, at full speed: a function, not indented
+          const c = buf[s];
+          if (c !== 9 && c !== 32 && c !== 61 && c !== 46 && buf[e - 1] !== 101 && !(c === 103 && startsWith(buf, s, e, GOROUTINE_))
+            && !(c === 99 && startsWith(buf, s, e, CREATED_BY_)) && this.funcLine(buf, s, e)) {
+            this.st = S.FUNC;
+            return this.took(end);
+          }
+        }
         return this.frameLine(buf, s, e, offset, end, lineNo);
       case S.FRAMES_BLANK: {
         if (e === s) return this.took(end);

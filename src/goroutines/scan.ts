@@ -256,9 +256,12 @@ export class GoroutineScanner {
     let pb = buf;
     let ps = s;
     let pe = e;
-    // most lines of a dump (file lines, headers) rule a prefix out by their first byte
+    // most lines of a dump rule a prefix out in a byte or two: file lines start with a tab, and
+    // functions and headers with a lower-case word longer than a month's name (`dic  3`, `déc.  3`)
     const c = buf[s];
-    const pre = c === 9 || c === 103 || e - s < 16 ? null : prefixAt(buf, s, e);
+    const pre = c === 9 || e - s < 16 || (c >= 97 && c <= 122 && buf[s + 3] !== 32 && buf[s + 4] !== 32 && buf[s + 5] !== 32 && buf[s + 6] !== 32)
+      ? null
+      : prefixAt(buf, s, e);
     if (pre) {
       // another process's line in the middle of a dump (a shared journal): not the dump's
       if (this.lines.inDump && this.dumpWho !== undefined && pre.who !== this.dumpWho) {
