@@ -136,7 +136,7 @@ export function sniffOrder(head: Buffer, refMs = Date.now()): OrderVerdict {
  * newline) of about blockSize bytes. read(pos, len) returns the bytes at pos (a fresh buffer).
  * Memory: a block, plus the longest line.
  */
-export function* linesLastFirst(read: (pos: number, len: number) => Buffer, size: number, blockSize = 1 << 20): Generator<Buffer> {
+export function* linesLastFirst(read: (pos: number, len: number) => Buffer, size: number, blockSize = 256 * 1024): Generator<Buffer> {
   let end = size;
   // the start of the line being assembled lies in an earlier block: its later parts, in order
   let tail: Buffer[] = [];

@@ -261,7 +261,7 @@ export class GoroutineScanner {
     const c = buf[s];
     const pre = c === 9 || e - s < 16 || (c >= 97 && c <= 122 && buf[s + 3] !== 32 && buf[s + 4] !== 32 && buf[s + 5] !== 32 && buf[s + 6] !== 32)
       ? null
-      : prefixAt(buf, s, e);
+      : this.prefixOf(buf, s, e);
     if (pre) {
       // another process's line in the middle of a dump (a shared journal): not the dump's
       if (this.lines.inDump && this.dumpWho !== undefined && pre.who !== this.dumpWho) {
@@ -280,6 +280,21 @@ export class GoroutineScanner {
     const took = this.lines.line(pb, ps, pe, start, end, this.lineNo);
     if (this.dumpOpened) this.dumpWho = pre?.who;
     if (!took) this.passthrough(buf, s, newline && buf.length > e ? e + 1 : e, newline && buf.length <= e);
+  }
+
+  /** the last prefix seen: a journal's lines mostly repeat it byte for byte (one second, one process) */
+  private lastPrefix: Buffer | null = null;
+  private lastWho = '';
+
+  private prefixOf(buf: Buffer, s: number, e: number): { at: number; who: string } | null {
+    const lp = this.lastPrefix;
+    if (lp && e - s >= lp.length && buf.compare(lp, 0, lp.length, s, s + lp.length) === 0) return { at: s + lp.length, who: this.lastWho };
+    const pre = prefixAt(buf, s, e);
+    if (pre) {
+      this.lastPrefix = Buffer.from(buf.subarray(s, pre.at));
+      this.lastWho = pre.who;
+    }
+    return pre;
   }
 
   /**
