@@ -311,7 +311,33 @@ export class StackLines {
    * included) end. Returns true when the line is part of a dump.
    */
   line(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
-    while (e > s && buf[e - 1] === 13) e--;
+    if (e > s && buf[e - 1] === 13) {
+      e--;
+      while (e > s && buf[e - 1] === 13) e--;
+    }
+    // the two lines that make up nearly all of a dump, kept small so they run at full speed:
+    // a function after a header or a frame, and the file line after a function
+    const st = this.st;
+    if ((st === S.HEADER || st === S.FRAMES) && e > s) {
+      const c = buf[s];
+      if (c !== 9 && c !== 32 && c !== 61 && c !== 46 && buf[e - 1] !== 101 && !(c === 103 && startsWith(buf, s, e, GOROUTINE_))
+        && !(c === 99 && startsWith(buf, s, e, CREATED_BY_)) && this.funcLine(buf, s, e)) {
+        this.st = S.FUNC;
+        return this.took(end);
+      }
+    } else if (st === S.FUNC && e > s) {
+      const r = this.locLine(buf, s, e);
+      if (r) {
+        this.addFrame(buf, r);
+        this.st = S.FRAMES;
+        return this.took(end);
+      }
+    }
+    return this.otherLine(buf, s, e, offset, end, lineNo);
+  }
+
+  /** Every other line: blank lines, markers, headers, `created by`, pprof records, what ends a dump. */
+  private otherLine(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
     const g = this.g;
     switch (this.st) {
       case S.OUTSIDE:
@@ -323,15 +349,6 @@ export class StackLines {
           if (this.st === S.HEADER) this.spaced = true;
           else this.st = S.FRAMES_BLANK;
           return this.took(end);
-        }
-        {
-          // the usual line here, at full speed: a function, not indented
-          const c = buf[s];
-          if (c !== 9 && c !== 32 && c !== 61 && c !== 46 && buf[e - 1] !== 101 && !(c === 103 && startsWith(buf, s, e, GOROUTINE_))
-            && !(c === 99 && startsWith(buf, s, e, CREATED_BY_)) && this.funcLine(buf, s, e)) {
-            this.st = S.FUNC;
-            return this.took(end);
-          }
         }
         return this.frameLine(buf, s, e, offset, end, lineNo);
       case S.FRAMES_BLANK: {
@@ -353,14 +370,9 @@ export class StackLines {
           this.spaced = true;
           return this.took(end);
         }
-        const r = this.locLine(buf, s, e);
-        if (!r) {
-          const n = g.n;
-          return this.cut(offset, lineNo, `goroutine ${g.id}: function ${funcName(g.fBuf[n], g.fS[n], g.fE[n])} without its file line`, buf, s, e, end);
-        }
-        this.addFrame(buf, r);
-        this.st = S.FRAMES;
-        return this.took(end);
+        // not a file line (line() tried)
+        const n = g.n;
+        return this.cut(offset, lineNo, `goroutine ${g.id}: function ${funcName(g.fBuf[n], g.fS[n], g.fE[n])} without its file line`, buf, s, e, end);
       }
       case S.CREATED: {
         if (e === s) {
