@@ -202,6 +202,12 @@ function firstTokenEnd(buf: Buffer, start: number, e: number): number {
   return j;
 }
 
+/** Is there a ' [' in buf[s..e)? */
+function bracketBefore(buf: Buffer, s: number, e: number): boolean {
+  const i = buf.indexOf(' [', s, 'latin1');
+  return i !== -1 && i < e;
+}
+
 /** The first byte in [s, e) that is not a tab or a space (e when none). */
 function skipWs(buf: Buffer, s: number, e: number): number {
   while (s < e && (buf[s] === 9 || buf[s] === 32)) s++;
@@ -298,6 +304,8 @@ export class StackLines {
   /** pprof debug=1: the total its first line declared (-1: none), and what its records add up to */
   private declared = -1;
   private counted = 0;
+  /** header-like lines that could not be read, said (up to 5) */
+  private unreadHeaders = 0;
 
   constructor(private readonly sink: LineSink, private readonly similarity: GoroutineSimilarity = 'pointer') {}
 
@@ -465,7 +473,12 @@ export class StackLines {
           return this.took(end);
         }
       }
-      return this.oneLine(buf, t, e, offset, end, lineNo);
+      if (this.oneLine(buf, t, e, offset, end, lineNo)) return true;
+      // `goroutine 7 [select` (cut), `goroutine 7 [select]` (colon lost): say it, a few times
+      if (startsWith(buf, t, e, GOROUTINE_) && buf[t + 10] >= 48 && buf[t + 10] <= 57 && bracketBefore(buf, t + 10, e) && this.unreadHeaders++ < 5) {
+        this.sink.warning?.(`line ${lineNo}: "${latin1(buf, t, Math.min(e, t + 60))}" looks like a goroutine header but is not one (expected "goroutine N [state]:"); not read`);
+      }
+      return false;
     }
     if (c >= 49 && c <= 57 && this.record(buf, t, e)) {
       this.open(offset, 'pprof');

@@ -139,6 +139,14 @@ test('what cannot be read is said with its line number', () => {
   const a = analyzeDump('some text\ngoroutine 5 [select]: main.f(0x1) /src/a.go:3 +0x1 this is not a frame\n');
   assert.match(a.warnings.join('\n'), /line 2: goroutines on one line \(newlines lost\); the frames cannot be told apart from "this is not a frame"/);
   assert.equal(total(a), 1);
+  // a header that lost its colon, or was cut
+  const h = analyzeDump('goroutine 7 [select]\nmain.f()\n\t/a.go:1 +0x1\ngoroutine 8 [sel\n');
+  assert.equal(h.dumps.length, 0);
+  assert.deepEqual(h.warnings, [
+    'line 1: "goroutine 7 [select]" looks like a goroutine header but is not one (expected "goroutine N [state]:"); not read',
+    'line 4: "goroutine 8 [sel" looks like a goroutine header but is not one (expected "goroutine N [state]:"); not read',
+  ]);
+  assert.deepEqual(analyzeDump('goroutine 5 finished\n').warnings, [], 'a log line that only mentions a goroutine is not one');
   // a function without its file line
   const b = analyzeDump('goroutine 1 [running]:\nmain.main()\nmain.other()\n');
   assert.deepEqual([b.dumps[0].cut!.line, b.dumps[0].cut!.reason], [3, 'goroutine 1: function main.main without its file line']);
@@ -186,6 +194,13 @@ test('one line: goroutines split back into Go\'s lines; a line that is not one i
   ] });
   assert.equal(splitOneLine('goroutine 7 [select]:'), undefined);
   assert.equal(splitOneLine('goroutines: 7'), undefined);
+});
+
+test('one line: any text splits without throwing, into lines that each read as one line (property)', () => {
+  fc.assert(fc.property(fc.string({ maxLength: 200 }), fc.constantFrom('', 'goroutine 1 [running]: ', 'goroutine 2 [select, 3 minutes]: main.f(0x1) /a.go:1 +0x2 '), (tail, head) => {
+    const r = splitOneLine(head + tail);
+    if (r) for (const l of r.lines) assert.ok(!l.includes('\n'));
+  }), { numRuns: 1000 });
 });
 
 test('a one-line dump longer than 64 KiB is still read; garbage after a header line is said', () => {
