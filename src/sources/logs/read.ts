@@ -1,5 +1,6 @@
 // Reading a log for the pattern tables, bounded in bytes, lines and time:
-//   - a file: only its last `maxBytes` (default 8 MiB) are read, never the whole file;
+//   - a file: only its newest `maxBytes` (default 8 MiB) are read, never the whole file: its
+//     end, or its head when it runs newest first (saved from `journalctl -r`);
 //   - journald: `journalctl -u UNIT -o json -n N --no-pager` under a deadline, killed when late.
 // A missing journalctl, a unit with no entries or a missing file is `failed-precondition`
 // (the collector records it as skipped, with the message as the reason).
