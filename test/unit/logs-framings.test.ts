@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import {
-  containerdLogTable, kubeletLogTable, kernelLogTable, lineTime, scanText, scanLogFile, lineFrame, frameTime, payloadOf,
+  containerdLogTable, kubeletLogTable, kernelLogTable, lineTime, scanText, scanLogFile, lineFrame, frameTime, payloadOf, logFields,
   isNewestFirst, pagerCutWidth, type LogTable,
 } from '../../src/sources/logs/index.ts';
 import type { LogScan } from '../../src/snapshot/types/index.ts';
@@ -38,7 +38,7 @@ function judged(s: LogScan) {
   return {
     from: s.from,
     to: s.to,
-    episodes: s.episodes.map((e) => ({ pattern: e.pattern, count: e.count, first: e.first, last: e.last, captures: e.captures })),
+    episodes: s.episodes.map((e) => ({ pattern: e.pattern, count: e.count, first: e.first, last: e.last, captures: e.captures, levels: e.levels })),
   };
 }
 
@@ -218,6 +218,26 @@ test('newest first: told from a log whose lines are all one second, and from sma
   assert.equal(isNewestFirst(jitter, REF), false);
   assert.equal(isNewestFirst([...jitter].reverse(), REF), true);
   assert.equal(isNewestFirst([], REF), false);
+});
+
+test('fields: logrus with escaped and unescaped quotes, JSON, klog; the episode keeps the levels', () => {
+  assert.deepEqual(logFields('time="2020-08-29T08:38:21.573447253+03:00" level=info msg="loading plugin "io.containerd.grpc.v1.snapshots"..." type=io.containerd.grpc.v1'),
+    { time: '2020-08-29T08:38:21.573447253+03:00', level: 'info', msg: 'loading plugin "io.containerd.grpc.v1.snapshots"...' });
+  assert.deepEqual(logFields('time="2026-11-27T01:18:43.4Z" level=error msg="failed to reserve sandbox name \\"a_b\\": name \\"a_b\\" is reserved for \\"0be4\\"" error="x"'),
+    { time: '2026-11-27T01:18:43.4Z', level: 'error', msg: 'failed to reserve sandbox name "a_b": name "a_b" is reserved for "0be4"' });
+  assert.deepEqual(logFields('time="t" level=warning msg="cleaning up after shim disconnected" id=abc namespace=k8s.io'), { time: 't', level: 'warning', msg: 'cleaning up after shim disconnected' });
+  assert.deepEqual(logFields('time="t" level=info msg=serving... address=/run/containerd/containerd.sock'), { time: 't', level: 'info', msg: 'serving...' });
+  assert.deepEqual(logFields('{"level":"error","msg":"collecting metrics for 0123","time":"2026-11-26T22:48:13Z"}'), { level: 'error', msg: 'collecting metrics for 0123', time: '2026-11-26T22:48:13Z' });
+  assert.deepEqual(logFields('E1126 22:48:13.123456    1234 remote_runtime.go:193] "RunPodSandbox from runtime service failed" err="x"'),
+    { level: 'error', time: '1126 22:48:13.123456', msg: '"RunPodSandbox from runtime service failed" err="x"' });
+  assert.deepEqual(logFields('{"level":'), {});
+  assert.deepEqual(logFields('no fields here'), {});
+  const shim = scanText(readFileSync(join(CAPTURES, 'dead-shim', 'excerpt.log'), 'utf8'), containerdLogTable(), 'x', { refMs: REF });
+  assert.deepEqual(shim.episodes.find((e) => e.pattern === 'CONTAINERD_LOG_SHIM_DISCONNECTED')!.levels, ['info', 'warning']);
+  fc.assert(fc.property(fc.string({ maxLength: 300 }), fc.constantFrom('', 'time="t" level=info msg="', '{"msg":"', 'E1126 22:48:13.123456    1 a.go:1] '), (s, p) => {
+    const f = logFields(p + s);
+    for (const v of Object.values(f)) assert.equal(typeof v, 'string');
+  }), { numRuns: 1000 });
 });
 
 test('logrus lines with unescaped quotes inside msg still give the time and match', () => {

@@ -13,6 +13,8 @@ export interface LogEpisode {
   examples: string[];
   /** captured values (the pattern's named groups, e.g. the RPC name, the container id), distinct, at most 20 each */
   captures: Record<string, string[]>;
+  /** the levels its lines were logged at (logrus level=, klog's I/W/E/F), distinct, in order seen */
+  levels?: string[];
   /** set when the episode's last line is older than the scan's window start: it happened, it is
    * not happening (rules make it info, so an old incident does not keep a node red) */
   beforeWindow?: boolean;

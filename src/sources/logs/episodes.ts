@@ -9,6 +9,7 @@ import { lineTime } from './timestamp.ts';
 import { frameTime, lineFrame, type LineFrame } from './frame.ts';
 import { isForeignTag, LOG_TABLE_TAGS } from './tables.ts';
 import { feedSavedLines } from './saved.ts';
+import { logFields } from './fields.ts';
 
 export const DEFAULT_GAP_MS = 5 * 60_000;
 export const DEFAULT_TAIL_LINES = 20;
@@ -140,6 +141,7 @@ export class EpisodeBuilder {
       this.lastUntimed = { head, frame };
     }
     if (!matches) return;
+    let level: string | null | undefined;
     for (const p of this.table.patterns) {
       const m = p.regex.exec(head);
       if (!m) continue;
@@ -155,6 +157,8 @@ export class EpisodeBuilder {
         if (cur.firstMs === undefined) cur.firstMs = t;
         if (cur.lastMs === undefined || t > cur.lastMs) cur.lastMs = t;
       }
+      if (level === undefined) level = logFields(head).level ?? null;
+      if (level && !ep.levels?.includes(level)) (ep.levels ??= []).push(level);
       const example = cut(line, EXAMPLE_CHARS);
       if (ep.examples.length < 3) ep.examples.push(example);
       else ep.examples[2] = example;

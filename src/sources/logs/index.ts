@@ -4,6 +4,7 @@ export * from './tables.ts';
 export * from './timestamp.ts';
 export * from './calendar.ts';
 export * from './frame.ts';
+export * from './fields.ts';
 export * from './episodes.ts';
 export * from './read.ts';
 export * from './saved.ts';
