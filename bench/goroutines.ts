@@ -3,11 +3,14 @@
 // (bench/goroutines-gen.ts, into bench/out/, not committed). For each: ctrdoc's parser
 // in-process (a small bundle that runs analyzeFile), the CLI (`node dist/ctrdoc.cjs goroutines
 // FILE -o json`), and `panicparse FILE`, each as its own process, wall time and peak RSS from
-// /usr/bin/time -v (or VmHWM polled from /proc). Prints MB/s and ratios.
+// /usr/bin/time -v (or VmHWM polled from /proc). Prints MB/s and ratios. Then the 100k dump as
+// people paste it from a journal (every line behind `Dec  3 09:52:26 node1 containerd[8346]: `,
+// and the same newest first, as journalctl -r prints it): ctrdoc's CLI only, panicparse reads
+// neither.
 //   npm run bench:goroutines            (builds first)
 //   node --import tsx bench/goroutines.ts [COUNT...]
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -129,8 +132,32 @@ console.log(JSON.stringify({ ms, goroutines: a.dumps.reduce((n, d) => n + d.goro
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   console.log(rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()).join('\n'));
+  const framedOf = sizes.filter((n) => n <= 100_000).at(-1);
+  if (framedOf) {
+    console.log(`\nThe ${framedOf / 1000}k dump as pasted from a journal (ctrdoc CLI; panicparse reads neither):`);
+    const plain = join(OUT_DIR, `goroutines-${framedOf}.txt`);
+    const lines = readFileSync(plain, 'latin1').replace(/\n$/, '').split('\n');
+    for (const [name, order] of [['journald, a line each', lines], ['journald, newest first', [...lines].reverse()]] as const) {
+      const file = join(OUT_DIR, `goroutines-${framedOf}-${order === lines ? 'journald' : 'journald-r'}.txt`);
+      if (!existsSync(file)) writeFramed(file, order);
+      const r = await best(process.execPath, [cli, 'goroutines', file, '-o', 'json'], true);
+      const got = (JSON.parse(r.stdout) as { dumps: { goroutines: number }[] }).dumps.reduce((n, d) => n + d.goroutines, 0);
+      if (got !== framedOf) throw new Error(`${file}: read ${got} goroutines, expected ${framedOf}`);
+      console.log(`  ${name.padEnd(24)} ${(statSync(file).size / 1e6).toFixed(0)} MB  ${fmtS(r.seconds)}  ${fmtMB(r.peakBytes)}`);
+    }
+  }
   console.log(`\nBest of ${RUNS} runs each. SPEED x: panicparse wall time / ctrdoc (CLI process, and parse alone); RSS /: panicparse peak RSS / ctrdoc CLI peak RSS.`);
   console.log(`Goals: at 100k, >= 10x faster at <= 1/10 the peak RSS; 500k under 10 s and 512 MiB. Peak RSS from ${existsSync(TIME) ? '/usr/bin/time -v' : '/proc/PID/status VmHWM'}.`);
+}
+
+/** Writes lines behind a journald short prefix, in bounded memory. */
+function writeFramed(file: string, lines: readonly string[]): void {
+  const fd = openSync(file, 'w');
+  const prefix = 'Dec  3 09:52:26 node1 containerd[8346]:';
+  for (let i = 0; i < lines.length; i += 50_000) {
+    writeSync(fd, lines.slice(i, i + 50_000).map((l) => (l ? `${prefix} ${l}` : prefix)).join('\n') + '\n', null, 'latin1');
+  }
+  closeSync(fd);
 }
 
 await main();

@@ -4,7 +4,7 @@ import { createReadStream, writeFileSync } from 'node:fs';
 import type { CliIO, Command } from './command.ts';
 import { parseFlags, timeoutMs } from './flags.ts';
 import { CtrdocError, EXIT_FINDINGS, EXIT_OK } from '../errors.ts';
-import { analyzeDump, analyzeStream, shortName, type AnalyzeOptions } from '../goroutines/index.ts';
+import { analyzeDump, analyzeFile, analyzeStream, shortName, type AnalyzeOptions } from '../goroutines/index.ts';
 import type { GoroutineAnalysis, GoroutineBucket, GoroutineDump, GoroutineSimilarity } from '../snapshot/types/goroutines.ts';
 import { GOROUTINE_DUMP_PATH, openDebugStream } from '../sources/debug/http.ts';
 import { existingStacksFile, shimAddress, signalContainerdDump, signalShimDump } from '../sources/debug/signal.ts';
@@ -12,10 +12,12 @@ import { renderGoroutinesHtml } from '../report/goroutines-html.ts';
 
 const usage = `Usage: ctrdoc goroutines [FILE|-] [flags]
 
-Reads a Go goroutine dump (pprof debug=2, SIGUSR1 stacks file, SIGQUIT/panic output, or a
-containerd/journald log with "=== BEGIN goroutine stack dump ===" in it), groups identical
+Reads a Go goroutine dump (pprof debug=2 or debug=1, SIGUSR1 stacks file, SIGQUIT/panic output,
+or a containerd/journald log with "=== BEGIN goroutine stack dump ===" in it), groups identical
 stacks into buckets like panicparse, and explains them: longest waits, lock waiters and their
-likely holders, piles, and known containerd signatures.
+likely holders, piles, and known containerd signatures. Dumps as pasted are read too: behind
+journald or syslog prefixes, one log line per dump line, indented with spaces or not at all,
+CRLF, double-spaced, one goroutine per line, cut short, or newest line first (journalctl -r).
 
 Where the dump comes from (first that applies):
   FILE | -                      a file, or stdin
@@ -125,9 +127,9 @@ async function readDump(v: Record<string, string | boolean | undefined>, positio
   const file = positionals[0];
   if (file !== undefined) {
     if (file === '-') return { analysis: await analyzeStream(process.stdin as AsyncIterable<Buffer>, opts), from: 'stdin' };
-    const stream = createReadStream(file, { highWaterMark: 256 * 1024 });
     try {
-      return { analysis: await analyzeStream(stream, opts), from: file };
+      // a file is read from its end when it runs newest first, in bounded memory
+      return { analysis: await analyzeFile(file, opts), from: file };
     } catch (err) {
       throw CtrdocError.from(err, `reading ${file}`);
     }

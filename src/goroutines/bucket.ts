@@ -50,9 +50,11 @@ export class Bucketer {
     private readonly trackArgsOf: ReadonlySet<string> = new Set(),
   ) {}
 
+  /** One goroutine, or a pprof debug=1 record standing for g.weight of them. */
   add(g: ScannedGoroutine): void {
-    this.total++;
-    this.states[g.state] = (this.states[g.state] ?? 0) + 1;
+    const w = g.weight;
+    this.total += w;
+    this.states[g.state] = (this.states[g.state] ?? 0) + w;
     let b = this.map.get(g.key);
     if (!b) {
       b = this.create(g);
@@ -63,7 +65,7 @@ export class Bucketer {
       b = this.spill.get(k);
       if (!b) this.spill.set(k, (b = this.create(g)));
     }
-    b.count++;
+    b.count += w;
     if (g.locked) b.lockedCount++;
     if (g.waitMinutes >= 0) {
       if (b.waitingCount === 0) {
@@ -75,7 +77,7 @@ export class Bucketer {
       }
       b.waitingCount++;
     }
-    if (b.sampleIds.length < SAMPLE_IDS) b.sampleIds.push(g.id);
+    if (g.id >= 0 && b.sampleIds.length < SAMPLE_IDS) b.sampleIds.push(g.id);
     if (b.tracked) {
       for (const t of b.tracked) {
         if (t.frame >= g.n) continue;
@@ -83,9 +85,9 @@ export class Bucketer {
         const c = args.indexOf(',');
         const v = (c === -1 ? args : args.slice(0, c)).replace('?', '');
         const prev = t.values.get(v);
-        if (prev !== undefined) t.values.set(v, prev + 1);
-        else if (t.values.size < TRACK_MAX) t.values.set(v, 1);
-        else t.overflow++;
+        if (prev !== undefined) t.values.set(v, prev + w);
+        else if (t.values.size < TRACK_MAX) t.values.set(v, w);
+        else t.overflow += w;
       }
     }
   }

@@ -1,28 +1,40 @@
 // The line grammar of a Go goroutine dump (runtime.Stack, pprof debug=2, SIGQUIT and panic
-// output), as a state machine over lines given as byte ranges. It says whether each line
-// belongs to a dump, and hands each finished goroutine to its sink with a 53-bit hash of its
-// signature under the chosen similarity (computed on the bytes, in one pass: no string per
-// frame), plus references to its frame lines (valid during the call) so a new bucket can decode
-// them once. It keeps one goroutine at a time (reused), never the dump.
+// output, and pprof's debug=1 profile), as a state machine over lines given as byte ranges. It
+// says whether each line belongs to a dump, and hands each finished goroutine to its sink with a
+// 53-bit hash of its signature under the chosen similarity (computed on the bytes, in one pass:
+// no string per frame), plus references to its frame lines (valid during the call) so a new
+// bucket can decode them once. It keeps one goroutine at a time (reused), never the dump.
 //
 // States (what the previous line was → what may come next):
-//   OUTSIDE  no dump open.            `goroutine N [state]:` → HEADER; anything else is passed through.
+//   OUTSIDE  no dump open.            `goroutine N [state]:` → HEADER; `goroutine profile: total N`
+//            → P_BETWEEN; `N @ 0x…` → P_RECORD; anything else is passed through.
 //   HEADER   `goroutine 7 [select, 5 minutes]:` (Go 1.22+ may add ` gp=0x… m=N mp=0x…`)
 //            → FUNC on `pkg.f(args)`, CREATED on `created by …`, FRAMES on
 //              `goroutine running on other thread; stack unavailable`.
 //   FUNC     `github.com/x/y.(*T).m(0xc000123456, {0x1, 0x2}, 0x0?)` (args may be `...`, or
 //            absent for some frames) → FRAMES on a file line `\t/path/f.go:123 +0x1d`.
 //   FRAMES   after a file line → FUNC, CREATED, ELIDED `...additional frames elided...`,
-//            or a blank line (goroutine done) → BETWEEN.
+//            or a blank line → FRAMES_BLANK.
+//   FRAMES_BLANK  the goroutine is done unless the dump is double-spaced (see below) and a
+//            function or `created by` follows → BETWEEN.
 //   CREATED  `created by pkg.f` (Go 1.21+: `created by pkg.f in goroutine 12`) → CREATED_FILE.
 //   CREATED_FILE after its file line → blank → BETWEEN.
 //   BETWEEN  blank line(s) after a goroutine → HEADER on the next header; anything else ends
-//            the dump (that line is passed through).
+//            the dump (that line is read again as outside a dump).
+//   P_BETWEEN / P_RECORD  pprof debug=1: `N @ 0x… 0x…` starts a record of N goroutines with one
+//            stack; its frames are `#\t0x4715e0\tpkg.f+0x40\t/path/f.go:678`; `# labels: {…}`
+//            is skipped; a blank line ends the record. No ids, states or wait times: the state is
+//            read from the frames (pprof-state.ts).
 // The containerd markers `=== BEGIN goroutine stack dump ===` / `=== END … ===` open and close a
 // dump. A line that does not fit ends the dump; if it interrupts a goroutine in the middle of a
 // frame the dump is reported as cut there.
+// As people paste dumps: lines may be indented (markdown, four spaces) or not (file lines without
+// their tab), end in CRLF, be double-spaced (a blank line after every line), or a goroutine may
+// be on one line (its newlines lost: oneline.ts splits it back).
 
 import type { GoroutineSimilarity } from '../snapshot/types/goroutines.ts';
+import { splitOneLine } from './oneline.ts';
+import { pprofState } from './pprof-state.ts';
 
 export interface ScannedGoroutine {
   id: number;
@@ -48,13 +60,19 @@ export interface ScannedGoroutine {
   unavailable: boolean;
   /** signature hash: key = h1 * 2^21 + (h2 >>> 11) */
   key: number;
+  /** how many goroutines this one stands for: 1, or N for a pprof debug=1 record `N @ …` */
+  weight: number;
 }
 
+export type LineDumpFormat = 'plain' | 'pprof';
+
 export interface LineSink {
-  dumpStart(offset: number): void;
+  dumpStart(offset: number, format: LineDumpFormat): void;
   goroutine(g: ScannedGoroutine): void;
   /** offset: end of the last dump byte; cut: set when the dump stopped mid-goroutine */
   dumpEnd(offset: number, cut?: { offset: number; line: number; reason: string }): void;
+  /** something in the input could not be read (said with its line number) */
+  warning?(message: string): void;
 }
 
 const enum S {
@@ -62,9 +80,12 @@ const enum S {
   HEADER,
   FUNC,
   FRAMES,
+  FRAMES_BLANK,
   CREATED,
   CREATED_FILE,
   BETWEEN,
+  P_BETWEEN,
+  P_RECORD,
 }
 
 export const BEGIN_MARKER = '=== BEGIN goroutine stack dump ===';
@@ -76,6 +97,7 @@ const UNAVAILABLE = 'goroutine running on other thread; stack unavailable';
 const ELIDED = '...additional frames elided...';
 const GOROUTINE_ = Buffer.from('goroutine ');
 const CREATED_BY_ = Buffer.from('created by ');
+const PROFILE_TOTAL_ = Buffer.from('goroutine profile: total ');
 
 type Latin1 = { latin1Slice(start: number, end: number): string };
 export function latin1(buf: Buffer, s: number, e: number): string {
@@ -127,13 +149,19 @@ export function parseHeader(line: string, g: ScannedGoroutine): boolean {
     else state += ', ' + p;
   }
   g.state = state;
+  clearFrames(g, 1);
+  return true;
+}
+
+/** A new goroutine (or a pprof record of `weight`) in g: no frames, no creator yet. */
+function clearFrames(g: ScannedGoroutine, weight: number): void {
   g.n = 0;
   g.createdBy = '';
   g.createdLoc = '';
   g.creatorId = -1;
   g.elided = false;
   g.unavailable = false;
-  return true;
+  g.weight = weight;
 }
 
 /** Where ` +0x…` or ` fp=…` starts in [start, e), else e: the end of a file line's `path:line`. */
@@ -158,11 +186,32 @@ function endsWithLineNumber(buf: Buffer, start: number, end: number): boolean {
 export function fileLocRange(buf: Buffer, s: number, e: number): [number, number] | null {
   let i = s;
   while (i < e && (buf[i] === 9 || buf[i] === 32)) i++;
-  if (i === s || i === e) return null;
+  if (i === e) return null;
   const start = i;
   // cut at " +0x" or " fp=", then it must end in :digits
   const end = locEndByScan(buf, start, e);
-  return endsWithLineNumber(buf, start, end) ? [start, end] : null;
+  if (endsWithLineNumber(buf, start, end)) return [start, end];
+  const tok = firstTokenEnd(buf, start, e);
+  return tok < e && endsWithLineNumber(buf, start, tok) ? [start, tok] : null;
+}
+
+/** The end of the first space-delimited token in [start, e): a file line cut at a width (`f.go:410 +0`). */
+function firstTokenEnd(buf: Buffer, start: number, e: number): number {
+  let j = start;
+  while (j < e && buf[j] !== 32) j++;
+  return j;
+}
+
+/** Is there a ' [' in buf[s..e)? */
+function bracketBefore(buf: Buffer, s: number, e: number): boolean {
+  const i = buf.indexOf(' [', s, 'latin1');
+  return i !== -1 && i < e;
+}
+
+/** The first byte in [s, e) that is not a tab or a space (e when none). */
+function skipWs(buf: Buffer, s: number, e: number): number {
+  while (s < e && (buf[s] === 9 || buf[s] === 32)) s++;
+  return s;
 }
 
 /** Kept for callers that hold a string: `\t/p/f.go:12 +0x1` → `/p/f.go:12`, '' when not a file line. */
@@ -243,13 +292,20 @@ export class StackLines {
   private readonly g: ScannedGoroutine = {
     id: 0, state: '', waitMinutes: -1, locked: false, n: 0,
     fBuf: [], fS: [], fE: [], lBuf: [], lS: [], lE: [],
-    createdBy: '', createdLoc: '', creatorId: -1, elided: false, unavailable: false, key: 0,
+    createdBy: '', createdLoc: '', creatorId: -1, elided: false, unavailable: false, key: 0, weight: 1,
   };
   /** end offset of the last line that belonged to the dump */
   private lastDumpEnd = 0;
   /** the hash of the current goroutine's frames so far */
   private fh1 = 0;
   private fh2 = 0;
+  /** a blank line came between a header, function or file line: the dump is double-spaced */
+  private spaced = false;
+  /** pprof debug=1: the total its first line declared (-1: none), and what its records add up to */
+  private declared = -1;
+  private counted = 0;
+  /** header-like lines that could not be read, said (up to 5) */
+  private unreadHeaders = 0;
 
   constructor(private readonly sink: LineSink, private readonly similarity: GoroutineSimilarity = 'pointer') {}
 
@@ -263,73 +319,74 @@ export class StackLines {
    * included) end. Returns true when the line is part of a dump.
    */
   line(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
-    if (e > s && buf[e - 1] === 13) e--;
-    const g = this.g;
-    const len = e - s;
-    switch (this.st) {
-      case S.OUTSIDE:
-        if (len === BEGIN_MARKER.length && buf[s] === 61 && latin1(buf, s, e) === BEGIN_MARKER) {
-          this.sink.dumpStart(offset);
-          this.st = S.BETWEEN;
-          return this.took(end);
-        }
-        if (this.header(buf, s, e)) {
-          this.sink.dumpStart(offset);
-          this.st = S.HEADER;
-          return this.took(end);
-        }
-        return false;
-      case S.HEADER:
-      case S.FRAMES: {
-        if (len === 0) {
-          if (this.st === S.HEADER) return this.cut(offset, lineNo, `goroutine ${g.id}: header without frames`, buf, s, e, end);
-          this.emit();
-          this.st = S.BETWEEN;
-          return this.took(end);
-        }
-        const c = buf[s];
-        if (c === 99 /* c */ && startsWith(buf, s, e, CREATED_BY_)) {
-          this.created(latin1(buf, s + 11, e));
-          this.st = S.CREATED;
-          return this.took(end);
-        }
-        if (c === 46 /* . */ && len === ELIDED.length && latin1(buf, s, e) === ELIDED) {
-          g.elided = true;
-          return this.took(end);
-        }
-        if (buf[e - 1] === 101 /* e */ && (c === 9 || c === 32 || c === 103) && len >= UNAVAILABLE.length && latin1(buf, e - UNAVAILABLE.length, e) === UNAVAILABLE) {
-          g.unavailable = true;
-          this.st = S.FRAMES;
-          return this.took(end);
-        }
-        if (c !== 9 && c !== 32 && !(c === 103 && startsWith(buf, s, e, GOROUTINE_)) && !(c === 61 && latin1(buf, s, e) === END_MARKER)) {
-          if (this.funcLine(buf, s, e)) {
-            this.st = S.FUNC;
-            return this.took(end);
-          }
-        }
-        if (this.st === S.FRAMES) {
-          // e.g. the next header without a blank line, or the END marker
-          this.emit();
-          this.st = S.BETWEEN;
-          return this.line(buf, s, e, offset, end, lineNo);
-        }
-        return this.cut(offset, lineNo, `goroutine ${g.id}: header without frames`, buf, s, e, end);
+    if (e > s && buf[e - 1] === 13) {
+      e--;
+      while (e > s && buf[e - 1] === 13) e--;
+    }
+    // the two lines that make up nearly all of a dump, kept small so they run at full speed:
+    // a function after a header or a frame, and the file line after a function
+    const st = this.st;
+    if ((st === S.HEADER || st === S.FRAMES) && e > s) {
+      const c = buf[s];
+      if (c !== 9 && c !== 32 && c !== 61 && c !== 46 && buf[e - 1] !== 101 && !(c === 103 && startsWith(buf, s, e, GOROUTINE_))
+        && !(c === 99 && startsWith(buf, s, e, CREATED_BY_)) && this.funcLine(buf, s, e)) {
+        this.st = S.FUNC;
+        return this.took(end);
       }
-      case S.FUNC: {
-        const r = this.locLine(buf, s, e);
-        if (!r) {
-          const n = g.n;
-          return this.cut(offset, lineNo, `goroutine ${g.id}: function ${funcName(g.fBuf[n], g.fS[n], g.fE[n])} without its file line`, buf, s, e, end);
-        }
-        const n = g.n++;
-        g.lBuf[n] = buf;
-        g.lS[n] = r[0];
-        g.lE[n] = r[1];
+    } else if (st === S.FUNC && e > s) {
+      const r = this.locLine(buf, s, e);
+      if (r) {
+        this.addFrame(buf, r);
         this.st = S.FRAMES;
         return this.took(end);
       }
+    }
+    return this.otherLine(buf, s, e, offset, end, lineNo);
+  }
+
+  /** Every other line: blank lines, markers, headers, `created by`, pprof records, what ends a dump. */
+  private otherLine(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
+    const g = this.g;
+    switch (this.st) {
+      case S.OUTSIDE:
+        return this.outside(buf, s, e, offset, end, lineNo);
+      case S.HEADER:
+      case S.FRAMES:
+        if (e === s) {
+          // header, blank, function: the dump is double-spaced; after frames: the goroutine may be done
+          if (this.st === S.HEADER) this.spaced = true;
+          else this.st = S.FRAMES_BLANK;
+          return this.took(end);
+        }
+        return this.frameLine(buf, s, e, offset, end, lineNo);
+      case S.FRAMES_BLANK: {
+        if (e === s) return this.took(end);
+        if (this.spaced) {
+          const t = skipWs(buf, s, e);
+          const c = buf[t];
+          if (!(c === 103 && startsWith(buf, t, e, GOROUTINE_)) && c !== 61) {
+            this.st = S.FRAMES;
+            return this.frameLine(buf, s, e, offset, end, lineNo);
+          }
+        }
+        this.emit();
+        this.st = S.BETWEEN;
+        return this.line(buf, s, e, offset, end, lineNo);
+      }
+      case S.FUNC: {
+        if (e === s) {
+          this.spaced = true;
+          return this.took(end);
+        }
+        // not a file line (line() tried)
+        const n = g.n;
+        return this.cut(offset, lineNo, `goroutine ${g.id}: function ${funcName(g.fBuf[n], g.fS[n], g.fE[n])} without its file line`, buf, s, e, end);
+      }
       case S.CREATED: {
+        if (e === s) {
+          this.spaced = true;
+          return this.took(end);
+        }
         const r = fileLocRange(buf, s, e);
         if (!r) return this.cut(offset, lineNo, `goroutine ${g.id}: "created by" without its file line`, buf, s, e, end);
         g.createdLoc = latin1(buf, r[0], r[1]);
@@ -339,22 +396,218 @@ export class StackLines {
       case S.CREATED_FILE:
         this.emit();
         this.st = S.BETWEEN;
-        if (len === 0) return this.took(end);
+        if (e === s) return this.took(end);
         return this.line(buf, s, e, offset, end, lineNo);
-      case S.BETWEEN:
-        if (len === 0) return this.took(end);
-        if (len === END_MARKER.length && buf[s] === 61 && latin1(buf, s, e) === END_MARKER) {
+      case S.BETWEEN: {
+        if (e === s) return this.took(end);
+        const t = skipWs(buf, s, e);
+        if (this.isMarker(buf, t, e, END_MARKER)) {
           this.took(end);
           this.close();
           return true;
         }
-        if (this.header(buf, s, e)) {
+        if (buf[t] === 103 && this.header(buf, t, e)) {
           this.st = S.HEADER;
           return this.took(end);
         }
+        if (this.oneLine(buf, t, e, offset, end, lineNo)) return true;
         this.close();
-        return false;
+        return this.line(buf, s, e, offset, end, lineNo);
+      }
+      case S.P_BETWEEN: {
+        if (e === s) return this.took(end);
+        const t = skipWs(buf, s, e);
+        if (this.record(buf, t, e)) {
+          this.st = S.P_RECORD;
+          return this.took(end);
+        }
+        if (this.isMarker(buf, t, e, END_MARKER)) {
+          this.took(end);
+          this.close(lineNo);
+          return true;
+        }
+        this.close(lineNo);
+        return this.line(buf, s, e, offset, end, lineNo);
+      }
+      case S.P_RECORD: {
+        if (e === s) {
+          this.emitRecord();
+          this.st = S.P_BETWEEN;
+          return this.took(end);
+        }
+        const t = skipWs(buf, s, e);
+        // a frame, or `# labels: {…}` (and any other comment of the record)
+        if (buf[t] === 35 /* # */) {
+          this.pprofFrame(buf, t, e);
+          return this.took(end);
+        }
+        this.emitRecord();
+        this.st = S.P_BETWEEN;
+        return this.line(buf, s, e, offset, end, lineNo);
+      }
     }
+  }
+
+  /** No dump open: does this line start one? */
+  private outside(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
+    const t = skipWs(buf, s, e);
+    if (t === e) return false;
+    const c = buf[t];
+    if (c === 61 /* = */ && this.isMarker(buf, t, e, BEGIN_MARKER)) {
+      this.open(offset, 'plain');
+      this.st = S.BETWEEN;
+      return this.took(end);
+    }
+    if (c === 103 /* g */) {
+      if (this.header(buf, t, e)) {
+        this.open(offset, 'plain');
+        this.st = S.HEADER;
+        return this.took(end);
+      }
+      if (startsWith(buf, t, e, PROFILE_TOTAL_)) {
+        const total = Number(latin1(buf, t + PROFILE_TOTAL_.length, e));
+        if (Number.isInteger(total) && total >= 0) {
+          this.open(offset, 'pprof');
+          this.declared = total;
+          this.st = S.P_BETWEEN;
+          return this.took(end);
+        }
+      }
+      if (this.oneLine(buf, t, e, offset, end, lineNo)) return true;
+      // `goroutine 7 [select` (cut), `goroutine 7 [select]` (colon lost): say it, a few times
+      if (startsWith(buf, t, e, GOROUTINE_) && buf[t + 10] >= 48 && buf[t + 10] <= 57 && bracketBefore(buf, t + 10, e) && this.unreadHeaders++ < 5) {
+        this.sink.warning?.(`line ${lineNo}: "${latin1(buf, t, Math.min(e, t + 60))}" looks like a goroutine header but is not one (expected "goroutine N [state]:"); not read`);
+      }
+      return false;
+    }
+    if (c >= 49 && c <= 57 && this.record(buf, t, e)) {
+      this.open(offset, 'pprof');
+      this.st = S.P_RECORD;
+      return this.took(end);
+    }
+    return false;
+  }
+
+  private open(offset: number, format: LineDumpFormat): void {
+    this.sink.dumpStart(offset, format);
+    this.spaced = false;
+    this.declared = -1;
+    this.counted = 0;
+  }
+
+  private isMarker(buf: Buffer, t: number, e: number, marker: string): boolean {
+    return e - t === marker.length && buf[t] === 61 && latin1(buf, t, e) === marker;
+  }
+
+  /** A line of a goroutine after its header or a file line (HEADER, FRAMES). */
+  private frameLine(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
+    const g = this.g;
+    let c = buf[s];
+    const t = c === 9 || c === 32 ? skipWs(buf, s, e) : s;
+    c = buf[t];
+    if (c === 99 /* c */ && startsWith(buf, t, e, CREATED_BY_)) {
+      this.created(latin1(buf, t + 11, e));
+      this.st = S.CREATED;
+      return this.took(end);
+    }
+    if (c === 46 /* . */ && e - t === ELIDED.length && latin1(buf, t, e) === ELIDED) {
+      g.elided = true;
+      return this.took(end);
+    }
+    if (buf[e - 1] === 101 /* e */ && e - t >= UNAVAILABLE.length && latin1(buf, e - UNAVAILABLE.length, e) === UNAVAILABLE) {
+      g.unavailable = true;
+      this.st = S.FRAMES;
+      return this.took(end);
+    }
+    // a function line: not a header, not a marker, and when indented (a pasted dump), not a file line
+    if (!(c === 103 && startsWith(buf, t, e, GOROUTINE_)) && c !== 61 && (t === s || !fileLocRange(buf, t, e)) && this.funcLine(buf, t, e)) {
+      this.st = S.FUNC;
+      return this.took(end);
+    }
+    if (this.st === S.FRAMES) {
+      // e.g. the next header without a blank line, or the END marker
+      this.emit();
+      this.st = S.BETWEEN;
+      return this.line(buf, s, e, offset, end, lineNo);
+    }
+    return this.cut(offset, lineNo, `goroutine ${g.id}: header without frames`, buf, s, e, end);
+  }
+
+  /**
+   * A goroutine (or several) whose newlines were lost, on this one line: its lines are read as
+   * if Go had printed them; what cannot be told apart is said with the line number.
+   */
+  private oneLine(buf: Buffer, t: number, e: number, offset: number, end: number, lineNo: number): boolean {
+    if (!startsWith(buf, t, e, GOROUTINE_)) return false;
+    const split = splitOneLine(latin1(buf, t, e));
+    if (!split) return false;
+    for (const l of split.lines) {
+      const b = Buffer.from(l, 'latin1');
+      this.line(b, 0, b.length, offset, end, lineNo);
+    }
+    if (split.rest !== undefined) {
+      this.sink.warning?.(`line ${lineNo}: goroutines on one line (newlines lost); the frames cannot be told apart from "${split.rest.slice(0, 60)}"`);
+    }
+    this.took(end);
+    return true;
+  }
+
+  /** `N @ 0x… 0x…`: starts a pprof debug=1 record of N goroutines. */
+  private record(buf: Buffer, t: number, e: number): boolean {
+    let i = t;
+    let n = 0;
+    while (i < e && buf[i] >= 48 && buf[i] <= 57 && i - t < 12) n = n * 10 + buf[i++] - 48;
+    if (i === t || i + 2 >= e || buf[i] !== 32 || buf[i + 1] !== 64 /* @ */ || (i + 2 < e && buf[i + 2] !== 32)) return false;
+    const g = this.g;
+    g.id = -1;
+    g.state = '';
+    g.waitMinutes = -1;
+    g.locked = false;
+    clearFrames(g, n);
+    this.fh1 = 0x811c9dc5;
+    this.fh2 = 0x9747b28c;
+    return true;
+  }
+
+  /** `#\t0x4715e0\tnet/http.(*connReader).backgroundRead+0x40\t/usr/lib/go/src/net/http/server.go:678` */
+  private pprofFrame(buf: Buffer, t: number, e: number): void {
+    let i = skipWs(buf, t + 1, e);
+    if (buf[i] !== 48 || buf[i + 1] !== 120) return; // `# labels: …` and the like
+    while (i < e && buf[i] !== 9 && buf[i] !== 32) i++;
+    const fs = skipWs(buf, i, e);
+    let fe = fs;
+    while (fe < e && buf[fe] !== 9 && buf[fe] !== 32) fe++;
+    const ls = skipWs(buf, fe, e);
+    // the name without its `+0x…` offset
+    let ne = fe;
+    for (let k = fe - 1; k > fs + 2; k--) {
+      if (buf[k] === 120 && buf[k - 1] === 48 && buf[k - 2] === 43) {
+        ne = k - 2;
+        break;
+      }
+    }
+    if (ne === fs || ls === e || !this.funcLine(buf, fs, ne)) return;
+    const r = this.locLine(buf, ls, e);
+    if (r) this.addFrame(buf, r);
+  }
+
+  /** A pprof record is done: its state from its frames, then handed over as its N goroutines. */
+  private emitRecord(): void {
+    const g = this.g;
+    const names: string[] = [];
+    for (let i = 0; i < g.n && i < 4; i++) names.push(latin1(g.fBuf[i], g.fS[i], g.fE[i]));
+    g.state = pprofState(names);
+    this.counted += g.weight;
+    this.emit();
+  }
+
+  /** The file line's range [start, end] completes the pending function as frame n. */
+  private addFrame(buf: Buffer, r: [number, number]): void {
+    const g = this.g;
+    const n = g.n++;
+    g.lBuf[n] = buf;
+    g.lS[n] = r[0];
+    g.lE[n] = r[1];
   }
 
   /** The input ended (offset: its length). Reports a cut when a goroutine was incomplete. */
@@ -363,6 +616,7 @@ export class StackLines {
       case S.OUTSIDE:
         return;
       case S.FRAMES:
+      case S.FRAMES_BLANK:
       case S.CREATED_FILE:
         this.emit();
         this.sink.dumpEnd(this.lastDumpEnd, reason ? { offset, line: lineNo, reason } : undefined);
@@ -370,6 +624,14 @@ export class StackLines {
       case S.BETWEEN:
         this.sink.dumpEnd(this.lastDumpEnd, reason ? { offset, line: lineNo, reason } : undefined);
         break;
+      case S.P_RECORD:
+      case S.P_BETWEEN: {
+        if (this.st === S.P_RECORD) this.emitRecord();
+        const short = this.profileShort();
+        const why = short && reason ? `${short} (${reason})` : short ?? reason;
+        this.sink.dumpEnd(this.lastDumpEnd, why ? { offset, line: lineNo, reason: why } : undefined);
+        break;
+      }
       default: {
         const g = this.g;
         const n = g.n;
@@ -382,6 +644,12 @@ export class StackLines {
       }
     }
     this.st = S.OUTSIDE;
+  }
+
+  /** pprof debug=1: why the records fall short of the declared total, or undefined. */
+  private profileShort(): string | undefined {
+    if (this.declared < 0 || this.counted >= this.declared) return undefined;
+    return `the profile declares ${this.declared} goroutines; its records add up to ${this.counted}`;
   }
 
   private header(buf: Buffer, s: number, e: number): boolean {
@@ -431,8 +699,9 @@ export class StackLines {
     return true;
   }
 
-  private close(): void {
-    this.sink.dumpEnd(this.lastDumpEnd);
+  private close(lineNo = 0): void {
+    const short = this.st === S.P_BETWEEN ? this.profileShort() : undefined;
+    this.sink.dumpEnd(this.lastDumpEnd, short ? { offset: this.lastDumpEnd, line: lineNo, reason: short } : undefined);
     this.st = S.OUTSIDE;
   }
 
@@ -469,19 +738,21 @@ export class StackLines {
    * one file, so the name already tells the rest of the path); null when it is not a file line.
    */
   private locLine(buf: Buffer, s: number, e: number): [number, number] | null {
-    let i = s;
-    while (i < e && (buf[i] === 9 || buf[i] === 32)) i++;
-    if (i === s || i === e) return null;
-    const start = i;
+    const start = skipWs(buf, s, e);
+    if (start === e) return null;
     // the end of `path:line`: before " +0x…" (the usual last token), or " fp=… sp=… pc=…"
     let end = e;
     let sp = e - 1;
     while (sp > start && buf[sp] !== 32) sp--;
-    if (sp > start) {
+    if (sp > start && sp + 3 < e) {
       if (buf[sp + 1] === 43 && buf[sp + 2] === 48 && buf[sp + 3] === 120) end = sp;
       else if (buf[sp + 1] === 112 && buf[sp + 2] === 99 && buf[sp + 3] === 61) end = locEndByScan(buf, start, e);
     }
-    if (!endsWithLineNumber(buf, start, end)) return null;
+    if (!endsWithLineNumber(buf, start, end)) {
+      // a line cut at a width (`…/glog.go:410 +0`): the path is the first token
+      end = firstTokenEnd(buf, start, e);
+      if (end === e || !endsWithLineNumber(buf, start, end)) return null;
+    }
     let a = this.fh1;
     for (let j = Math.max(start, end - 32); j < end; j++) a = Math.imul(a ^ buf[j], 16777619);
     h1 = a;

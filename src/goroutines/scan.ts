@@ -4,10 +4,17 @@
 //   {"level":"info","msg":"=== BEGIN goroutine stack dump ===\n…","time":"…"}
 // The escaped message is decoded as it streams (a dump of 100k goroutines is one 170 MB log
 // line), and when journald split that line into several entries, each continuation (with or
-// without journald's `Mon DD HH:MM:SS host unit[pid]: ` prefix) is joined back.
+// without a journald prefix) is joined back. A message with real newlines instead of `\n`
+// (older logrus: `msg="=== BEGIN goroutine stack dump ===` then the dump's lines, then
+// `=== END goroutine stack dump ==="`) is read line by line.
+// Plain lines may carry a syslog or journald prefix (`Mar 21 05:33:39 node containerd[1076]: `,
+// see sources/logs/frame.ts), or be a logrus line per dump line (`time=… level=… msg="…"`): the
+// grammar reads the payload; a line another process wrote into the middle of a dump is passed
+// through without disturbing it.
 // Memory: one line at a time (lines longer than LONG_LINE are streamed through, not kept).
 
 import { StackLines, BEGIN_MARKER, END_MARKER, type LineSink, type ScannedGoroutine } from './lines.ts';
+import { lineFrame } from '../sources/logs/frame.ts';
 import type { GoroutineDumpFormat, GoroutineDumpOrigin, GoroutineCut, GoroutineSimilarity } from '../snapshot/types/goroutines.ts';
 
 export interface ScanSink {
@@ -22,6 +29,8 @@ export interface ScanSink {
 
 /** A line longer than this without a newline is not a dump line: it is streamed through. */
 export const LONG_LINE = 64 * 1024;
+/** A line holding goroutines whose newlines were lost is kept whole up to this size. */
+export const ONE_LINE_MAX = 16 * 1024 * 1024;
 /** The BEGIN marker of an embedded dump must appear within this many bytes of a line's start. */
 const MARKER_WINDOW = 4096;
 /** Longest decoded line kept inside an embedded dump; longer ones are cut short. */
@@ -34,8 +43,9 @@ const BEGIN_JSON = Buffer.from('"msg":"' + BEGIN_MARKER);
 const BEGIN_PROBE = Buffer.from('=== BEGIN');
 const END_BYTES = Buffer.from(END_MARKER);
 
-/** journald's short, short-precise and short-iso prefixes: `Nov 26 22:50:02 host containerd[123]: ` */
-const reJournalPrefix = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\dT[\d:.,]+(?:[+-]\d\d:?\d\d|Z)?) \S+ [^\s:]+: /;
+const TIME_EQ = Buffer.from('time=');
+const LEVEL_EQ = Buffer.from('level=');
+const MSG_EQ = Buffer.from('msg=');
 /** What a new log entry (not a continuation) starts with, after any journald prefix. */
 const reNewEntry = /^(?:time="|level=|\{")/;
 
@@ -57,6 +67,9 @@ export class GoroutineScanner {
   /** a partial line carried over from earlier chunks (LINES, CONTINUATION) */
   private carry: Buffer[] = [];
   private carryLen = 0;
+  /** the carried line was judged at MARKER_WINDOW bytes; it may grow to carryLimit before it is streamed through */
+  private carryJudged = false;
+  private carryLimit = LONG_LINE;
   /** absolute offset of the next byte to be read */
   private pos = 0;
   /** absolute offset where the pending (carried) line starts */
@@ -82,15 +95,28 @@ export class GoroutineScanner {
     sawEnd: false,
     dumpOpen: false,
     cut: undefined as GoroutineCut | undefined,
+    /** `\n` escapes decoded so far; none before the first raw newline: the message has real newlines */
+    escNewlines: 0,
+    rawNewlines: false,
   };
+  /** the `tag[pid]` of the prefixed line that opened the dump in progress */
+  private dumpWho: string | undefined;
+  private dumpOpened = false;
   private pt: { buf: Buffer; s: number; e: number } | null = null;
   private ended = false;
 
   constructor(private readonly sink: ScanSink, similarity: GoroutineSimilarity = 'pointer') {
     const outer: LineSink = {
-      dumpStart: (o) => sink.dumpStart('plain', o),
+      dumpStart: (o, format) => {
+        this.dumpOpened = true;
+        sink.dumpStart(format, o);
+      },
       goroutine: (g) => sink.goroutine(g),
-      dumpEnd: (o, cut) => sink.dumpEnd(o, {}, cut),
+      dumpEnd: (o, cut) => {
+        this.dumpWho = undefined;
+        sink.dumpEnd(o, {}, cut);
+      },
+      warning: (m) => sink.warning(m),
     };
     this.lines = new StackLines(outer, similarity);
     // Inside an embedded message the markers and frames arrive decoded; the dump's start and
@@ -101,6 +127,7 @@ export class GoroutineScanner {
       dumpEnd: (_o, cut) => {
         if (cut && !this.emb.cut) this.emb.cut = cut;
       },
+      warning: (m) => sink.warning(m),
     };
     this.inner = new StackLines(innerSink, similarity);
   }
@@ -108,6 +135,11 @@ export class GoroutineScanner {
   /** Bytes read so far. */
   get offset(): number {
     return this.pos;
+  }
+
+  /** Lines read so far (a last line without its newline counts). */
+  get linesRead(): number {
+    return this.lastLineHadNewline || this.pos === 0 ? this.lineNo - 1 : this.lineNo;
   }
 
   write(chunk: Buffer): void {
@@ -215,33 +247,85 @@ export class GoroutineScanner {
     const b = this.carry.length === 1 ? this.carry[0] : Buffer.concat(this.carry);
     this.carry = [];
     this.carryLen = 0;
+    this.carryJudged = false;
     return b;
   }
 
   private plainLine(buf: Buffer, s: number, e: number, start: number, end: number, newline: boolean): void {
     this.lastLineHadNewline = newline;
-    const took = this.lines.line(buf, s, e, start, end, this.lineNo);
+    let pb = buf;
+    let ps = s;
+    let pe = e;
+    // most lines of a dump rule a prefix out in a byte or two: file lines start with a tab, and
+    // functions and headers with a lower-case word longer than a month's name (`dic  3`, `déc.  3`)
+    const c = buf[s];
+    const pre = c === 9 || e - s < 16 || (c >= 97 && c <= 122 && buf[s + 3] !== 32 && buf[s + 4] !== 32 && buf[s + 5] !== 32 && buf[s + 6] !== 32)
+      ? null
+      : this.prefixOf(buf, s, e);
+    if (pre) {
+      // another process's line in the middle of a dump (a shared journal): not the dump's
+      if (this.lines.inDump && this.dumpWho !== undefined && pre.who !== this.dumpWho) {
+        this.passthrough(buf, s, newline && buf.length > e ? e + 1 : e, newline && buf.length <= e);
+        return;
+      }
+      ps = pre.at;
+    }
+    const msg = buf[ps] === 116 || buf[ps] === 108 ? logrusMessage(buf, ps, e) : null;
+    if (msg) {
+      pb = msg;
+      ps = 0;
+      pe = msg.length;
+    }
+    this.dumpOpened = false;
+    const took = this.lines.line(pb, ps, pe, start, end, this.lineNo);
+    if (this.dumpOpened) this.dumpWho = pre?.who;
     if (!took) this.passthrough(buf, s, newline && buf.length > e ? e + 1 : e, newline && buf.length <= e);
   }
 
-  /** A carried partial line reached MARKER_WINDOW bytes: embedded dump, or a long line to stream. */
-  private checkLongCarry(): void {
-    const head = Buffer.concat(this.carry);
-    this.carry = [head];
-    const embedded = this.findBegin(head, 0, Math.min(head.length, MARKER_WINDOW + BEGIN_JSON.length));
-    if (embedded) {
-      this.carry = [];
-      this.carryLen = 0;
-      this.startEmbedded(embedded.format, head, 0, embedded.at, this.lineStart);
-      this.feedEscapedLine(head, embedded.at, head.length, false);
-      return;
+  /** the last prefix seen: a journal's lines mostly repeat it byte for byte (one second, one process) */
+  private lastPrefix: Buffer | null = null;
+  private lastWho = '';
+
+  private prefixOf(buf: Buffer, s: number, e: number): { at: number; who: string } | null {
+    const lp = this.lastPrefix;
+    if (lp && e - s >= lp.length && buf.compare(lp, 0, lp.length, s, s + lp.length) === 0) return { at: s + lp.length, who: this.lastWho };
+    const pre = prefixAt(buf, s, e);
+    if (pre) {
+      this.lastPrefix = Buffer.from(buf.subarray(s, pre.at));
+      this.lastWho = pre.who;
     }
-    if (this.carryLen < LONG_LINE) return;
-    // not a dump line: close any open dump and stream the line through
+    return pre;
+  }
+
+  /**
+   * A carried partial line reached MARKER_WINDOW bytes: an embedded dump, goroutines on one line
+   * (kept up to ONE_LINE_MAX), or a long line to stream through at LONG_LINE. Judged once.
+   */
+  private checkLongCarry(): void {
+    if (!this.carryJudged) {
+      const head = Buffer.concat(this.carry);
+      this.carry = [head];
+      const embedded = this.findBegin(head, 0, Math.min(head.length, MARKER_WINDOW + BEGIN_JSON.length));
+      if (embedded) {
+        this.carry = [];
+        this.carryLen = 0;
+        this.startEmbedded(embedded.format, head, 0, embedded.at, this.lineStart);
+        this.feedEscapedLine(head, embedded.at, head.length, false);
+        return;
+      }
+      this.carryJudged = true;
+      this.carryLimit = startsOneLineDump(head) ? ONE_LINE_MAX : LONG_LINE;
+    }
+    if (this.carryLen < this.carryLimit) return;
+    // not a dump line (or more than we keep): close any open dump and stream the line through
+    const head = Buffer.concat(this.carry);
     this.lines.finish(this.lineStart, this.lineNo);
-    this.sink.warning(`line ${this.lineNo} (offset ${this.lineStart}) is longer than ${LONG_LINE} bytes with no dump in it; passed through`);
+    this.sink.warning(this.carryLimit === LONG_LINE
+      ? `line ${this.lineNo} (offset ${this.lineStart}) is longer than ${LONG_LINE} bytes with no dump in it; passed through`
+      : `line ${this.lineNo} (offset ${this.lineStart}) holds goroutines on one line but is longer than ${ONE_LINE_MAX >> 20} MiB; passed through (split it at each "goroutine N [")`);
     this.carry = [];
     this.carryLen = 0;
+    this.carryJudged = false;
     this.passthrough(head, 0, head.length, false);
     this.mode = M.LONG;
   }
@@ -297,6 +381,8 @@ export class GoroutineScanner {
     emb.innerLineNo = this.lineNo;
     emb.sawEnd = false;
     emb.cut = undefined;
+    emb.escNewlines = 0;
+    emb.rawNewlines = false;
     emb.dumpOpen = true;
     this.sink.dumpStart(format, absStart);
     this.mode = M.ESCAPED;
@@ -309,8 +395,19 @@ export class GoroutineScanner {
       this.addFields(buf, i, e);
       if (rawNewline) this.finishEmbedded(this.pos);
     } else if (rawNewline && this.mode === M.ESCAPED) {
+      this.rawNewlineInMessage();
       this.mode = M.CONTINUATION;
     }
+  }
+
+  /**
+   * A raw newline inside the message: journald split a long line there (the message has `\n`
+   * escapes), or the message has real newlines (none so far): then it ends a dump line.
+   */
+  private rawNewlineInMessage(): void {
+    const emb = this.emb;
+    if (emb.escNewlines === 0) emb.rawNewlines = true;
+    if (emb.rawNewlines) this.innerFlushLine(false);
   }
 
   private scanEscaped(chunk: Buffer, i: number): number {
@@ -326,6 +423,7 @@ export class GoroutineScanner {
     if (nl !== -1) {
       this.pos += 1;
       this.lineNo++;
+      this.rawNewlineInMessage();
       this.mode = M.CONTINUATION;
       return nl + 1;
     }
@@ -354,10 +452,9 @@ export class GoroutineScanner {
     this.pos += e - i;
     if (nl === -1 && this.carryLen < 512) return e;
     const head = this.takeCarry();
-    const text = latin1(head, 0, Math.min(head.length, 512));
-    const m = reJournalPrefix.exec(text);
-    const body = m ? m[0].length : 0;
-    if (reNewEntry.test(text.slice(body)) || (head.length === 0 && nl !== -1)) {
+    const pre = prefixAt(head, 0, head.length);
+    const body = pre ? pre.at : 0;
+    if (reNewEntry.test(latin1(head, body, Math.min(head.length, body + 16))) || (head.length === 0 && nl !== -1)) {
       // a new log entry: the message was cut; re-read this line as a plain line
       const lineStart = this.lineStart;
       this.finishEmbedded(lineStart, 'the log line ended before "=== END goroutine stack dump ===" and a new entry began');
@@ -411,7 +508,7 @@ export class GoroutineScanner {
       if (emb.esc === 1) {
         emb.esc = 0;
         switch (c) {
-          case 110: this.innerByte(10); break; // \n
+          case 110: emb.escNewlines++; this.innerByte(10); break; // \n
           case 116: this.innerByte(9); break; // \t
           case 114: this.innerByte(13); break; // \r
           case 34: this.innerByte(34); break;
@@ -520,6 +617,86 @@ export class GoroutineScanner {
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/**
+ * The syslog or journald prefix of buf[s..e) (sources/logs/frame.ts): where the payload starts
+ * and who wrote it (`tag[pid]`); null when there is none. Dump lines (tab, `goroutine `, a
+ * function path, `#`, `N @`) are told apart in a few byte tests, so a plain dump pays nothing.
+ */
+export function prefixAt(buf: Buffer, s: number, e: number): { at: number; who: string } | null {
+  if (e - s < 16) return null;
+  const c = buf[s];
+  if (c === 9 || c === 32 || c === 35 /* # */ || c === 61 /* = */) return null;
+  if (c >= 48 && c <= 57) {
+    // 2026-…, 1702894106.…, 8月 …: not `N @ 0x…`
+    if (buf[s + 4] !== 45 /* - */) {
+      let j = s;
+      while (j < e && buf[j] >= 48 && buf[j] <= 57) j++;
+      if (!(j - s >= 9 || (j - s <= 2 && buf[j] >= 0x80))) return null;
+    }
+  } else if (c !== 60 /* < */ && c !== 91 /* [ */) {
+    // a month or weekday name: a short word without '(', '/', '.' inside, then a space and a digit
+    if (c === 103 && buf[s + 1] === 111 && buf[s + 2] === 114) return null; // goroutine …
+    let j = s;
+    const lim = Math.min(e, s + 14);
+    while (j < lim && buf[j] !== 32) {
+      const b = buf[j];
+      if (b === 40 || b === 47 || b === 61 || b === 58 || b === 34 || (b === 46 && buf[j + 1] !== 32)) return null;
+      j++;
+    }
+    if (j === lim || j - s < 2) return null;
+    let d = buf[j + 1];
+    if (d === 32) d = buf[j + 2];
+    if (d < 48 || d > 57) return null;
+  }
+  const head = buf.toString('utf8', s, Math.min(e, s + 400));
+  const f = lineFrame(head);
+  if (!f) return null;
+  // the prefix's length in bytes; a prefix that is not valid UTF-8 is not one
+  const prefix = Buffer.from(head.slice(0, f.at));
+  if (s + prefix.length > e || !prefix.equals(buf.subarray(s, s + prefix.length))) return null;
+  return { at: s + prefix.length, who: `${f.tag}[${f.pid ?? ''}]` };
+}
+
+/**
+ * A dump line logged one per log line (`time="…" level=info msg="goroutine 7 [select]:"`): the
+ * message, decoded, as a new buffer; null when buf[s..e) is not a logrus line.
+ */
+export function logrusMessage(buf: Buffer, s: number, e: number): Buffer | null {
+  const c = buf[s];
+  if (!((c === 116 && startsWithBytes(buf, s, e, TIME_EQ)) || (c === 108 && startsWithBytes(buf, s, e, LEVEL_EQ)))) return null;
+  const at = buf.indexOf(MSG_EQ, s);
+  if (at === -1 || at >= e || (at > s && buf[at - 1] !== 32)) return null;
+  let i = at + 4;
+  if (buf[i] !== 34 /* " */) {
+    let j = i;
+    while (j < e && buf[j] !== 32) j++;
+    return Buffer.from(buf.subarray(i, j));
+  }
+  const out: number[] = [];
+  for (i++; i < e; i++) {
+    const b = buf[i];
+    if (b === 34) return Buffer.from(out);
+    if (b === 92 /* \ */ && i + 1 < e) {
+      const n = buf[++i];
+      out.push(n === 116 ? 9 : n === 110 ? 10 : n === 114 ? 13 : n);
+    } else out.push(b);
+  }
+  return Buffer.from(out);
+}
+
+/** Does this (long) line start with goroutines whose newlines were lost, after any prefix? */
+function startsOneLineDump(head: Buffer): boolean {
+  const pre = prefixAt(head, 0, Math.min(head.length, 512));
+  const at = pre ? pre.at : 0;
+  return /^\s*goroutine \d+ [^\n]{0,200}?\]: \S/.test(head.toString('latin1', at, Math.min(head.length, at + 400)));
+}
+
+function startsWithBytes(buf: Buffer, s: number, e: number, p: Buffer): boolean {
+  if (e - s < p.length) return false;
+  for (let i = 0; i < p.length; i++) if (buf[s + i] !== p[i]) return false;
+  return true;
+}
 
 type Latin1 = { latin1Slice(start: number, end: number): string };
 /** Bytes → string one char per byte: fast, and byte-exact for ASCII dumps. */

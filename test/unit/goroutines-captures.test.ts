@@ -4,7 +4,7 @@
 // as the top finding, and the logfmt-embedded dumps equal to their plain twins.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { analyzeDump } from '../../src/goroutines/index.ts';
 import { renderText } from '../../src/cli/goroutines.ts';
 import { renderGoroutinesHtml } from '../../src/report/goroutines-html.ts';
 import { generateDump } from '../../bench/goroutines-gen.ts';
-import type { GoroutineAnalysis, GoroutineSimilarity } from '../../src/snapshot/types/goroutines.ts';
+import { PANICPARSE, panicparseSizes, ourSizes } from './panicparse.ts';
 
 const DIR = join(import.meta.dirname, '../../testdata/captures/goroutines/1.6.20');
 const CASES = ['debug-socket/goroutines.txt', 'sigusr1/containerd.stacks.log', 'sigusr1/containerd.log', 'shim-sigusr1/containerd.log', 'start-hang/goroutines.txt'];
@@ -87,19 +87,6 @@ test("the shim's dump harvested from containerd's log: its fields and all its go
 });
 
 // ---- agreement with panicparse -----------------------------------------------------------------
-
-const PANICPARSE = '/usr/bin/panicparse';
-
-function panicparseSizes(file: string, sim: GoroutineSimilarity): number[] {
-  const args = ['-parse=false', '-rebase=false', '-no-color', ...(sim === 'value' ? ['-aggressive'] : []), file];
-  const r = spawnSync(PANICPARSE, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000 });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.split('\n').filter((l) => /^\d+: /.test(l)).map((l) => Number(l.split(':')[0])).sort((a, b) => b - a);
-}
-
-function ourSizes(a: GoroutineAnalysis): number[] {
-  return a.dumps.flatMap((d) => d.buckets.map((b) => b.count)).sort((x, y) => y - x);
-}
 
 test('counts and bucket sizes agree with panicparse (any pointer, and any value = -aggressive)', (t) => {
   if (!existsSync(PANICPARSE)) {

@@ -2,11 +2,12 @@
 // miss each) on hand-built Snapshots.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseFileNr, parseKmsgRecord, parseLoadavg, parseMeminfo, parsePressure, parseSingleNumber, collectNode, frozenCgroups } from '../../src/sources/node/index.ts';
+import { defaultLogWindow } from '../../src/sources/logs/index.ts';
 import { nodeRules } from '../../src/rules/node.ts';
 import { evaluate } from '../../src/rules/rule.ts';
 import type { NodeView, Snapshot } from '../../src/snapshot/types/index.ts';
@@ -88,6 +89,38 @@ test('a fake /proc and cgroup tree: the source reads them, and the walk is bound
     const notes: string[] = [];
     assert.deepEqual(frozenCgroups(cg, 1, () => false, notes), []);
     assert.match(notes[0], /stopped after 1 directories/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a saved kernel log (journalctl -k, newest first) is read through its prefixes, with the log window', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ctrdoc-node-'));
+  try {
+    const file = join(root, 'kern.log');
+    // journalctl -k -r as saved on a node: newest first, other processes' lines in between
+    writeFileSync(file, [
+      'Dec 03 11:50:01 node1 kernel: INFO: task runc:[2:INIT]:31337 blocked for more than 120 seconds.',
+      'Dec 03 11:49:00 node1 systemd[1]: Started Session 9 of User root.',
+      'Dec 03 11:48:00 node1 kernel: INFO: task runc:[2:INIT]:31337 blocked for more than 120 seconds.',
+      'Dec 03 02:10:00 node1 kernel: Out of memory: Killed process 4242 (containerd-shim) total-vm:1234kB, anon-rss:100kB',
+      'Dec 03 02:09:00 node1 kernel: Memory cgroup out of memory: Killed process 777 (nginx) total-vm:1kB',
+    ].join('\n') + '\n');
+    const now = new Date(2026, 11, 3, 12, 0, 0).getTime();
+    utimesSync(file, now / 1000, now / 1000); // year-less lines are placed by the file's time
+    const window = defaultLogWindow(now - 3 * 3_600_000, now);
+    const v = await collectNode({ procRoot: join(root, 'proc'), cgroupRoot: join(root, 'cg'), kernelLogFile: file, logWindow: window, cpus: 1 });
+    const k = v.kernelLog!;
+    assert.equal(k.source, `file:${file}`);
+    assert.equal(k.newestFirst, true);
+    assert.deepEqual(k.window, window);
+    const by = (id: string) => k.episodes.filter((e) => e.pattern === id);
+    assert.deepEqual(by('KERNEL_HUNG_TASK').map((e) => [e.count, e.beforeWindow ?? false]), [[2, false]]);
+    assert.deepEqual(by('KERNEL_OOM_KILLED_RUNTIME').map((e) => [e.count, e.beforeWindow ?? false]), [[1, true]], 'the night\'s OOM kill is before containerd\'s start');
+    assert.match(k.notes!.join('\n'), /1 line\(s\) logged by other processes were not matched \(systemd 1\)/);
+    const missing = await collectNode({ procRoot: join(root, 'proc'), cgroupRoot: join(root, 'cg'), kernelLogFile: join(root, 'nope'), cpus: 1 });
+    assert.equal(missing.kernelLog, undefined);
+    assert.match(missing.notes.join('\n'), /kernel log unavailable: log file .*nope does not exist/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

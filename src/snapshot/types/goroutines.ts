@@ -13,7 +13,10 @@ export type GoroutineDumpFormat =
   /** inside a logfmt line: msg="=== BEGIN goroutine stack dump ===\n…" (containerd, shims) */
   | 'logfmt'
   /** inside a JSON log line: "msg":"=== BEGIN goroutine stack dump ===\n…" */
-  | 'json';
+  | 'json'
+  /** pprof's debug=1 profile: `N @ 0x…` records, each N goroutines with one stack; no ids, no
+   * wait times, and states read from the frames ('unknown' where the hidden runtime frames held it) */
+  | 'pprof';
 
 export interface GoroutineFrame {
   /** fully qualified function, e.g. github.com/containerd/ttrpc.(*Client).Call */
@@ -148,4 +151,7 @@ export interface GoroutineAnalysis {
   dumps: GoroutineDump[];
   /** problems with the input that are not a cut dump (e.g. an over-long line skipped) */
   warnings: string[];
+  /** true when the input ran newest first (journalctl -r) and was read from its end; offsets and
+   * line numbers of dumps and cuts are those of the input as given */
+  newestFirst?: boolean;
 }

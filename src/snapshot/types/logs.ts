@@ -13,6 +13,23 @@ export interface LogEpisode {
   examples: string[];
   /** captured values (the pattern's named groups, e.g. the RPC name, the container id), distinct, at most 20 each */
   captures: Record<string, string[]>;
+  /** the levels its lines were logged at (logrus level=, klog's I/W/E/F), distinct, in order seen */
+  levels?: string[];
+  /** set when the episode's last line is older than the scan's window start: it happened, it is
+   * not happening (rules make it info, so an old incident does not keep a node red) */
+  beforeWindow?: boolean;
+}
+
+/** The time span a log scan judges; episodes that ended before `start` are kept, marked beforeWindow. */
+export interface LogWindow {
+  /** ISO time */
+  start: string;
+  /** why it starts there: --since; containerd's start (it is more recent than the last few hours); or the last few hours */
+  basis: 'since' | 'containerd-start' | 'recent-hours';
+  /** the --since text as given (basis since) */
+  since?: string;
+  /** the span in hours (basis recent-hours) */
+  hours?: number;
 }
 
 export interface LogScan {
@@ -31,4 +48,8 @@ export interface LogScan {
   truncated: boolean;
   /** what the scan could not do or chose not to, said plainly (binary lines skipped, long lines cut) */
   notes?: string[];
+  /** the window the scan was given; episodes before its start carry beforeWindow */
+  window?: LogWindow;
+  /** true when the lines came newest first (journalctl -r) and were read in reverse */
+  newestFirst?: boolean;
 }

@@ -1,9 +1,15 @@
 // Matching lines against a pattern table and grouping the matches into episodes: the same
 // pattern with gaps shorter than `gapMs` is one episode (count, first/last time, examples,
-// captured values). Pure: lines in, a LogScan out.
-import type { LogEpisode, LogScan } from '../../snapshot/types/index.ts';
+// captured values). Patterns see a line's payload: the text behind any syslog or journald
+// prefix (frame.ts), so a line saved from `journalctl -u containerd` matches as the daemon wrote
+// it; lines another process logged (by their tag) are not matched. Pure: lines in, a LogScan out.
+import type { LogEpisode, LogScan, LogWindow } from '../../snapshot/types/index.ts';
 import type { LogTable } from './table.ts';
 import { lineTime } from './timestamp.ts';
+import { frameTime, lineFrame, type LineFrame } from './frame.ts';
+import { isForeignTag, LOG_TABLE_TAGS } from './tables.ts';
+import { feedSavedLines } from './saved.ts';
+import { logFields } from './fields.ts';
 
 export const DEFAULT_GAP_MS = 5 * 60_000;
 export const DEFAULT_TAIL_LINES = 20;
@@ -17,6 +23,10 @@ export interface EpisodeOptions {
   tailLines?: number;
   /** reference time for year-less formats (klog, syslog): the file's mtime, or now */
   refMs?: number;
+  /** episodes whose last line is older than the window's start are kept, marked beforeWindow */
+  window?: LogWindow;
+  /** syslog identifiers whose lines are read (default: the table's, LOG_TABLE_TAGS) */
+  ownTags?: readonly string[];
 }
 
 interface OpenEpisode {
@@ -43,7 +53,12 @@ export class EpisodeBuilder {
   /** one regex that any matching line matches (all patterns, groups unnamed): most lines stop here */
   private readonly anyPattern: RegExp | undefined;
   /** the newest line not yet looked at for its time (times are parsed lazily: first, matches, last) */
-  private lastUntimed: string | undefined;
+  private lastUntimed: { head: string; frame?: LineFrame } | undefined;
+  private readonly ownTags: readonly string[];
+  /** lines skipped because another process logged them, per tag */
+  private readonly foreign = new Map<string, number>();
+  private readonly windowStartMs: number | undefined;
+  private readonly window: LogWindow | undefined;
   linesRead = 0;
 
   constructor(table: LogTable, opts: EpisodeOptions = {}) {
@@ -51,6 +66,10 @@ export class EpisodeBuilder {
     this.gapMs = opts.gapMs ?? DEFAULT_GAP_MS;
     this.tailLines = opts.tailLines ?? DEFAULT_TAIL_LINES;
     this.refMs = opts.refMs ?? Date.now();
+    this.ownTags = opts.ownTags ?? LOG_TABLE_TAGS[table.name] ?? [];
+    this.window = opts.window;
+    const ws = opts.window ? Date.parse(opts.window.start) : NaN;
+    this.windowStartMs = Number.isFinite(ws) ? ws : undefined;
     const sources = table.patterns.map((p) => p.regex.source);
     const sameFlags = table.patterns.every((p) => p.regex.flags === (table.patterns[0]?.regex.flags ?? ''));
     if (sources.length > 1 && sameFlags && !sources.some((x) => /\\(?:k<|[1-9])/.test(x))) {
@@ -68,9 +87,18 @@ export class EpisodeBuilder {
     if (this.maxMs === undefined || t > this.maxMs) this.maxMs = t;
   }
 
-  /** One line; `timeMs` when the transport knows it (journald), else parsed from the line. */
-  add(rawLine: string, timeMs?: number): void {
-    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+  /** The time of a line's payload, else of its prefix. */
+  private timeOf(head: string, frame: LineFrame | undefined): number | undefined {
+    return lineTime(head, this.refMs) ?? (frame ? frameTime(frame, this.refMs) : undefined);
+  }
+
+  /**
+   * One line. `timeMs` and `tag` when the transport knows them (journald's fields); else both
+   * come from the line: its syslog/journald prefix, and the time in its payload.
+   */
+  add(rawLine: string, timeMs?: number, tag?: string): void {
+    let line = rawLine;
+    while (line.endsWith('\r')) line = line.slice(0, -1);
     if (!line) return;
     this.linesRead++;
     // NUL bytes do not occur in text logs: a corrupted block, a binary file, a sparse hole.
@@ -78,12 +106,27 @@ export class EpisodeBuilder {
       this.binary++;
       return;
     }
+    let payload = line;
+    let frame: LineFrame | undefined;
+    if (tag === undefined) {
+      // journal lines pasted indented (`systemctl status`, a markdown block) keep their prefix
+      const lead = line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9 ? line.length - line.trimStart().length : 0;
+      frame = lineFrame(lead ? line.slice(lead) : line);
+      if (frame) {
+        payload = line.slice(lead + frame.at);
+        tag = frame.tag;
+      }
+    }
+    if (tag && isForeignTag(tag, this.ownTags)) {
+      this.foreign.set(tag, (this.foreign.get(tag) ?? 0) + 1);
+      return;
+    }
     this.tail.push(cut(line, EXAMPLE_CHARS));
     if (this.tail.length > this.tailLines) this.tail.shift();
-    let head = line;
-    if (line.length > MAX_MATCH_CHARS) {
+    let head = payload;
+    if (payload.length > MAX_MATCH_CHARS) {
       this.long++;
-      head = line.slice(0, MAX_MATCH_CHARS);
+      head = payload.slice(0, MAX_MATCH_CHARS);
     }
     if (timeMs !== undefined) this.noteTime(timeMs);
     const matches = !this.anyPattern || this.anyPattern.test(head);
@@ -91,13 +134,14 @@ export class EpisodeBuilder {
     // (in finish) of the last line; the lines in between do not move from/to
     let t = timeMs;
     if (t === undefined && (matches || this.minMs === undefined)) {
-      t = lineTime(head, this.refMs);
+      t = this.timeOf(head, frame);
       this.noteTime(t);
       this.lastUntimed = undefined;
     } else if (t === undefined) {
-      this.lastUntimed = head;
+      this.lastUntimed = { head, frame };
     }
     if (!matches) return;
+    let level: string | null | undefined;
     for (const p of this.table.patterns) {
       const m = p.regex.exec(head);
       if (!m) continue;
@@ -113,6 +157,8 @@ export class EpisodeBuilder {
         if (cur.firstMs === undefined) cur.firstMs = t;
         if (cur.lastMs === undefined || t > cur.lastMs) cur.lastMs = t;
       }
+      if (level === undefined) level = logFields(head).level ?? null;
+      if (level && !ep.levels?.includes(level)) (ep.levels ??= []).push(level);
       const example = cut(line, EXAMPLE_CHARS);
       if (ep.examples.length < 3) ep.examples.push(example);
       else ep.examples[2] = example;
@@ -127,12 +173,22 @@ export class EpisodeBuilder {
     }
   }
 
-  finish(source: string, bytesRead: number, truncated: boolean, notes: string[] = []): LogScan {
-    if (this.lastUntimed !== undefined) this.noteTime(lineTime(this.lastUntimed, this.refMs));
+  finish(source: string, bytesRead: number, truncated: boolean, notes: string[] = [], order?: { newestFirst?: boolean }): LogScan {
+    if (this.lastUntimed !== undefined) this.noteTime(this.timeOf(this.lastUntimed.head, this.lastUntimed.frame));
     this.lastUntimed = undefined;
     const n = [...notes];
     if (this.binary) n.push(`${this.binary} line(s) held NUL bytes (binary data) and were skipped`);
     if (this.long) n.push(`${this.long} line(s) longer than ${MAX_MATCH_CHARS} characters were matched on their start only`);
+    if (this.foreign.size) {
+      const by = [...this.foreign].sort((a, b) => b[1] - a[1]).map(([t, c]) => `${t} ${c}`).join(', ');
+      n.push(`${[...this.foreign.values()].reduce((a, b) => a + b, 0)} line(s) logged by other processes were not matched (${by})`);
+    }
+    if (this.windowStartMs !== undefined) {
+      for (const ep of this.episodes) {
+        const last = ep.last ? Date.parse(ep.last) : NaN;
+        if (Number.isFinite(last) && last < this.windowStartMs) ep.beforeWindow = true;
+      }
+    }
     return {
       source,
       linesRead: this.linesRead,
@@ -143,13 +199,15 @@ export class EpisodeBuilder {
       episodes: this.episodes,
       truncated,
       ...(n.length ? { notes: n } : {}),
+      ...(this.window ? { window: this.window } : {}),
+      ...(order?.newestFirst ? { newestFirst: true } : {}),
     };
   }
 }
 
-/** Scans text (whole lines) with a table: the pure core used by the file and journald readers. */
+/** Scans text (whole lines, as saved: see saved.ts) with a table. */
 export function scanText(text: string, table: LogTable, source: string, opts: EpisodeOptions = {}): LogScan {
   const b = new EpisodeBuilder(table, opts);
-  for (const line of text.split('\n')) b.add(line);
-  return b.finish(source, Buffer.byteLength(text), false);
+  const fed = feedSavedLines(b, text.split('\n'), { refMs: opts.refMs ?? Date.now() });
+  return b.finish(source, Buffer.byteLength(text), false, fed.notes, { newestFirst: fed.newestFirst });
 }

@@ -1,15 +1,20 @@
 // Reading a log for the pattern tables, bounded in bytes, lines and time:
-//   - a file: only its last `maxBytes` (default 8 MiB) are read, never the whole file;
+//   - a file: only its newest `maxBytes` (default 8 MiB) are read, never the whole file: its
+//     end, or its head when it runs newest first (saved from `journalctl -r`);
 //   - journald: `journalctl -u UNIT -o json -n N --no-pager` under a deadline, killed when late.
 // A missing journalctl, a unit with no entries or a missing file is `failed-precondition`
 // (the collector records it as skipped, with the message as the reason).
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { CtrdocError } from '../../errors.ts';
 import { formatMs, withDeadline } from '../../deadline.ts';
 import type { LogScan } from '../../snapshot/types/index.ts';
 import { EpisodeBuilder, type EpisodeOptions } from './episodes.ts';
 import type { LogTable } from './table.ts';
+import { feedSavedLines, parseJournalLine } from './saved.ts';
+import { isNewestFirst } from './order.ts';
+
+export { parseJournalLine } from './saved.ts';
 
 export const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_JOURNAL_LINES = 20_000;
@@ -39,12 +44,28 @@ export interface JournalOptions extends LogReadOptions {
 
 const MiB = (n: number): string => `${+(n / 1048576).toFixed(1)} MiB`;
 
-/** Scans the end of a log file. */
+/** Reads [start, start+len) of an open file; fewer bytes when the file shrank meanwhile. */
+async function readRange(fh: FileHandle, start: number, len: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(len);
+  let got = 0;
+  while (got < len) {
+    const { bytesRead } = await fh.read(buf, got, len - got, start + got);
+    if (bytesRead === 0) break; // the file shrank (rotated, truncated) while we read
+    got += bytesRead;
+  }
+  return buf.subarray(0, got);
+}
+
+/**
+ * Scans the newest part of a log file: its last `maxBytes`, or its first when the file runs newest
+ * first (`journalctl -r > file`). Lines may carry syslog or journald prefixes, be journald JSON
+ * export lines, end in CRLF, or be cut by a pager (see saved.ts).
+ */
 export async function scanLogFile(path: string, opts: LogFileOptions): Promise<LogScan> {
   const maxBytes = Math.max(1, opts.maxBytes ?? DEFAULT_MAX_BYTES);
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const startedAt = Date.now();
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await withDeadline(open(path, 'r'), deadlineMs, `open ${path}`);
   } catch (err) {
@@ -52,75 +73,48 @@ export async function scanLogFile(path: string, opts: LogFileOptions): Promise<L
     if (e.kind === 'not-found') throw new CtrdocError('failed-precondition', `log file ${path} does not exist`, 'point ctrdoc at the daemon\'s log file, or at its journald unit');
     throw e;
   }
-  let buf: Buffer;
-  let size: number;
-  let start: number;
+  const notes: string[] = [];
+  let lines: string[];
+  let bytes: number;
   let mtimeMs: number;
+  let truncated: boolean;
   try {
     const st = await withDeadline(fh.stat(), deadlineMs, `stat ${path}`);
     if (!st.isFile()) throw new CtrdocError('bad-input', `${path} is not a regular file`, 'give the path of a log file');
-    size = st.size;
+    const size = st.size;
     mtimeMs = st.mtimeMs;
-    start = Math.max(0, size - maxBytes);
-    buf = Buffer.allocUnsafe(size - start);
-    let got = 0;
-    const read = async (): Promise<void> => {
-      while (got < buf.length) {
-        const { bytesRead } = await fh!.read(buf, got, buf.length - got, start + got);
-        if (bytesRead === 0) break; // the file shrank (rotated, truncated) while we read
-        got += bytesRead;
-      }
-    };
-    await withDeadline(read(), Math.max(1, deadlineMs - (Date.now() - startedAt)), `read ${path}`);
-    buf = buf.subarray(0, got);
+    const refMs = opts.refMs ?? mtimeMs;
+    const left = (): number => Math.max(1, deadlineMs - (Date.now() - startedAt));
+    const start = Math.max(0, size - maxBytes);
+    let buf = await withDeadline(readRange(fh, start, size - start), left(), `read ${path}`);
+    let text = buf.toString('utf8');
+    // the window starts mid-line: drop the partial first line
+    if (start > 0) text = text.slice(text.indexOf('\n') + 1 || text.length);
+    lines = text.split('\n');
+    truncated = start > 0;
+    if (start > 0 && isNewestFirst(lines, refMs)) {
+      // newest first: the newest lines are at the head of the file
+      buf = await withDeadline(readRange(fh, 0, maxBytes), left(), `read ${path}`);
+      text = buf.toString('utf8');
+      const nl = text.lastIndexOf('\n');
+      lines = (nl >= 0 ? text.slice(0, nl) : '').split('\n');
+      notes.push(`read the first ${MiB(buf.length)} of ${MiB(size)} (the newest lines)`);
+    } else if (start > 0) {
+      notes.push(`read the last ${MiB(buf.length)} of ${MiB(size)}`);
+    }
+    bytes = buf.length;
   } finally {
     await fh.close().catch(() => {});
   }
-  const notes: string[] = [];
-  let text = buf.toString('utf8');
-  if (start > 0) {
-    // the window starts mid-line: drop the partial first line
-    const nl = text.indexOf('\n');
-    text = nl >= 0 ? text.slice(nl + 1) : '';
-    notes.push(`read the last ${MiB(buf.length)} of ${MiB(size)}`);
+  const refMs = opts.refMs ?? mtimeMs;
+  const b = new EpisodeBuilder(opts.table, { ...opts, refMs });
+  const fed = feedSavedLines(b, lines, { refMs, deadlineAt: startedAt + deadlineMs });
+  notes.push(...fed.notes);
+  if (fed.stopped) {
+    truncated = true;
+    notes.push(`stopped at the deadline (${formatMs(deadlineMs)}) after ${fed.fed} lines`);
   }
-  const b = new EpisodeBuilder(opts.table, { ...opts, refMs: opts.refMs ?? mtimeMs });
-  let truncated = start > 0;
-  let pos = 0;
-  let n = 0;
-  while (pos < text.length) {
-    let nl = text.indexOf('\n', pos);
-    if (nl < 0) nl = text.length;
-    b.add(text.slice(pos, nl));
-    pos = nl + 1;
-    if (++n % 4096 === 0 && Date.now() - startedAt > deadlineMs) {
-      truncated = true;
-      notes.push(`stopped at the deadline (${formatMs(deadlineMs)}) after ${n} lines`);
-      break;
-    }
-  }
-  return b.finish(`file:${path}`, buf.length, truncated, notes);
-}
-
-/** One journald JSON export line → the message and its time; undefined for a line that is not one. */
-export function parseJournalLine(line: string): { message: string; timeMs?: number } | undefined {
-  let o: unknown;
-  try {
-    o = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (!o || typeof o !== 'object') return undefined;
-  const rec = o as Record<string, unknown>;
-  let message: string;
-  const m = rec.MESSAGE;
-  if (typeof m === 'string') message = m;
-  // journald exports a message that is not valid UTF-8 as an array of byte values
-  else if (Array.isArray(m) && m.every((x) => typeof x === 'number')) message = Buffer.from(m as number[]).toString('utf8');
-  else return undefined;
-  const rt = rec.__REALTIME_TIMESTAMP;
-  const us = typeof rt === 'string' && /^\d+$/.test(rt) ? Number(rt) : undefined;
-  return { message, timeMs: us === undefined ? undefined : Math.floor(us / 1000) };
+  return b.finish(`file:${path}`, bytes, truncated, notes, { newestFirst: fed.newestFirst });
 }
 
 /** Scans the newest entries of a systemd unit's journal. */
@@ -151,8 +145,9 @@ export function scanJournal(unit: string, opts: JournalOptions): Promise<LogScan
       const j = parseJournalLine(line);
       if (!j) return;
       entries++;
-      // journald keeps a multi-line message as one entry; match each of its lines
-      for (const l of j.message.split('\n')) b.add(l, j.timeMs);
+      // journald keeps a multi-line message as one entry; match each of its lines (its unit's:
+      // no tag filter, and no prefix to read)
+      for (const l of j.message.split('\n')) b.add(l, j.timeMs, '');
     };
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {

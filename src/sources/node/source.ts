@@ -7,9 +7,10 @@ import { closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync
 import { execFile } from 'node:child_process';
 import { cpus as osCpus } from 'node:os';
 import { join } from 'node:path';
-import type { LogScan, NodeView } from '../../snapshot/types/index.ts';
+import type { LogScan, LogWindow, NodeView } from '../../snapshot/types/index.ts';
 import { EpisodeBuilder } from '../logs/episodes.ts';
 import { kernelLogTable } from '../logs/tables.ts';
+import { scanLogFile } from '../logs/read.ts';
 import { parseFileNr, parseKmsgRecord, parseLoadavg, parseMeminfo, parsePressure, parseSingleNumber } from './parse.ts';
 
 export interface NodeSourceOptions {
@@ -22,6 +23,10 @@ export interface NodeSourceOptions {
   dmesgBinary?: string;
   /** read the kernel log at all (default true) */
   kernelLog?: boolean;
+  /** a saved kernel log to read instead of the live one: kern.log, `journalctl -k` or `dmesg -T` output */
+  kernelLogFile?: string;
+  /** the log window: kernel episodes that ended before it are marked beforeWindow */
+  logWindow?: LogWindow;
   /** at most this many fd links are read for the inotify count (default 100 000) */
   inotifyFdBudget?: number;
   /** at most this many cgroup directories are visited per hierarchy (default 20 000) */
@@ -202,10 +207,22 @@ function bootTimeMs(proc: string): number | undefined {
   return m ? Number(m[1]) * 1000 : undefined;
 }
 
-/** /dev/kmsg read without blocking (every record still in the ring); `dmesg --ctime` when that fails. */
+/**
+ * /dev/kmsg read without blocking (every record still in the ring); `dmesg --ctime` when that
+ * fails; a saved kernel log (any syslog or journald framing) when one is given.
+ */
 async function kernelLog(o: NodeSourceOptions, proc: string, deadlineMs: number, notes: string[]): Promise<LogScan | undefined> {
   const table = kernelLogTable();
-  const b = new EpisodeBuilder(table, { tailLines: 20 });
+  const window = o.logWindow;
+  if (o.kernelLogFile) {
+    try {
+      return await scanLogFile(o.kernelLogFile, { table, deadlineMs, window, tailLines: 20 });
+    } catch (err) {
+      notes.push(`kernel log unavailable: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+  const b = new EpisodeBuilder(table, { tailLines: 20, window });
   const path = o.kmsgPath ?? '/dev/kmsg';
   const boot = bootTimeMs(proc);
   let fd: number | undefined;
@@ -257,7 +274,7 @@ async function kernelLog(o: NodeSourceOptions, proc: string, deadlineMs: number,
         resolve(undefined);
         return;
       }
-      const d = new EpisodeBuilder(table, { tailLines: 20 });
+      const d = new EpisodeBuilder(table, { tailLines: 20, window });
       for (const line of stdout.split('\n')) d.add(line); // the [ctime] prefix carries the time
       resolve(d.finish(`dmesg:${bin}`, Buffer.byteLength(stdout), Boolean(err)));
     });
