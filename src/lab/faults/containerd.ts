@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { CtrdocError } from '../../errors.ts';
 import { askSupervisor, readLabRecord } from '../supervisor.ts';
-import { labConfigText, defaultConfigText } from '../config.ts';
+import { labConfigText, brokenConfigText } from '../config.ts';
 import { listProcesses, isAlive, readProcess, signal, waitGone } from '../host.ts';
 import { readBase, readSystemClock } from '../../sources/proc/scan.ts';
 import { waitForCri } from '../lab.ts';
@@ -136,11 +136,10 @@ export function metricsAddress(p: LabPaths): string {
   return `127.0.0.1:${13000 + n}`;
 }
 
-export const BROKEN_CONFIG = `# ctrdoc lab bad-config (broken): this file does not load
-version = 2
-[plugins."io.containerd.grpc.v1.cri"
-  sandbox_image = "ctrdoc.local/lab/pause:1"
-`;
+/** `config default` of the binary the lab runs, saved by lab up (config.default.toml). */
+export function labDefaultConfig(p: LabPaths): string {
+  return readFileSync(p.defaultConfig, 'utf8');
+}
 
 /**
  * A runtime wrapper (the runc runtime's BinaryName) that blocks on `create` and passes every
@@ -177,15 +176,16 @@ export async function applyBadConfig(ctx: FaultContext, o: { variant?: string })
     const age = readBase('/proc', containerdPid(ctx.p), readSystemClock(), false)?.ageSec ?? 3;
     if (age < 3) await new Promise((r) => setTimeout(r, (3 - age) * 1000));
     const mtime = statSync(ctx.p.config).mtime;
-    writeFileSync(ctx.p.config, labConfigText(ctx.p, defaultConfigText(), edit));
+    writeFileSync(ctx.p.config, labConfigText(ctx.p, labDefaultConfig(ctx.p), edit));
     return { variant, savedConfig: saved, savedMtime: mtime.toISOString(), edit, note: 'config.toml now has SystemdCgroup = true and another sandbox_image; containerd still runs with the old values (crictl info shows them) until it restarts' };
   }
   const drift = { systemdCgroup: true, metricsAddress: metricsAddress(ctx.p), sandboxImage: 'ctrdoc.local/lab/pause:does-not-exist', debugLevel: 'trace' };
   const wrapper = join(ctx.p.faults, 'runc-blocking-create');
   if (variant === 'blocking-runtime') writeFileSync(wrapper, blockingRuntimeScript(), { mode: 0o755 });
-  writeFileSync(ctx.p.config, variant === 'drift' ? labConfigText(ctx.p, defaultConfigText(), drift)
-    : variant === 'blocking-runtime' ? labConfigText(ctx.p, defaultConfigText(), { runtimeBinary: wrapper })
-      : BROKEN_CONFIG);
+  const def = labDefaultConfig(ctx.p);
+  writeFileSync(ctx.p.config, variant === 'drift' ? labConfigText(ctx.p, def, drift)
+    : variant === 'blocking-runtime' ? labConfigText(ctx.p, def, { runtimeBinary: wrapper })
+      : brokenConfigText(def));
   await askSupervisor(ctx.p, { op: 'stop-containerd', signal: 'SIGTERM', graceMs: 10_000 }, 20_000);
   let startError = '';
   try {

@@ -14,13 +14,13 @@ import type { ContainerdClient } from '../../sources/containerd/client.ts';
 import { CNI_CONFIG_FILE, CRI_NAMESPACE, type LabPaths } from '../paths.ts';
 import { APP_IMAGE } from '../images.ts';
 import { startLabPod, containerConfig, LAB_POD_LABEL } from '../pods.ts';
-import { askSupervisor, selfCommand } from '../supervisor.ts';
+import { askSupervisor, selfCommand, recordedBinaries } from '../supervisor.ts';
 import { FAULT_LABEL, sleep, waitFor, type FaultContext, type FaultRecord } from './context.ts';
 import { parseDuration } from '../../deadline.ts';
 
 /** The mounts of a container's snapshot, read with `ctr snapshots mounts` (the API client has no Snapshots service). */
 export function snapshotMounts(p: LabPaths, key: string, snapshotter = 'overlayfs'): { type: string; source: string; options: string[] }[] {
-  const out = execFileSync('ctr', ['-a', p.socket, '-n', CRI_NAMESPACE, 'snapshots', '--snapshotter', snapshotter, 'mounts', '/rootfs', key], { encoding: 'utf8', timeout: 10_000 });
+  const out = execFileSync(recordedBinaries(p).ctr, ['-a', p.socket, '-n', CRI_NAMESPACE, 'snapshots', '--snapshotter', snapshotter, 'mounts', '/rootfs', key], { encoding: 'utf8', timeout: 10_000 });
   const mounts: { type: string; source: string; options: string[] }[] = [];
   for (const line of out.split('\n')) {
     const m = /^mount -t (\S+) (\S+) \S+(?: -o (\S+))?\s*$/.exec(line.trim());
