@@ -61,7 +61,9 @@ async function run(args: string[], io: CliIO): Promise<number> {
   switch (sub) {
     case 'up': {
       const { labUp } = await import('../lab/lab.ts');
-      const r = await labUp({ dir, pods: podsCount(values.pods), containerd: values.containerd, log });
+      const pods = podsCount(values.pods);
+      if (values.containerd !== undefined) parseLabVersion(values.containerd);
+      const r = await labUp({ dir, pods, containerd: values.containerd, log });
       out(io, `lab up at ${r.paths.dir}: containerd ${r.binaries.labVersion} (${r.binaries.binaryVersion}) pid ${r.record.containerd?.pid}, supervisor pid ${r.record.supervisor.pid}, ${r.readyPods} ready pods`);
       out(io, `export CONTAINER_RUNTIME_ENDPOINT=unix://${r.paths.socket}`);
       out(io, `flags: ${r.flags.join(' ')}`);

@@ -57,3 +57,8 @@ export const KNOWN_DIFFERENCES = {
 export function knownDifference(d: KnownDifference, v: LabVersion): { todo?: string } {
   return d.versions.includes(v) ? { todo: `containerd ${v}: ${d.what} (testdata/captures/VERSIONS.md#${d.id})` } : {};
 }
+
+/** Runs fn (which declares a describe) once per version of the part: the e2e files' one-line wrapper. */
+export function forVersions(part: keyof typeof MATRIX | readonly LabVersion[], fn: (v: LabVersion) => void): void {
+  for (const v of testVersions(part)) fn(v);
+}
