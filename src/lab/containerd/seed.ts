@@ -56,11 +56,17 @@ export function dscFiles(dsc: string): string[] {
   return (m?.[1] ?? '').split('\n').map((l) => l.trim().split(/\s+/)[2]).filter(Boolean);
 }
 
+/**
+ * $CTRDOC_SEED_PRIVATE_TOOLS=1 takes Go and patch from Debian 12's packages unpacked in the
+ * private root even when the system has them: how a fresh machine builds, tried on this one.
+ */
+const privateTools = () => process.env.CTRDOC_SEED_PRIVATE_TOOLS === '1';
+
 async function tool(name: string, apt: PrivateApt, root: string, pkg: string, log: (l: string) => void): Promise<string> {
-  for (const d of ['/usr/bin', '/bin']) if (existsSync(join(d, name))) return join(d, name);
+  if (!privateTools()) for (const d of ['/usr/bin', '/bin']) if (existsSync(join(d, name))) return join(d, name);
   const own = join(root, 'usr', 'bin', name);
   if (existsSync(own)) return own;
-  log(`${name} is not installed: using Debian 12's ${pkg} unpacked in ${root}`);
+  log(`${privateTools() ? 'CTRDOC_SEED_PRIVATE_TOOLS=1' : `${name} is not installed`}: using Debian 12's ${pkg} unpacked in ${root}`);
   const dl = join(root, '..', 'debs');
   mkdirSync(dl, { recursive: true });
   await apt.run('apt-get', ['-q', 'download', pkg], { cwd: dl });
@@ -125,7 +131,7 @@ export async function buildSeedContainerd(labVersion: string, src: SeedSource, c
     if (bd.length === 0) throw new CtrdocError('internal', `no golang-*-dev Build-Depends found for ${src.sourcePackage} ${version}`);
     const sim = await apt.run('apt-get', ['-s', '-q', 'install', '--no-install-recommends', ...bd], { timeoutMs: 120_000 });
     const goDev = simulatedInstalls(sim).map((x) => x.name).filter((n) => /^golang-.*-dev$/.test(n));
-    const useSystemGo = existsSync(join(SYSTEM_GOROOT, 'bin', 'go'));
+    const useSystemGo = !privateTools() && existsSync(join(SYSTEM_GOROOT, 'bin', 'go'));
     const wanted = [...goDev, ...(useSystemGo ? [] : GO_PACKAGES)];
     const debs = join(work, 'debs');
     mkdirSync(debs, { recursive: true });
@@ -153,7 +159,8 @@ export async function buildSeedContainerd(labVersion: string, src: SeedSource, c
     };
     log(`go build ${IMPORT_PATH}/cmd/containerd (GOPATH mode, tags ${TAGS.join(',')}, version ${binVersion}); a few minutes on 2 cores`);
     const ldflags = `-X ${IMPORT_PATH}/version.Version=${binVersion} -X ${IMPORT_PATH}/version.Revision=${version}${src.versionSuffix}`;
-    await run(join(goroot, 'bin', 'go'), ['build', '-o', out, '-tags', TAGS.join(' '), '-ldflags', ldflags, `${IMPORT_PATH}/cmd/containerd`], { cwd: tree, env, timeoutMs: 30 * 60_000 });
+    // -trimpath: stack traces name github.com/containerd/containerd/..., not this build dir
+    await run(join(goroot, 'bin', 'go'), ['build', '-trimpath', '-o', out, '-tags', TAGS.join(' '), '-ldflags', ldflags, `${IMPORT_PATH}/cmd/containerd`], { cwd: tree, env, timeoutMs: 30 * 60_000 });
     const bin = join(tmp, 'usr', 'bin');
     mkdirSync(bin, { recursive: true });
     copyFileSync(out, join(bin, 'containerd'));
@@ -165,7 +172,7 @@ export async function buildSeedContainerd(labVersion: string, src: SeedSource, c
       labVersion,
       packageVersion: version,
       binaryVersion: said,
-      origin: `Debian ${src.suite} source ${src.sourcePackage} ${version} + ${src.patch}, cmd/containerd built with Go from Debian 12 (GOPATH mode, CGO_ENABLED=0, tags ${TAGS.join(',')})`,
+      origin: `Debian ${src.suite} source ${src.sourcePackage} ${version} + ${src.patch}, cmd/containerd built with Go from Debian 12 (${useSystemGo ? 'installed' : 'unpacked privately'}; GOPATH mode, CGO_ENABLED=0, -trimpath, tags ${TAGS.join(',')})`,
       preparedAt: new Date().toISOString(),
       seconds: Math.round((Date.now() - t0) / 100) / 10,
       note,
