@@ -114,12 +114,15 @@ export async function prepareBinaries(v: LabVersion, log: (l: string) => void = 
   if (src.kind === 'system') throw new CtrdocError('internal', 'unreachable: the system version is always ready or throws');
   if (process.getuid?.() !== 0) throw new CtrdocError('permission-denied', `containerd ${v} is not in ${versionCacheDir(v, root)} yet and preparing it needs root (apt-get download into the cache)`, 'run as root: ctrdoc lab prepare --containerd ' + v);
   const dir = versionCacheDir(v, root);
+  const t0 = Date.now();
+  // each step with the seconds since the start: a fetch takes seconds, the seed's build minutes
+  const step = (l: string) => log(`[${Math.round((Date.now() - t0) / 1000)} s] ${l}`);
   return withCacheLock(root, `containerd-${v}`, 45 * 60_000, async () => {
     const again = readyBinaries(v, root);
     if (again) return again;
-    log(`preparing containerd ${v}: ${src.title}`);
-    const stamp = await fillOnce(dir, (tmp) => (src.kind === 'suite' ? fetchSuiteContainerd(v, src, root, tmp, log) : buildSeedContainerd(v, src, root, tmp, log)));
-    log(`containerd ${v} ready in ${dir} (${stamp.binaryVersion}; ${stamp.seconds} s)`);
+    step(`preparing containerd ${v}: ${src.title}`);
+    const stamp = await fillOnce(dir, (tmp) => (src.kind === 'suite' ? fetchSuiteContainerd(v, src, root, tmp, step) : buildSeedContainerd(v, src, root, tmp, step)));
+    step(`containerd ${v} ready in ${dir} (${stamp.binaryVersion})`);
     return fromStamp(v, dir, stamp);
   }, (owner) => log(`waiting for pid ${owner}, which is preparing containerd ${v}`));
 }
