@@ -14,7 +14,7 @@ import { writeLabImages, PAUSE_IMAGE, APP_IMAGE } from './images.ts';
 import { askSupervisor, startSupervisor, readLabRecord, type LabRecord } from './supervisor.ts';
 import { startLabPod, removeAllPods, LAB_POD_LABEL, type LabPod } from './pods.ts';
 import { faultContext } from './faults/context.ts';
-import { killNeverStartedTasks } from './faults/pods.ts';
+import { killNeverStartedTasks, LOOP_STOP_GRACE_MS } from './faults/pods.ts';
 import {
   readProcess, isAlive, signal, waitGone, labProcesses, unmountAll, labMounts, thawLabCgroups,
   removeLabCgroups, labCgroupRoots,
@@ -284,7 +284,7 @@ export async function labDown(o: { dir?: string; log?: (l: string) => void } = {
   // the faults' background loops first, so nothing creates containers while pods go away;
   // everything else a fault made is a process, mount or cgroup of the lab and goes below
   for (const name of Object.keys(record?.helpers ?? {})) {
-    await askSupervisor(p, { op: 'stop-helper', name }, 10_000).catch(() => {});
+    await askSupervisor(p, { op: 'stop-helper', name, graceMs: LOOP_STOP_GRACE_MS }, LOOP_STOP_GRACE_MS + 5000).catch(() => {});
   }
   thawLabCgroups(p.cgroupParent);
   if (ownedPid(containerdPid, p.dir)) {

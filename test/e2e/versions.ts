@@ -5,6 +5,8 @@
 //  - the seed build only for the real containerd#6772 deadlock.
 // CTRDOC_TEST_CONTAINERD=1.6,2.1 narrows any of them for a local run (CTRDOC_TEST_CONTAINERD=1.6
 // runs the suite the way it ran before the matrix).
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { LAB_VERSIONS, type LabVersion } from '../../src/lab/containerd/versions.ts';
 
 export type { LabVersion };
@@ -33,9 +35,15 @@ export function testVersions(part: keyof typeof MATRIX | readonly LabVersion[]):
   return wanted.filter((v) => allowed.includes(v));
 }
 
-/** A lab dir per version: `/tmp/ctrdoc-e2e-doc` → `/tmp/ctrdoc-e2e-doc-2.1` (1.6 keeps the bare name). */
+/**
+ * This checkout's tag: two checkouts running their suites at once on one machine (a shared CI
+ * host, several worktrees) must not share a lab dir, or one's `lab up` takes down the other's lab.
+ */
+const CHECKOUT = createHash('sha256').update(join(import.meta.dirname, '..', '..')).digest('hex').slice(0, 6);
+
+/** A lab dir per version and checkout: `/tmp/ctrdoc-e2e-doc` → `/tmp/ctrdoc-e2e-doc-21-3f9a0c`. */
 export function versionDir(base: string, v: LabVersion): string {
-  return v === '1.6' ? base : `${base}-${v.replace(/\./g, '')}`;
+  return `${base}-${v.replace(/\./g, '')}-${CHECKOUT}`;
 }
 
 /**
