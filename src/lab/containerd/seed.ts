@@ -75,6 +75,115 @@ async function tool(name: string, apt: PrivateApt, root: string, pkg: string, lo
   return own;
 }
 
+/** What one build works in: the private apt configuration, the work dir and its private root. */
+interface SeedBuild {
+  src: SeedSource;
+  apt: PrivateApt;
+  work: string;
+  /** where the downloaded .debs are unpacked (the golang-*-dev sources, maybe Go and patch) */
+  root: string;
+  log: (l: string) => void;
+}
+
+/** The source to build: the table's version, or a newer one the suite serves (said so). */
+async function chooseSource(b: SeedBuild): Promise<{ version: string; showsrc: string; note?: string }> {
+  const { src, apt } = b;
+  const showsrc = await apt.run('apt-cache', ['showsrc', src.sourcePackage], { timeoutMs: 60_000 }).catch(() => '');
+  const served = newestSource(showsrc);
+  if (!served) throw new CtrdocError('not-found', `Debian ${src.suite} serves no source package "${src.sourcePackage}"`, `the seed needs deb-src: check that apt-get update of the private sources list ${join(apt.dir, 'etc/sources.list')} reaches the mirror`);
+  const version = compareDebianVersions(served, src.packageVersion) >= 0 ? served : src.packageVersion;
+  const note = version !== src.packageVersion ? `${src.suite} serves source ${src.sourcePackage} ${version}, newer than the version table's ${src.packageVersion}: using it` : undefined;
+  if (note) b.log(note);
+  return { version, showsrc, note };
+}
+
+/**
+ * `apt-get source --download-only`, the .orig and .debian tarballs unpacked where dh-golang puts
+ * them (_build/src/github.com/containerd/containerd), Debian's patches applied, then ours.
+ */
+async function unpackPatchedSource(b: SeedBuild, version: string, patch: string): Promise<string> {
+  const { src, apt, work } = b;
+  const dl = join(work, 'source');
+  mkdirSync(dl, { recursive: true });
+  b.log(`apt-get source --download-only ${src.sourcePackage}=${version}`);
+  await apt.run('apt-get', ['-q', 'source', '--download-only', `${src.sourcePackage}=${version}`], { cwd: dl, timeoutMs: 600_000 });
+  const dsc = readdirSync(dl).find((f) => f.endsWith('.dsc'));
+  if (!dsc) throw new CtrdocError('internal', `apt-get source left no .dsc in ${dl}`);
+  const files = dscFiles(readFileSync(join(dl, dsc), 'utf8'));
+  const orig = files.find((f) => /\.orig\.tar\./.test(f));
+  const debian = files.find((f) => /\.debian\.tar\./.test(f));
+  if (!orig || !debian) throw new CtrdocError('internal', `${dsc} names no .orig and .debian tarballs (${files.join(', ')})`);
+  const tree = join(work, '_build', 'src', ...IMPORT_PATH.split('/'));
+  mkdirSync(dirname(tree), { recursive: true });
+  const unpack = join(work, 'unpack');
+  mkdirSync(unpack, { recursive: true });
+  await run('tar', ['-xf', join(dl, orig), '-C', unpack]);
+  const top = readdirSync(unpack);
+  if (top.length !== 1) throw new CtrdocError('internal', `${orig} does not unpack to one directory (${top.join(', ')})`);
+  renameSync(join(unpack, top[0]), tree);
+  await run('tar', ['-xf', join(dl, debian), '-C', tree]);
+  const patchBin = await tool('patch', apt, b.root, 'patch', b.log);
+  const series = join(tree, 'debian', 'patches', 'series');
+  const debianPatches = existsSync(series) ? readFileSync(series, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean) : [];
+  b.log(`applying Debian's ${debianPatches.length} patches, then ${patch}`);
+  for (const p of debianPatches) await run(patchBin, ['-p1', '-s', '--no-backup-if-mismatch', '-i', join(tree, 'debian', 'patches', p.split(/\s+/)[0])], { cwd: tree });
+  await run(patchBin, ['-p1', '--no-backup-if-mismatch', '-i', patch], { cwd: tree }).catch((err) => {
+    throw new CtrdocError('failed-precondition', `the seed patch does not apply to ${src.sourcePackage} ${version}: ${(err as Error).message}`, `write the patch again for this source (see its header in ${patch})`);
+  });
+  return tree;
+}
+
+/**
+ * The Go sources of the golang-*-dev Build-Depends and their dependencies, as apt resolves them
+ * from nothing (an empty dpkg status), downloaded and unpacked into the private root, with
+ * Debian 12's Go when it is not installed. Returns the GOROOT to build with.
+ */
+async function unpackGoSources(b: SeedBuild, showsrc: string, version: string): Promise<{ goroot: string; systemGo: boolean }> {
+  const { src, apt, work, root } = b;
+  const bd = buildDependsOf(showsrc, version).filter((d) => /^golang-.*-dev$/.test(d));
+  if (bd.length === 0) throw new CtrdocError('internal', `no golang-*-dev Build-Depends found for ${src.sourcePackage} ${version}`);
+  const sim = await apt.run('apt-get', ['-s', '-q', 'install', '--no-install-recommends', ...bd], { timeoutMs: 120_000 });
+  const goDev = simulatedInstalls(sim).map((x) => x.name).filter((n) => /^golang-.*-dev$/.test(n));
+  const systemGo = !privateTools() && existsSync(join(SYSTEM_GOROOT, 'bin', 'go'));
+  const debs = join(work, 'debs');
+  mkdirSync(debs, { recursive: true });
+  b.log(`apt-get download of ${goDev.length} golang-*-dev packages${systemGo ? '' : ' and Debian 12\'s Go 1.19'} (not installed: unpacked into ${root})`);
+  await apt.run('apt-get', ['-q', 'download', ...goDev, ...(systemGo ? [] : GO_PACKAGES)], { cwd: debs, timeoutMs: 900_000 });
+  // four unpacks at a time: each package writes its own files
+  const queue = readdirSync(debs).filter((x) => x.endsWith('.deb'));
+  const unpackNext = async (): Promise<void> => {
+    for (let f = queue.shift(); f; f = queue.shift()) await run('dpkg-deb', ['-x', join(debs, f), root]);
+  };
+  await Promise.all([unpackNext(), unpackNext(), unpackNext(), unpackNext()]);
+  rmSync(debs, { recursive: true, force: true });
+  const goroot = systemGo ? SYSTEM_GOROOT : join(root, SYSTEM_GOROOT);
+  if (!existsSync(join(goroot, 'bin', 'go'))) throw new CtrdocError('not-found', `no Go toolchain at ${goroot}`, `apt-get download ${GO_PACKAGES.join(' ')} failed; check the mirror`);
+  return { goroot, systemGo };
+}
+
+/** `go build` of cmd/containerd in GOPATH mode, with an honest version string; returns the binary. */
+async function goBuild(b: SeedBuild, tree: string, goroot: string, version: string, binVersion: string): Promise<string> {
+  const { work, root } = b;
+  const out = join(work, 'containerd');
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${join(goroot, 'bin')}:/usr/bin:/bin`,
+    HOME: work,
+    GOROOT: goroot,
+    GOPATH: `${join(work, '_build')}:${join(root, 'usr', 'share', 'gocode')}`,
+    GO111MODULE: 'off',
+    GOCACHE: join(work, 'gocache'),
+    GOENV: 'off',
+    GOFLAGS: '',
+    CGO_ENABLED: '0',
+    LC_ALL: 'C',
+  };
+  b.log(`go build ${IMPORT_PATH}/cmd/containerd (GOPATH mode, tags ${TAGS.join(',')}, version ${binVersion}); a few minutes on 2 cores`);
+  const ldflags = `-X ${IMPORT_PATH}/version.Version=${binVersion} -X ${IMPORT_PATH}/version.Revision=${version}${b.src.versionSuffix}`;
+  // -trimpath: stack traces name github.com/containerd/containerd/..., not this build dir
+  await run(join(goroot, 'bin', 'go'), ['build', '-trimpath', '-o', out, '-tags', TAGS.join(' '), '-ldflags', ldflags, `${IMPORT_PATH}/cmd/containerd`], { cwd: tree, env, timeoutMs: 30 * 60_000 });
+  return out;
+}
+
 /** Builds the seed containerd into tmp/usr/bin/containerd (the cache's fillOnce dir). */
 export async function buildSeedContainerd(labVersion: string, src: SeedSource, cacheRoot: string, tmp: string, log: (l: string) => void): Promise<CacheStamp> {
   const t0 = Date.now();
@@ -82,85 +191,16 @@ export async function buildSeedContainerd(labVersion: string, src: SeedSource, c
   if (!existsSync(patch)) throw new CtrdocError('not-found', `the seed patch ${patch} is missing`, 'restore it from the repository (git checkout src/lab/seed)');
   const work = join(cacheRoot, 'build', `seed-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
-  const root = join(work, 'root');
-  mkdirSync(root, { recursive: true });
+  const b: SeedBuild = { src, apt: privateApt(join(cacheRoot, 'apt', `${src.suite}-src`), src.suite, { src: true }), work, root: join(work, 'root'), log };
+  mkdirSync(b.root, { recursive: true });
   try {
-    const apt = privateApt(join(cacheRoot, 'apt', `${src.suite}-src`), src.suite, { src: true });
-    log(`apt-get update of Debian ${src.suite} with deb-src lines (private configuration in ${apt.dir})`);
-    await updateLists(apt);
-
-    // the source: the table's version, or a newer one the suite serves (said so)
-    const showsrc = await apt.run('apt-cache', ['showsrc', src.sourcePackage], { timeoutMs: 60_000 }).catch(() => '');
-    const served = newestSource(showsrc);
-    if (!served) throw new CtrdocError('not-found', `Debian ${src.suite} serves no source package "${src.sourcePackage}"`, `the seed needs deb-src: check that apt-get update of the private sources list ${join(apt.dir, 'etc/sources.list')} reaches the mirror`);
-    const version = compareDebianVersions(served, src.packageVersion) >= 0 ? served : src.packageVersion;
-    const note = version !== src.packageVersion ? `${src.suite} serves source ${src.sourcePackage} ${version}, newer than the version table's ${src.packageVersion}: using it` : undefined;
-    if (note) log(note);
-    const dl = join(work, 'source');
-    mkdirSync(dl, { recursive: true });
-    log(`apt-get source --download-only ${src.sourcePackage}=${version}`);
-    await apt.run('apt-get', ['-q', 'source', '--download-only', `${src.sourcePackage}=${version}`], { cwd: dl, timeoutMs: 600_000 });
-    const dsc = readdirSync(dl).find((f) => f.endsWith('.dsc'));
-    if (!dsc) throw new CtrdocError('internal', `apt-get source left no .dsc in ${dl}`);
-    const files = dscFiles(readFileSync(join(dl, dsc), 'utf8'));
-    const orig = files.find((f) => /\.orig\.tar\./.test(f));
-    const debian = files.find((f) => /\.debian\.tar\./.test(f));
-    if (!orig || !debian) throw new CtrdocError('internal', `${dsc} names no .orig and .debian tarballs (${files.join(', ')})`);
-
-    // dh-golang's layout: the source at _build/src/github.com/containerd/containerd
-    const tree = join(work, '_build', 'src', ...IMPORT_PATH.split('/'));
-    mkdirSync(dirname(tree), { recursive: true });
-    const unpack = join(work, 'unpack');
-    mkdirSync(unpack, { recursive: true });
-    await run('tar', ['-xf', join(dl, orig), '-C', unpack]);
-    const top = readdirSync(unpack);
-    if (top.length !== 1) throw new CtrdocError('internal', `${orig} does not unpack to one directory (${top.join(', ')})`);
-    renameSync(join(unpack, top[0]), tree);
-    await run('tar', ['-xf', join(dl, debian), '-C', tree]);
-    const patchBin = await tool('patch', apt, root, 'patch', log);
-    const series = join(tree, 'debian', 'patches', 'series');
-    const debianPatches = existsSync(series) ? readFileSync(series, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean) : [];
-    log(`applying Debian's ${debianPatches.length} patches, then ${patch}`);
-    for (const p of debianPatches) await run(patchBin, ['-p1', '-s', '--no-backup-if-mismatch', '-i', join(tree, 'debian', 'patches', p.split(/\s+/)[0])], { cwd: tree });
-    await run(patchBin, ['-p1', '--no-backup-if-mismatch', '-i', patch], { cwd: tree }).catch((err) => {
-      throw new CtrdocError('failed-precondition', `the seed patch does not apply to ${src.sourcePackage} ${version}: ${(err as Error).message}`, `write the patch again for this source (see its header in ${patch})`);
-    });
-
-    // the Go sources of the Build-Depends (and their dependencies), as apt resolves them from nothing
-    const bd = buildDependsOf(showsrc, version).filter((d) => /^golang-.*-dev$/.test(d));
-    if (bd.length === 0) throw new CtrdocError('internal', `no golang-*-dev Build-Depends found for ${src.sourcePackage} ${version}`);
-    const sim = await apt.run('apt-get', ['-s', '-q', 'install', '--no-install-recommends', ...bd], { timeoutMs: 120_000 });
-    const goDev = simulatedInstalls(sim).map((x) => x.name).filter((n) => /^golang-.*-dev$/.test(n));
-    const useSystemGo = !privateTools() && existsSync(join(SYSTEM_GOROOT, 'bin', 'go'));
-    const wanted = [...goDev, ...(useSystemGo ? [] : GO_PACKAGES)];
-    const debs = join(work, 'debs');
-    mkdirSync(debs, { recursive: true });
-    log(`apt-get download of ${goDev.length} golang-*-dev packages${useSystemGo ? '' : ' and Debian 12\'s Go 1.19'} (not installed: unpacked into ${root})`);
-    await apt.run('apt-get', ['-q', 'download', ...wanted], { cwd: debs, timeoutMs: 900_000 });
-    for (const f of readdirSync(debs).filter((x) => x.endsWith('.deb'))) await run('dpkg-deb', ['-x', join(debs, f), root]);
-    rmSync(debs, { recursive: true, force: true });
-    const goroot = useSystemGo ? SYSTEM_GOROOT : join(root, SYSTEM_GOROOT);
-    if (!existsSync(join(goroot, 'bin', 'go'))) throw new CtrdocError('not-found', `no Go toolchain at ${goroot}`, `apt-get download ${GO_PACKAGES.join(' ')} failed; check the mirror`);
-
-    const upstream = upstreamOf(version);
-    const binVersion = `${upstream}${src.versionSuffix}`;
-    const out = join(work, 'containerd');
-    const env: NodeJS.ProcessEnv = {
-      PATH: `${join(goroot, 'bin')}:/usr/bin:/bin`,
-      HOME: work,
-      GOROOT: goroot,
-      GOPATH: `${join(work, '_build')}:${join(root, 'usr', 'share', 'gocode')}`,
-      GO111MODULE: 'off',
-      GOCACHE: join(work, 'gocache'),
-      GOENV: 'off',
-      GOFLAGS: '',
-      CGO_ENABLED: '0',
-      LC_ALL: 'C',
-    };
-    log(`go build ${IMPORT_PATH}/cmd/containerd (GOPATH mode, tags ${TAGS.join(',')}, version ${binVersion}); a few minutes on 2 cores`);
-    const ldflags = `-X ${IMPORT_PATH}/version.Version=${binVersion} -X ${IMPORT_PATH}/version.Revision=${version}${src.versionSuffix}`;
-    // -trimpath: stack traces name github.com/containerd/containerd/..., not this build dir
-    await run(join(goroot, 'bin', 'go'), ['build', '-trimpath', '-o', out, '-tags', TAGS.join(' '), '-ldflags', ldflags, `${IMPORT_PATH}/cmd/containerd`], { cwd: tree, env, timeoutMs: 30 * 60_000 });
+    log(`apt-get update of Debian ${src.suite} with deb-src lines (private configuration in ${b.apt.dir})`);
+    await updateLists(b.apt);
+    const { version, showsrc, note } = await chooseSource(b);
+    const tree = await unpackPatchedSource(b, version, patch);
+    const { goroot, systemGo } = await unpackGoSources(b, showsrc, version);
+    const binVersion = `${upstreamOf(version)}${src.versionSuffix}`;
+    const out = await goBuild(b, tree, goroot, version, binVersion);
     const bin = join(tmp, 'usr', 'bin');
     mkdirSync(bin, { recursive: true });
     copyFileSync(out, join(bin, 'containerd'));
@@ -172,7 +212,7 @@ export async function buildSeedContainerd(labVersion: string, src: SeedSource, c
       labVersion,
       packageVersion: version,
       binaryVersion: said,
-      origin: `Debian ${src.suite} source ${src.sourcePackage} ${version} + ${src.patch}, cmd/containerd built with Go from Debian 12 (${useSystemGo ? 'installed' : 'unpacked privately'}; GOPATH mode, CGO_ENABLED=0, -trimpath, tags ${TAGS.join(',')})`,
+      origin: `Debian ${src.suite} source ${src.sourcePackage} ${version} + ${src.patch}, cmd/containerd built with Go from Debian 12 (${systemGo ? 'installed' : 'unpacked privately'}; GOPATH mode, CGO_ENABLED=0, -trimpath, tags ${TAGS.join(',')})`,
       preparedAt: new Date().toISOString(),
       seconds: Math.round((Date.now() - t0) / 100) / 10,
       note,

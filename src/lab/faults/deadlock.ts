@@ -14,7 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CtrdocError } from '../../errors.ts';
-import { askSupervisor, recordedBinaries, selfCommand } from '../supervisor.ts';
+import { askSupervisor, readLabRecord, recordedBinaries, selfCommand } from '../supervisor.ts';
 import { labConfigText } from '../config.ts';
 import { isAlive } from '../host.ts';
 import { sandboxConfig, containerConfig, startLabPod } from '../pods.ts';
@@ -162,13 +162,7 @@ export async function applyDeadlock6772(ctx: FaultContext, o: { period?: string 
   };
 }
 
-function recordedContainerdPid(p: LabPaths): number | undefined {
-  try {
-    return (JSON.parse(readFileSync(p.record, 'utf8')) as { containerd?: { pid: number } }).containerd?.pid;
-  } catch {
-    return undefined;
-  }
-}
+const recordedContainerdPid = (p: LabPaths): number | undefined => readLabRecord(p)?.containerd?.pid;
 
 interface RunningContainer { id: string; name: string; pod: string; pid: number }
 
