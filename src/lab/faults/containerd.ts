@@ -155,7 +155,7 @@ export function blockingRuntimeScript(): string {
 # ctrdoc lab bad-config (blocking-runtime): blocks "runc create" forever, passes the rest to runc
 for a in "$@"; do
   if [ "$a" = create ]; then
-    trap 'exit 1' TERM INT
+    trap 'kill $! 2>/dev/null; exit 1' TERM INT
     while :; do sleep 3600 & wait $!; done
   fi
 done
