@@ -5,11 +5,15 @@ import { out } from './command.ts';
 import { parseFlags, outputFormat } from './flags.ts';
 import { CtrdocError, EXIT_OK, EXIT_FAILED } from '../errors.ts';
 import { DEFAULT_LAB_DIR, labPaths } from '../lab/paths.ts';
+import { DEFAULT_LAB_VERSION, LAB_VERSION_ENV, LAB_VERSIONS, VERSION_TABLE, parseLabVersion, type LabVersion } from '../lab/containerd/versions.ts';
+import { DEFAULT_CACHE_DIR } from '../lab/containerd/cache.ts';
 
 const usage = `Usage:
-  ctrdoc lab up     [--dir DIR] [--pods N]   start (or reuse) the lab; top up to N ready pods
+  ctrdoc lab up     [--dir DIR] [--pods N] [--containerd V]   start (or reuse) the lab; top up to N ready pods
   ctrdoc lab down   [--dir DIR]              stop everything the lab started and remove DIR
-  ctrdoc lab status [--dir DIR] [-o json]    what is running: pids, sockets, pods
+  ctrdoc lab status [--dir DIR] [-o json]    what is running: version, pids, sockets, pods
+  ctrdoc lab versions [-o json]              the containerd versions the lab can run, and which are ready
+  ctrdoc lab prepare [--containerd V|all]    fetch or build a version into the cache (no lab started)
   ctrdoc lab fault list                      the faults the lab can inject
   ctrdoc lab fault NAME [--pod P] [--dir DIR] inject a fault (see \`ctrdoc lab fault list\`)
   ctrdoc lab fault clear NAME|--all [--dir DIR]
@@ -20,7 +24,17 @@ const usage = `Usage:
 The lab is a private containerd (its own root, state, sockets, runc root, cgroup parent and
 debug-level log under DIR, default ${DEFAULT_LAB_DIR}) with the CRI plugin and host-network pods.
 It changes this machine: it runs processes as root, mounts under DIR and creates cgroups.
-\`up\` prints the flags (and writes DIR/env) that point every ctrdoc command at the lab.`;
+\`up\` prints the flags (and writes DIR/env) that point every ctrdoc command at the lab.
+
+--containerd V picks the containerd it runs (default $${LAB_VERSION_ENV}, else ${DEFAULT_LAB_VERSION}):
+  1.6   Debian 12's installed containerd 1.6.20
+  1.7   Debian 13 (trixie)'s containerd package, 2.1 Debian sid's: fetched with a private apt
+        configuration (the system's apt sources are not touched), unpacked into ${DEFAULT_CACHE_DIR}
+  seed  Debian 12's containerd source with the containerd#6772 fix reverted, built once into
+        the same cache (a few minutes); only for the lab fault deadlock-6772
+Each runs with its own shim and ctr (and Debian 12's runc), and a config in its own format
+(version 2 for 1.x, 3 for 2.x) made from its own \`containerd config default\`. Every other lab
+command works on the version the lab dir runs (lab.json).`;
 
 const flagSpec = {
   dir: { type: 'string', short: 'd' },
@@ -35,6 +49,7 @@ const flagSpec = {
   executable: { type: 'string' },
   port: { type: 'string' },
   interval: { type: 'string' },
+  containerd: { type: 'string' },
 } as const;
 
 function podsCount(v: string | undefined): number {
@@ -52,8 +67,10 @@ async function run(args: string[], io: CliIO): Promise<number> {
   switch (sub) {
     case 'up': {
       const { labUp } = await import('../lab/lab.ts');
-      const r = await labUp({ dir, pods: podsCount(values.pods), log });
-      out(io, `lab up at ${r.paths.dir}: containerd pid ${r.record.containerd?.pid}, supervisor pid ${r.record.supervisor.pid}, ${r.readyPods} ready pods`);
+      const pods = podsCount(values.pods);
+      if (values.containerd !== undefined) parseLabVersion(values.containerd);
+      const r = await labUp({ dir, pods, containerd: values.containerd, log });
+      out(io, `lab up at ${r.paths.dir}: containerd ${r.binaries.labVersion} (${r.binaries.binaryVersion}) pid ${r.record.containerd?.pid}, supervisor pid ${r.record.supervisor.pid}, ${r.readyPods} ready pods`);
       out(io, `export CONTAINER_RUNTIME_ENDPOINT=unix://${r.paths.socket}`);
       out(io, `flags: ${r.flags.join(' ')}`);
       out(io, `env file: ${r.paths.env}`);
@@ -92,13 +109,32 @@ async function run(args: string[], io: CliIO): Promise<number> {
         }
         out(io, `lab ${st.dir}`);
         out(io, `  supervisor  pid ${st.supervisor.pid ?? '-'} ${st.supervisor.alive ? 'running' : 'not running'}`);
-        out(io, `  containerd  pid ${st.containerd.pid ?? '-'} ${st.containerd.alive ? `running (state ${st.containerd.state})` : 'not running'}`);
+        out(io, `  containerd  ${st.containerd.labVersion ?? '-'} (${st.containerd.version ?? 'version unknown'}) pid ${st.containerd.pid ?? '-'} ${st.containerd.alive ? `running (state ${st.containerd.state})` : 'not running'}`);
         out(io, `  CRI         ${st.cri.answered ? `${st.cri.readyPods}/${st.cri.pods} pods ready, ${st.cri.runningContainers}/${st.cri.containers} containers running` : `no answer: ${st.cri.error ?? 'containerd not running'}`}`);
         out(io, `  shims       ${st.shims.length} (${st.shims.join(' ') || '-'})`);
         for (const [s, ok] of Object.entries(st.sockets)) out(io, `  socket      ${s} ${ok ? 'present' : 'absent'}`);
         for (const [n, h] of Object.entries(st.helpers)) out(io, `  helper      ${n} pid ${h.pid} ${h.alive ? 'running' : 'exited'}`);
         out(io, `  cgroups     ${st.cgroups.length} controller dirs; mounts under dir: ${st.mounts}`);
         out(io, `  flags       ${st.flags.join(' ')}`);
+      }
+      return EXIT_OK;
+    }
+    case 'versions': {
+      const { versionsReport } = await import('../lab/containerd/report.ts');
+      const rows = versionsReport();
+      if (outputFormat(values.output) === 'json') out(io, JSON.stringify(rows, null, 2));
+      else {
+        out(io, 'VERSION  READY  BINARY / WHERE IT COMES FROM');
+        for (const r of rows) out(io, `${r.labVersion.padEnd(7)}  ${(r.ready ? 'yes' : 'no').padEnd(5)}  ${r.ready ? `${r.binaryVersion} at ${r.containerd}` : r.title}${r.note ? ` (${r.note})` : ''}`);
+      }
+      return EXIT_OK;
+    }
+    case 'prepare': {
+      const { prepareBinaries } = await import('../lab/containerd/binaries.ts');
+      const which: LabVersion[] = values.containerd === 'all' ? [...LAB_VERSIONS] : [parseLabVersion(values.containerd ?? DEFAULT_LAB_VERSION)];
+      for (const v of which) {
+        const b = await prepareBinaries(v, log);
+        out(io, `containerd ${v}: ${b.binaryVersion} at ${b.containerd} (${VERSION_TABLE[v].kind === 'system' ? 'installed' : 'cached'})`);
       }
       return EXIT_OK;
     }

@@ -95,9 +95,10 @@ export function labProcesses(dir: string, cgroupParent: string): HostProcess[] {
     if (keep.has(p.pid) || p.state === 'Z' || p.state === 'X') return false;
     if (p.argv.some((a) => a === dir || a.includes(prefix))) return true;
     if (Object.values(p.cgroups).some((c) => c === cgPrefix || c.startsWith(cgPrefix + '/'))) return true;
+    // a helper's child (a stand-in's `sleep`) runs in the lab dir itself
     const cwd = procLink(p.pid, 'cwd');
     const root = procLink(p.pid, 'root');
-    return cwd.startsWith(prefix) || root.startsWith(prefix);
+    return cwd === dir || cwd.startsWith(prefix) || root.startsWith(prefix);
   });
 }
 

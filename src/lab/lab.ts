@@ -8,11 +8,13 @@ import { withDeadline } from '../deadline.ts';
 import { openCri, type CriClient } from '../sources/cri/client.ts';
 import { labPaths, criEndpoint, CNI_CONFIG_FILE, CRI_NAMESPACE, type LabPaths } from './paths.ts';
 import { defaultConfigText, labConfigText } from './config.ts';
+import { prepareBinaries, type LabBinaries } from './containerd/binaries.ts';
+import { requestedLabVersion, LAB_VERSION_ENV, type LabVersion } from './containerd/versions.ts';
 import { writeLabImages, PAUSE_IMAGE, APP_IMAGE } from './images.ts';
 import { askSupervisor, startSupervisor, readLabRecord, type LabRecord } from './supervisor.ts';
 import { startLabPod, removeAllPods, LAB_POD_LABEL, type LabPod } from './pods.ts';
 import { faultContext } from './faults/context.ts';
-import { killNeverStartedTasks } from './faults/pods.ts';
+import { killNeverStartedTasks, LOOP_STOP_GRACE_MS } from './faults/pods.ts';
 import {
   readProcess, isAlive, signal, waitGone, labProcesses, unmountAll, labMounts, thawLabCgroups,
   removeLabCgroups, labCgroupRoots,
@@ -21,6 +23,8 @@ import {
 export interface UpOptions {
   dir?: string;
   pods?: number;
+  /** the containerd version (`--containerd`); undefined: $CTRDOC_LAB_CONTAINERD, else 1.6 */
+  containerd?: string;
   timeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -33,6 +37,7 @@ export interface UpResult {
   newPods: LabPod[];
   readyPods: number;
   flags: string[];
+  binaries: LabBinaries;
 }
 
 /**
@@ -75,11 +80,13 @@ export function labFlags(p: LabPaths): string[] {
   ];
 }
 
-export function envFileText(p: LabPaths, extraFlags: string[] = []): string {
+export function envFileText(p: LabPaths, b: LabBinaries, extraFlags: string[] = []): string {
   return [
     `# ctrdoc lab at ${p.dir}: source this file, then run e.g. ctrdoc cri pods $CTRDOC_FLAGS`,
     `CONTAINER_RUNTIME_ENDPOINT=${criEndpoint(p)}`,
     `CTRDOC_LAB_DIR=${p.dir}`,
+    `${LAB_VERSION_ENV}=${b.labVersion}`,
+    `CTRDOC_LAB_CTR=${b.ctr}`,
     `CTRDOC_FLAGS="${[...labFlags(p), ...extraFlags].join(' ')}"`,
     '',
   ].join('\n');
@@ -89,14 +96,27 @@ function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new CtrdocError('permission-denied', 'the lab needs root (it runs containerd, mounts and cgroups)', 'run as root (sudo)');
 }
 
-function requireBinaries(): void {
-  for (const bin of ['containerd', 'ctr', 'runc', 'containerd-shim-runc-v2']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    } catch {
-      throw new CtrdocError('not-found', `${bin} is not installed`, 'apt-get install -y containerd runc busybox-static');
-    }
+function requireRunc(): void {
+  try {
+    execFileSync('sh', ['-c', 'command -v runc'], { stdio: 'ignore' });
+  } catch {
+    throw new CtrdocError('not-found', 'runc is not installed (every lab version runs Debian 12\'s runc)', 'bash scripts/setup.sh, or apt-get install -y runc');
   }
+}
+
+/**
+ * The version a lab dir runs: the one its live supervisor recorded (an explicit --containerd
+ * that differs is an error), else the one asked for.
+ */
+export function chooseLabVersion(p: LabPaths, running: LabRecord | undefined, flag: string | undefined, log: (l: string) => void): LabVersion {
+  const asked = requestedLabVersion(flag);
+  const recorded = running?.binaries?.labVersion;
+  if (!recorded) return asked.version;
+  if (asked.from === 'flag' && asked.version !== recorded) {
+    throw new CtrdocError('failed-precondition', `the lab at ${p.dir} runs containerd ${recorded}, not ${asked.version}`, `ctrdoc lab down --dir ${p.dir}, then lab up --containerd ${asked.version}`);
+  }
+  if (asked.version !== recorded) log(`the lab at ${p.dir} runs containerd ${recorded} (${asked.from === 'env' ? `$${LAB_VERSION_ENV} says ${asked.version}` : 'kept'})`);
+  return recorded;
 }
 
 /** A pid from lab.json is ours only if it is alive and its command line still names the lab dir. */
@@ -129,7 +149,7 @@ export async function waitForCri(cri: CriClient, ms: number, p: LabPaths): Promi
   throw new CtrdocError('unavailable', `the lab's containerd does not answer CRI on ${criEndpoint(p)}: ${(last as Error)?.message}`, `read ${p.log}`);
 }
 
-async function importImages(p: LabPaths, cri: CriClient, log: (l: string) => void): Promise<string[]> {
+async function importImages(p: LabPaths, cri: CriClient, ctr: string, log: (l: string) => void): Promise<string[]> {
   const wanted = [PAUSE_IMAGE, APP_IMAGE];
   const missing: string[] = [];
   for (const img of wanted) if (!(await cri.imageStatus(img))) missing.push(img);
@@ -138,7 +158,7 @@ async function importImages(p: LabPaths, cri: CriClient, log: (l: string) => voi
   for (const img of missing) {
     log(`importing ${img}`);
     try {
-      execFileSync('ctr', ['-a', p.socket, '-n', CRI_NAMESPACE, 'images', 'import', files.get(img)!], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+      execFileSync(ctr, ['-a', p.socket, '-n', CRI_NAMESPACE, 'images', 'import', files.get(img)!], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
     } catch (err) {
       const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
       throw new CtrdocError('internal', `ctr images import ${img} failed: ${stderr.trim() || (err as Error).message}`, `read ${p.log}`);
@@ -158,32 +178,38 @@ async function importImages(p: LabPaths, cri: CriClient, log: (l: string) => voi
 /** Idempotent: reuses a running lab, imports missing images, tops pods up to `pods` ready ones. */
 export async function labUp(o: UpOptions = {}): Promise<UpResult> {
   requireRoot();
-  requireBinaries();
+  requireRunc();
   const p = labPaths(o.dir);
   const log = o.log ?? (() => {});
   const timeoutMs = o.timeoutMs ?? 30_000;
+  let record = await supervisorRecord(p);
+  const version = chooseLabVersion(p, record, o.containerd, log);
+  const binaries = await prepareBinaries(version, log);
+  if (binaries.note) log(binaries.note);
   for (const d of [p.dir, p.root, p.state, p.images, p.pods, p.cniConfDir, p.cniBinDir, p.faults, join(p.dir, 'opt')]) mkdirSync(d, { recursive: true, mode: 0o711 });
-  const defText = defaultConfigText();
+  const defText = defaultConfigText(binaries.containerd);
   writeFileSync(p.defaultConfig, defText);
+  // a running lab keeps its config (a fault may have changed it); a dead one of another version does not
+  const stale = readLabRecord(p)?.binaries?.labVersion;
+  if (!record && stale && stale !== version) rmSync(p.config, { force: true });
   if (!existsSync(p.config)) writeFileSync(p.config, labConfigText(p, defText));
   if (!existsSync(join(p.cniConfDir, CNI_CONFIG_FILE)) && !existsSync(join(p.faults, CNI_CONFIG_FILE + '.no-cni'))) writeFileSync(join(p.cniConfDir, CNI_CONFIG_FILE), cniConfigText());
   for (const plugin of CNI_PLUGINS) writeFileSync(join(p.cniBinDir, plugin), CNI_PLUGIN_SCRIPT, { mode: 0o755 });
 
-  let record = await supervisorRecord(p);
   if (!record) {
     log('starting the lab supervisor');
     record = await startSupervisor(p);
   }
   let startedContainerd = false;
   if (!record.containerd || record.containerd.exit || !isAlive(record.containerd.pid)) {
-    log('starting containerd');
-    record = (await askSupervisor(p, { op: 'start-containerd', config: p.config, waitMs: timeoutMs }, timeoutMs + 5000)).record;
+    log(`starting containerd ${binaries.labVersion} (${binaries.binaryVersion})`);
+    record = (await askSupervisor(p, { op: 'start-containerd', config: p.config, waitMs: timeoutMs, binaries }, timeoutMs + 5000)).record;
     startedContainerd = true;
   }
   const cri = openCri(criEndpoint(p), { timeoutMs: 10_000 });
   try {
     await waitForCri(cri, timeoutMs, p);
-    const importedImages = await importImages(p, cri, log);
+    const importedImages = await importImages(p, cri, binaries.ctr, log);
     const ready = (await cri.listPodSandbox({ state: 'SANDBOX_READY', labelSelector: { [LAB_POD_LABEL]: 'true', app: 'web' } })).length;
     const want = Math.max(0, (o.pods ?? 0) - ready);
     const newPods: LabPod[] = [];
@@ -196,14 +222,26 @@ export async function labUp(o: UpOptions = {}): Promise<UpResult> {
       }
     };
     await Promise.all(Array.from({ length: Math.min(4, want) }, worker));
-    writeFileSync(p.env, envFileText(p));
-    return { paths: p, record: readLabRecord(p) ?? record, startedContainerd, importedImages, newPods, readyPods: ready + newPods.length, flags: labFlags(p) };
+    writeFileSync(p.env, envFileText(p, binaries));
+    return { paths: p, record: readLabRecord(p) ?? record, startedContainerd, importedImages, newPods, readyPods: ready + newPods.length, flags: labFlags(p), binaries };
   } finally {
     cri.close();
   }
 }
 
-/** Shim socket paths named in the lab's task bundles (in 1.6 they live in /run/containerd/s). */
+/** A task bundle's shim address: `address` (1.x) or bootstrap.json's address (2.x). */
+function bundleShimAddress(bundle: string): string | undefined {
+  try {
+    return readFileSync(join(bundle, 'address'), 'utf8').trim();
+  } catch { /* 2.x */ }
+  try {
+    return String((JSON.parse(readFileSync(join(bundle, 'bootstrap.json'), 'utf8')) as { address?: string }).address ?? '') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Shim socket paths named in the lab's task bundles (they live in /run/containerd/s). */
 export function shimSocketPaths(p: LabPaths): string[] {
   const out: string[] = [];
   const base = join(p.state, 'io.containerd.runtime.v2.task');
@@ -217,11 +255,8 @@ export function shimSocketPaths(p: LabPaths): string[] {
     let ids: string[] = [];
     try { ids = readdirSync(join(base, ns)); } catch { continue; }
     for (const id of ids) {
-      try {
-        const addr = readFileSync(join(base, ns, id, 'address'), 'utf8').trim();
-        const path = addr.replace(/^unix:\/\//, '');
-        if (path.startsWith('/')) out.push(path);
-      } catch { /* no address file */ }
+      const path = bundleShimAddress(join(base, ns, id))?.replace(/^unix:\/\//, '');
+      if (path?.startsWith('/')) out.push(path);
     }
   }
   return [...new Set(out)];
@@ -249,7 +284,7 @@ export async function labDown(o: { dir?: string; log?: (l: string) => void } = {
   // the faults' background loops first, so nothing creates containers while pods go away;
   // everything else a fault made is a process, mount or cgroup of the lab and goes below
   for (const name of Object.keys(record?.helpers ?? {})) {
-    await askSupervisor(p, { op: 'stop-helper', name }, 10_000).catch(() => {});
+    await askSupervisor(p, { op: 'stop-helper', name, graceMs: LOOP_STOP_GRACE_MS }, LOOP_STOP_GRACE_MS + 5000).catch(() => {});
   }
   thawLabCgroups(p.cgroupParent);
   if (ownedPid(containerdPid, p.dir)) {
@@ -316,7 +351,7 @@ export interface LabStatus {
   dir: string;
   exists: boolean;
   supervisor: { pid?: number; alive: boolean };
-  containerd: { pid?: number; alive: boolean; state?: string; config?: string };
+  containerd: { pid?: number; alive: boolean; state?: string; config?: string; labVersion?: string; version?: string; binary?: string };
   sockets: Record<string, boolean>;
   cri: { answered: boolean; error?: string; pods?: number; readyPods?: number; containers?: number; runningContainers?: number };
   shims: number[];
@@ -334,7 +369,10 @@ export async function labStatus(o: { dir?: string; timeoutMs?: number } = {}): P
     dir: p.dir,
     exists: existsSync(p.dir),
     supervisor: { pid: record?.supervisor.pid, alive: ownedPid(record?.supervisor.pid, p.dir) },
-    containerd: { pid: cdPid, alive: ownedPid(cdPid, p.dir), state: cdPid ? readProcess(cdPid)?.state : undefined, config: record?.containerd?.config },
+    containerd: {
+      pid: cdPid, alive: ownedPid(cdPid, p.dir), state: cdPid ? readProcess(cdPid)?.state : undefined, config: record?.containerd?.config,
+      labVersion: record?.binaries?.labVersion, version: record?.binaries?.binaryVersion, binary: record?.binaries?.containerd,
+    },
     sockets: Object.fromEntries([p.socket, p.socket + '.ttrpc', p.debugSocket, p.supervisorSocket].map((s) => [s, existsSync(s)])),
     cri: { answered: false },
     shims: [],

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { CtrdocError } from '../errors.ts';
 import { withDeadline } from '../deadline.ts';
 import type { LabPaths } from './paths.ts';
-import { CONTAINERD_BIN } from './config.ts';
+import type { LabBinaries } from './containerd/binaries.ts';
 
 export interface ProcessRecord {
   pid: number;
@@ -24,6 +24,8 @@ export interface ProcessRecord {
 export interface LabRecord {
   dir: string;
   supervisor: { pid: number; startedAt: string };
+  /** the containerd version this lab runs and its binaries (set by the first start-containerd) */
+  binaries?: LabBinaries;
   containerd?: ProcessRecord & { config: string };
   /** history of containerd processes this supervisor started (restarts by faults) */
   containerdHistory: (ProcessRecord & { config: string })[];
@@ -32,7 +34,7 @@ export interface LabRecord {
 
 export type SupervisorRequest =
   | { op: 'status' }
-  | { op: 'start-containerd'; config?: string; waitMs?: number }
+  | { op: 'start-containerd'; config?: string; waitMs?: number; binaries?: LabBinaries }
   | { op: 'stop-containerd'; signal?: NodeJS.Signals; graceMs?: number }
   | { op: 'signal-containerd'; signal: NodeJS.Signals }
   | { op: 'spawn'; name: string; argv: string[]; env?: Record<string, string>; log?: string; cwd?: string }
@@ -43,138 +45,160 @@ export type SupervisorAnswer = { ok: true; record: LabRecord; pid?: number } | {
 
 const now = () => new Date().toISOString();
 
-/** Runs the supervisor until shutdown. Never returns normally: the process exits. */
-export async function runSupervisor(p: LabPaths): Promise<never> {
-  const record: LabRecord = {
-    dir: p.dir,
-    supervisor: { pid: process.pid, startedAt: now() },
-    containerdHistory: [],
-    helpers: {},
-  };
-  const children = new Map<string, ChildProcess>();
-  let containerd: ChildProcess | undefined;
+/** What one supervisor process holds: the lab's paths, its record and its children. */
+interface Supervisor {
+  p: LabPaths;
+  record: LabRecord;
+  helpers: Map<string, ChildProcess>;
+  containerd?: ChildProcess;
+}
 
-  const save = () => {
-    const tmp = p.record + '.tmp';
-    writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
-    renameSync(tmp, p.record);
-  };
-  const log = (msg: string) => process.stderr.write(`${now()} supervisor[${process.pid}]: ${msg}\n`);
+function saveRecord(s: Supervisor): void {
+  const tmp = s.p.record + '.tmp';
+  writeFileSync(tmp, JSON.stringify(s.record, null, 2) + '\n');
+  renameSync(tmp, s.p.record);
+}
 
-  const exited = (child: ChildProcess) =>
-    new Promise<void>((res) => {
-      if (child.exitCode !== null || child.signalCode !== null) res();
-      else child.once('exit', () => res());
-    });
+function say(msg: string): void {
+  process.stderr.write(`${now()} supervisor[${process.pid}]: ${msg}\n`);
+}
 
-  async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      child.kill('SIGCONT'); // a stopped process cannot act on SIGTERM
-      child.kill(signal);
-    } catch { /* already gone */ }
-    const done = exited(child);
-    const timer = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, graceMs);
-    await done;
-    clearTimeout(timer);
-  }
+const running = (child: ChildProcess | undefined): child is ChildProcess => !!child && child.exitCode === null && child.signalCode === null;
 
-  async function startContainerd(config: string, waitMs: number): Promise<number> {
-    if (containerd && containerd.exitCode === null && containerd.signalCode === null) return containerd.pid!;
-    rmSync(p.socket, { force: true });
-    rmSync(p.socket + '.ttrpc', { force: true });
-    rmSync(p.debugSocket, { force: true });
-    const fd = openSync(p.log, 'a');
-    const argv = [CONTAINERD_BIN, '--config', config];
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd], cwd: p.dir });
-    closeSync(fd);
-    await new Promise<void>((res, rej) => {
-      child.once('spawn', () => res());
-      child.once('error', (err) => rej(new CtrdocError('not-found', `cannot start containerd: ${err.message}`, 'apt-get install -y containerd')));
-    });
-    containerd = child;
-    const rec: ProcessRecord & { config: string } = { pid: child.pid!, argv, startedAt: now(), config };
-    record.containerd = rec;
-    record.containerdHistory.push(rec);
-    save();
-    log(`containerd started, pid ${child.pid}, config ${config}`);
-    child.once('exit', (code, signal) => {
-      rec.exit = { code, signal, at: now() };
-      save();
-      log(`containerd pid ${rec.pid} exited (code ${code}, signal ${signal})`);
-    });
-    // Ready when the gRPC socket exists (containerd creates it after loading its plugins).
-    const deadline = Date.now() + waitMs;
-    while (!existsSync(p.socket)) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new CtrdocError('unavailable', `containerd exited at start (code ${child.exitCode}, signal ${child.signalCode})`, `read ${p.log}`);
-      }
-      if (Date.now() > deadline) throw new CtrdocError('deadline-exceeded', `containerd did not create ${p.socket} within ${waitMs} ms`, `read ${p.log}`);
-      await new Promise((r) => setTimeout(r, 50));
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise<void>((res) => {
+    if (!running(child)) res();
+    else child.once('exit', () => res());
+  });
+}
+
+/** SIGCONT (a stopped process cannot act on SIGTERM), the signal, SIGKILL after graceMs. */
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  if (!running(child)) return;
+  try {
+    child.kill('SIGCONT');
+    child.kill(signal);
+  } catch { /* already gone */ }
+  const done = exited(child);
+  const timer = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, graceMs);
+  await done;
+  clearTimeout(timer);
+}
+
+/** Spawns a child with stdout and stderr appended to a log file; resolves once it runs. */
+async function spawnLogged(argv: string[], logFile: string, o: { env?: NodeJS.ProcessEnv; cwd: string }, notFound: (err: Error) => CtrdocError): Promise<ChildProcess> {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd], env: o.env, cwd: o.cwd });
+  closeSync(fd);
+  await new Promise<void>((res, rej) => {
+    child.once('spawn', () => res());
+    child.once('error', (err) => rej(notFound(err)));
+  });
+  return child;
+}
+
+/** containerd's environment: the version's bin dir first on PATH, so it runs its own shim. */
+export function containerdEnv(b: LabBinaries, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const rest = (env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter((d) => d && d !== b.binDir);
+  return { ...env, PATH: [b.binDir, ...rest].join(':') };
+}
+
+/** Ready when the gRPC socket exists (containerd creates it after loading its plugins). */
+async function waitForSocket(p: LabPaths, child: ChildProcess, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  while (!existsSync(p.socket)) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new CtrdocError('unavailable', `containerd exited at start (code ${child.exitCode}, signal ${child.signalCode})`, `read ${p.log}`);
     }
-    return child.pid!;
+    if (Date.now() > deadline) throw new CtrdocError('deadline-exceeded', `containerd did not create ${p.socket} within ${waitMs} ms`, `read ${p.log}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
+}
 
-  async function spawnHelper(name: string, argv: string[], env: Record<string, string> | undefined, logFile: string | undefined, cwd: string | undefined): Promise<number> {
-    const old = children.get(name);
-    if (old && old.exitCode === null && old.signalCode === null) throw new CtrdocError('failed-precondition', `helper ${name} already runs (pid ${old.pid})`);
-    const fd = openSync(logFile ?? join(p.dir, `${name}.log`), 'a');
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd], env: { ...process.env, ...env }, cwd: cwd ?? p.dir });
-    closeSync(fd);
-    await new Promise<void>((res, rej) => {
-      child.once('spawn', () => res());
-      child.once('error', (err) => rej(new CtrdocError('internal', `cannot start ${name}: ${err.message}`)));
-    });
-    children.set(name, child);
-    const rec: ProcessRecord & { log?: string } = { pid: child.pid!, argv, startedAt: now(), log: logFile };
-    record.helpers[name] = rec;
-    save();
-    child.once('exit', (code, signal) => {
-      rec.exit = { code, signal, at: now() };
-      save();
-    });
-    return child.pid!;
+async function startContainerd(s: Supervisor, config: string, waitMs: number, binaries: LabBinaries | undefined): Promise<number> {
+  if (running(s.containerd)) return s.containerd.pid!;
+  const b = binaries ?? s.record.binaries;
+  if (!b) throw new CtrdocError('failed-precondition', 'no containerd version chosen for this lab yet', 'ctrdoc lab up --containerd VERSION');
+  if (s.record.binaries && s.record.binaries.labVersion !== b.labVersion) {
+    throw new CtrdocError('failed-precondition', `this lab runs containerd ${s.record.binaries.labVersion}, not ${b.labVersion}`, `ctrdoc lab down --dir ${s.p.dir} first`);
   }
+  s.record.binaries = b;
+  for (const sock of [s.p.socket, s.p.socket + '.ttrpc', s.p.debugSocket]) rmSync(sock, { force: true });
+  const argv = [b.containerd, '--config', config];
+  const child = await spawnLogged(argv, s.p.log, { env: containerdEnv(b), cwd: s.p.dir }, (err) => new CtrdocError('not-found', `cannot start ${b.containerd}: ${err.message}`, `ctrdoc lab prepare --containerd ${b.labVersion}`));
+  s.containerd = child;
+  const rec: ProcessRecord & { config: string } = { pid: child.pid!, argv, startedAt: now(), config };
+  s.record.containerd = rec;
+  s.record.containerdHistory.push(rec);
+  saveRecord(s);
+  say(`containerd ${b.labVersion} (${b.binaryVersion}) started, pid ${child.pid}, config ${config}`);
+  child.once('exit', (code, signal) => {
+    rec.exit = { code, signal, at: now() };
+    saveRecord(s);
+    say(`containerd pid ${rec.pid} exited (code ${code}, signal ${signal})`);
+  });
+  await waitForSocket(s.p, child, waitMs);
+  return child.pid!;
+}
 
-  async function shutdown(graceMs: number): Promise<void> {
-    await Promise.all([...children.values()].map((c) => stopChild(c, 'SIGTERM', 3000)));
-    if (containerd) await stopChild(containerd, 'SIGTERM', graceMs);
+async function spawnHelper(s: Supervisor, req: Extract<SupervisorRequest, { op: 'spawn' }>): Promise<number> {
+  const old = s.helpers.get(req.name);
+  if (running(old)) throw new CtrdocError('failed-precondition', `helper ${req.name} already runs (pid ${old.pid})`);
+  const child = await spawnLogged(req.argv, req.log ?? join(s.p.dir, `${req.name}.log`), { env: { ...process.env, ...req.env }, cwd: req.cwd ?? s.p.dir }, (err) => new CtrdocError('internal', `cannot start ${req.name}: ${err.message}`));
+  s.helpers.set(req.name, child);
+  const rec: ProcessRecord & { log?: string } = { pid: child.pid!, argv: req.argv, startedAt: now(), log: req.log };
+  s.record.helpers[req.name] = rec;
+  saveRecord(s);
+  child.once('exit', (code, signal) => {
+    rec.exit = { code, signal, at: now() };
+    saveRecord(s);
+  });
+  return child.pid!;
+}
+
+async function stopHelper(s: Supervisor, name: string, graceMs: number): Promise<void> {
+  const c = s.helpers.get(name);
+  if (c) await stopChild(c, 'SIGTERM', graceMs);
+  s.helpers.delete(name);
+  delete s.record.helpers[name];
+  saveRecord(s);
+}
+
+async function shutdown(s: Supervisor, graceMs: number): Promise<void> {
+  await Promise.all([...s.helpers.values()].map((c) => stopChild(c, 'SIGTERM', 3000)));
+  if (s.containerd) await stopChild(s.containerd, 'SIGTERM', graceMs);
+}
+
+async function handle(s: Supervisor, req: SupervisorRequest): Promise<SupervisorAnswer> {
+  const record = s.record;
+  switch (req.op) {
+    case 'status':
+      return { ok: true, record };
+    case 'start-containerd':
+      return { ok: true, record, pid: await startContainerd(s, req.config ?? s.p.config, req.waitMs ?? 20_000, req.binaries) };
+    case 'stop-containerd':
+      if (s.containerd) await stopChild(s.containerd, req.signal ?? 'SIGTERM', req.graceMs ?? 10_000);
+      return { ok: true, record };
+    case 'signal-containerd':
+      if (!running(s.containerd)) throw new CtrdocError('failed-precondition', 'containerd is not running');
+      s.containerd.kill(req.signal);
+      return { ok: true, record, pid: s.containerd.pid };
+    case 'spawn':
+      return { ok: true, record, pid: await spawnHelper(s, req) };
+    case 'stop-helper':
+      await stopHelper(s, req.name, req.graceMs ?? 3000);
+      return { ok: true, record };
+    case 'shutdown':
+      await shutdown(s, req.graceMs ?? 10_000);
+      return { ok: true, record };
+    default:
+      throw new CtrdocError('invalid-argument', `unknown supervisor request ${JSON.stringify(req)}`);
   }
+}
 
-  async function handle(req: SupervisorRequest): Promise<SupervisorAnswer> {
-    switch (req.op) {
-      case 'status':
-        return { ok: true, record };
-      case 'start-containerd':
-        return { ok: true, record, pid: await startContainerd(req.config ?? p.config, req.waitMs ?? 20_000) };
-      case 'stop-containerd':
-        if (containerd) await stopChild(containerd, req.signal ?? 'SIGTERM', req.graceMs ?? 10_000);
-        return { ok: true, record };
-      case 'signal-containerd':
-        if (!containerd || containerd.exitCode !== null || containerd.signalCode !== null) throw new CtrdocError('failed-precondition', 'containerd is not running');
-        containerd.kill(req.signal);
-        return { ok: true, record, pid: containerd.pid };
-      case 'spawn':
-        return { ok: true, record, pid: await spawnHelper(req.name, req.argv, req.env, req.log, req.cwd) };
-      case 'stop-helper': {
-        const c = children.get(req.name);
-        if (c) await stopChild(c, 'SIGTERM', req.graceMs ?? 3000);
-        children.delete(req.name);
-        delete record.helpers[req.name];
-        save();
-        return { ok: true, record };
-      }
-      case 'shutdown':
-        await shutdown(req.graceMs ?? 10_000);
-        return { ok: true, record };
-      default:
-        throw new CtrdocError('invalid-argument', `unknown supervisor request ${JSON.stringify(req)}`);
-    }
-  }
-
-  rmSync(p.supervisorSocket, { force: true });
-  let stopping = false;
-  const server = createServer((sock: Socket) => {
+/** One JSON request per line in, one JSON answer per line out; a shutdown answer ends the process. */
+function serveRequests(s: Supervisor, finish: (code: number) => void) {
+  return createServer((sock: Socket) => {
     let buf = '';
     sock.setEncoding('utf8');
     sock.on('error', () => {});
@@ -191,7 +215,7 @@ export async function runSupervisor(p: LabPaths): Promise<never> {
         sock.end(JSON.stringify({ ok: false, error: 'request is not JSON' }) + '\n');
         return;
       }
-      handle(req).then(
+      handle(s, req).then(
         (ans) => {
           sock.end(JSON.stringify(ans) + '\n');
           if (req.op === 'shutdown') finish(0);
@@ -200,23 +224,35 @@ export async function runSupervisor(p: LabPaths): Promise<never> {
       );
     });
   });
+}
+
+/** Runs the supervisor until shutdown. Never returns normally: the process exits. */
+export async function runSupervisor(p: LabPaths): Promise<never> {
+  const s: Supervisor = {
+    p,
+    record: { dir: p.dir, supervisor: { pid: process.pid, startedAt: now() }, containerdHistory: [], helpers: {} },
+    helpers: new Map(),
+  };
+  rmSync(p.supervisorSocket, { force: true });
+  let stopping = false;
   const finish = (code: number) => {
     if (stopping) return;
     stopping = true;
-    log('exiting');
+    say('exiting');
     server.close();
     rmSync(p.supervisorSocket, { force: true });
     setTimeout(() => process.exit(code), 100);
   };
+  const server = serveRequests(s, finish);
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.on(sig, () => { log(`${sig}: shutting down`); shutdown(10_000).finally(() => finish(0)); });
+    process.on(sig, () => { say(`${sig}: shutting down`); shutdown(s, 10_000).finally(() => finish(0)); });
   }
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
     server.listen(p.supervisorSocket, () => res());
   });
-  save();
-  log(`listening on ${p.supervisorSocket}`);
+  saveRecord(s);
+  say(`listening on ${p.supervisorSocket}`);
   return new Promise<never>(() => {});
 }
 
@@ -251,6 +287,13 @@ export function readLabRecord(p: LabPaths): LabRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The binaries the lab at p runs (recorded in lab.json by its supervisor). */
+export function recordedBinaries(p: LabPaths): LabBinaries {
+  const b = readLabRecord(p)?.binaries;
+  if (!b) throw new CtrdocError('failed-precondition', `no lab runs at ${p.dir} (lab.json names no containerd version)`, `ctrdoc lab up --dir ${p.dir}`);
+  return b;
 }
 
 /** The command line that runs this very ctrdoc (source through tsx, or the bundle). */

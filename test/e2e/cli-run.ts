@@ -54,10 +54,14 @@ export interface TestLab {
   down: () => void;
 }
 
-/** A lab of our own for one test file; `down` in after(). */
-export function labUp(dir: string, pods: number): TestLab {
+/**
+ * A lab of our own for one test file; `down` in after(). version: the containerd it runs
+ * (`lab up --containerd`); without it, $CTRDOC_LAB_CONTAINERD or 1.6, as for a user.
+ */
+export function labUp(dir: string, pods: number, version?: string): TestLab {
   ctrdoc(['lab', 'down', '--dir', dir], { timeoutMs: 120_000 });
-  const up = ctrdoc(['lab', 'up', '--dir', dir, '--pods', String(pods)], { timeoutMs: 180_000 });
+  // preparing a version that is not cached yet (a fetch, or the seed's build) takes minutes
+  const up = ctrdoc(['lab', 'up', '--dir', dir, '--pods', String(pods), ...(version ? ['--containerd', version] : [])], { timeoutMs: 20 * 60_000 });
   if (up.code !== 0) throw new Error(`lab up failed (${up.code}): ${up.stderr}`);
   const env = readFileSync(join(dir, 'env'), 'utf8');
   const flags = (/^CTRDOC_FLAGS="(.*)"$/m.exec(env)?.[1] ?? '').split(' ').filter(Boolean);

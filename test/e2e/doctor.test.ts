@@ -5,17 +5,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
+import { forVersions, versionDir, knownDifference, KNOWN_DIFFERENCES } from './versions.ts';
 import type { DoctorReport } from '../../src/report/doctor-report.ts';
 import type { Finding } from '../../src/snapshot/types/index.ts';
 import { openCri } from '../../src/sources/cri/client.ts';
 
-const DIR = '/tmp/ctrdoc-e2e-doc';
+const DIR_BASE = '/tmp/ctrdoc-e2e-doc';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs containerd and runc, which need root' }, () => {
+forVersions('version-dependent', (v) => {
+const DIR = versionDir(DIR_BASE, v);
+describe(`ctrdoc doctor on the lab (containerd ${v})`, { skip: !isRoot && 'not root: the lab runs containerd and runc, which need root' }, () => {
   let lab: TestLab;
   before(() => {
-    lab = labUp(DIR, 3);
+    lab = labUp(DIR, 3, v);
   });
   after(() => lab?.down());
 
@@ -49,7 +52,7 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
     assert.ok(report.findings.some((f) => f.layer === 'runc' && f.status === 'pass'));
   });
 
-  test('the canary passes on a healthy lab and leaves nothing behind', () => {
+  test('the canary passes on a healthy lab and leaves nothing behind', knownDifference(v, KNOWN_DIFFERENCES.criStatusNoSandboxImage), () => {
     const { report } = doctor('--canary');
     const canary = report.findings.find((f) => f.rule === 'CANARY_FAILED');
     assert.equal(canary?.status, 'pass', canary?.summary);
@@ -115,7 +118,7 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
     }
   });
 
-  test('bad-config (drift): metrics address, the 1.6 shim-stats window, a missing sandbox image, SystemdCgroup drift', () => {
+  test('bad-config (drift): metrics address, the 1.6 shim-stats window, a missing sandbox image, SystemdCgroup drift', knownDifference(v, KNOWN_DIFFERENCES.shimStatsRuleIs16Only, KNOWN_DIFFERENCES.configV3Drift), () => {
     fault('bad-config', '--variant', 'drift');
     try {
       const { report } = doctor();
@@ -128,7 +131,7 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
     }
   });
 
-  test('bad-config (unapplied): config.toml edited, containerd not restarted: the file and the running CRI plugin disagree', () => {
+  test('bad-config (unapplied): config.toml edited, containerd not restarted: the file and the running CRI plugin disagree', knownDifference(v, KNOWN_DIFFERENCES.criStatusNoSandboxImage), () => {
     fault('bad-config', '--variant', 'unapplied');
     try {
       const { report } = doctor();
@@ -177,7 +180,7 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
     }
   });
 
-  test('bad-config (blocking-runtime): listings stay green, the canary fails within its deadline and leaves nothing', async () => {
+  test('bad-config (blocking-runtime): listings stay green, the canary fails within its deadline and leaves nothing', knownDifference(v, KNOWN_DIFFERENCES.criStatusNoSandboxImage), async () => {
     fault('bad-config', '--variant', 'blocking-runtime');
     try {
       const { report } = doctor('--canary', '--timeout', '6s');
@@ -357,4 +360,5 @@ describe('ctrdoc doctor on the lab', { skip: !isRoot && 'not root: the lab runs 
       clear('stuck-init');
     }
   });
+});
 });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { collectKubelet, findKubeletProcesses } from '../../src/sources/kubelet/index.ts';
 import { isRoot, labUp, type TestLab } from './cli-run.ts';
+import { versionDir } from './versions.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ctrdoc-kubelet-e2e-'));
 const children: ChildProcess[] = [];
@@ -85,7 +86,7 @@ test('stand-in 2: a script named kubelet run by /bin/sh (the lab\'s form); files
 test('the lab\'s containerd answers CRI Version on a stand-in\'s endpoint', { skip: !isRoot && 'not root: the lab runs containerd, which needs root' }, async () => {
   let lab: TestLab | undefined;
   try {
-    lab = labUp('/tmp/ctrdoc-e2e-kubelet', 0);
+    lab = labUp(versionDir('/tmp/ctrdoc-e2e-kubelet', '1.6'), 0);
     const c = start('bash', ['-c', `exec -a kubelet sh -c 'sleep 600; :' --container-runtime-endpoint=${lab.endpoint}`]);
     await waitFor(c.pid!);
     const v = await collectKubelet({ pid: c.pid, kubeadmFlagsPath: join(dir, 'none'), defaultsPath: join(dir, 'none'), dropInDirs: [], deadlineMs: 3000 });

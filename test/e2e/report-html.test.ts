@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
+import { forVersions, versionDir } from './versions.ts';
 import { openCri } from '../../src/sources/cri/client.ts';
 import { labPaths } from '../../src/lab/paths.ts';
 import { startLabPod } from '../../src/lab/pods.ts';
 
-const DIR = '/tmp/b7-eh';
+const DIR_BASE = '/tmp/b7-eh';
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = join(import.meta.dirname, '..', '..', 'test-output');
 const HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">';
@@ -21,11 +22,13 @@ const HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss
 const skipWhy = !isRoot ? 'not root: the lab runs containerd and runc, which need root'
   : !existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install -y chromium)` : false;
 
-describe('ctrdoc report --html in chromium', { skip: skipWhy }, () => {
+forVersions('suite', (v) => {
+const DIR = versionDir(DIR_BASE, v);
+describe(`ctrdoc report --html in chromium (containerd ${v})`, { skip: skipWhy }, () => {
   let lab: TestLab;
   let work: string;
   before(async () => {
-    lab = labUp(DIR, 2);
+    lab = labUp(DIR, 2, v);
     work = mkdtempSync(join(tmpdir(), 'b7-html-'));
     mkdirSync(OUT, { recursive: true });
     // hostile input: a container whose command line carries markup and script
@@ -107,4 +110,5 @@ describe('ctrdoc report --html in chromium', { skip: skipWhy }, () => {
     assert.match(page.text, /source: bundle b\.tar\.gz/);
     assert.match(page.text, /CONFIG_DRIFT/);
   });
+});
 });

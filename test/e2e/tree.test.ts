@@ -1,25 +1,31 @@
 // `ctrdoc tree`, `shims` and `runc` on the lab: 5 pods, then the faults stuck-init,
 // stuck-init-task, busy-shim, leaked-runc, dead-shim and orphan. Every container pid in
 // `tree -o json` sits under its pod's shim and equals CRI's pid; each fault's subject is named.
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
+import { forVersions, versionDir, knownDifference, KNOWN_DIFFERENCES } from './versions.ts';
 import { openCri } from '../../src/sources/cri/client.ts';
 import type { ProcessTreeView, ShimView, TreeFact, TreeProcess } from '../../src/snapshot/types/tree.ts';
 
-const DIR = '/tmp/ctrdoc-e2e-tree';
+const DIR_BASE = '/tmp/ctrdoc-e2e-tree';
 
-describe('ctrdoc tree, shims, runc on the lab', { skip: !isRoot && 'not root: the lab runs containerd and runc, which need root' }, () => {
+forVersions('version-dependent', (v) => {
+const DIR = versionDir(DIR_BASE, v);
+describe(`ctrdoc tree, shims, runc on the lab (containerd ${v})`, { skip: !isRoot && 'not root: the lab runs containerd and runc, which need root' }, () => {
   let lab: TestLab;
   before(() => {
-    lab = labUp(DIR, 5);
+    lab = labUp(DIR, 5, v);
   });
   after(() => {
     ctrdoc(['lab', 'fault', 'clear', '--all', '--dir', DIR], { timeoutMs: 120_000 });
     lab?.down();
   });
+  // a test stopped by a failed assertion (a todo on a version that differs) leaves its fault set:
+  // the next test must not judge what it left
+  afterEach(() => { ctrdoc(['lab', 'fault', 'clear', '--all', '--dir', DIR], { timeoutMs: 120_000 }); });
   const run = (cmd: string, ...args: string[]) => {
     const r = ctrdoc([cmd, ...args, ...lab.flags], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
@@ -38,7 +44,7 @@ describe('ctrdoc tree, shims, runc on the lab', { skip: !isRoot && 'not root: th
     return cur;
   };
 
-  test('every running container and pause pid equals CRI\'s and sits under its own pod\'s shim', async () => {
+  test('every running container and pause pid equals CRI\'s and sits under its own pod\'s shim', knownDifference(v, KNOWN_DIFFERENCES.shimTaskV3), async () => {
     const cri = openCri(lab.endpoint, { timeoutMs: 5000 });
     try {
       const [pods, containers] = await Promise.all([cri.listPodSandbox(), cri.listContainers()]);
@@ -168,7 +174,7 @@ describe('ctrdoc tree, shims, runc on the lab', { skip: !isRoot && 'not root: th
     ctrdoc(['lab', 'fault', 'clear', '--all', '--dir', DIR], { timeoutMs: 120_000 });
   });
 
-  test('dead-shim: the pod loses its shim and its processes; nothing is left behind as an orphan', async () => {
+  test('dead-shim: the pod loses its shim and its processes; nothing is left behind as an orphan', knownDifference(v, KNOWN_DIFFERENCES.deadShimLeavesApp), async () => {
     const dead = fault('dead-shim');
     let v = treeJson();
     // containerd's clean-up of a dead shim (`shim delete` → runc delete --force) runs after the
@@ -208,4 +214,5 @@ describe('ctrdoc tree, shims, runc on the lab', { skip: !isRoot && 'not root: th
     const facts = v.facts.filter((f) => f.kind === 'orphan-process');
     assert.ok(facts.length >= 1 && facts.every((f) => f.subject.pod?.sandboxId === o.podId), JSON.stringify(facts));
   });
+});
 });

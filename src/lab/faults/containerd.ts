@@ -7,15 +7,14 @@
 //    config that fails to load; clear restores the lab's config and restarts it.
 import { readFileSync, writeFileSync, copyFileSync, existsSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { CtrdocError } from '../../errors.ts';
-import { askSupervisor, readLabRecord } from '../supervisor.ts';
-import { labConfigText, defaultConfigText } from '../config.ts';
+import { askSupervisor, readLabRecord, recordedBinaries } from '../supervisor.ts';
+import { labConfigText, brokenConfigText } from '../config.ts';
 import { listProcesses, isAlive, readProcess, signal, waitGone } from '../host.ts';
 import { readBase, readSystemClock } from '../../sources/proc/scan.ts';
 import { waitForCri } from '../lab.ts';
 import { startLabPod, LAB_POD_LABEL } from '../pods.ts';
-import { waitFor, type FaultContext, type FaultRecord } from './context.ts';
+import { waitFor, freeLoopbackPort, type FaultContext, type FaultRecord } from './context.ts';
 import type { LabPaths } from '../paths.ts';
 
 function containerdPid(p: LabPaths): number {
@@ -70,8 +69,12 @@ export async function applyDeadShim(ctx: FaultContext, o: { pod?: string }): Pro
   // NotReady can be reported before `shim delete` has finished killing the containers: the fault
   // is set once they are gone (or the deadline says they were not, recorded below).
   const left = await waitGone(children, 10_000);
-  if (left.length) ctx.log(`container processes still alive after the shim's death: ${left.join(' ')}`);
-  return { podId: pod.id, pod: `${pod.namespace}/${pod.name}`, shimPid: shim, containerPids: children, containerPidsAlive: left, note: 'containerd 1.6.20 kills the containers of a killed shim at once (runc delete --force via `shim delete`); the pod shows NotReady and its containers Exited' };
+  const b = recordedBinaries(ctx.p);
+  if (left.length) ctx.log(`containerd ${b.labVersion}: container processes still alive after the shim's death, with no shim above them: ${left.join(' ')}`);
+  const note = left.length === 0
+    ? `containerd ${b.labVersion} (${b.packageVersion}) killed the containers of the killed shim at once (runc delete --force via \`shim delete\`); the pod shows NotReady and its containers Exited`
+    : `containerd ${b.labVersion} (${b.packageVersion}) killed the pod's pause (the pod shows NotReady) but left ${left.length} container process(es) running with no shim above them (pids ${left.join(' ')}), while CRI says the containers Exited: deleting their task failed (ttrpc: closed). Clear kills them.`;
+  return { podId: pod.id, pod: `${pod.namespace}/${pod.name}`, shimPid: shim, containerPids: children, containerPidsAlive: left, note };
 }
 
 export async function applyOrphan(ctx: FaultContext, o: { pod?: string }): Promise<FaultRecord['details']> {
@@ -120,6 +123,12 @@ export async function clearOrphan(ctx: FaultContext, d: FaultRecord['details']):
   await replacePod(fresh, String(d.podId));
 }
 
+/** Stops containerd (SIGTERM, SIGKILL after 10 s, as systemd would) and starts it again: a context with fresh clients. */
+export async function restartContainerd(ctx: FaultContext): Promise<FaultContext> {
+  await askSupervisor(ctx.p, { op: 'stop-containerd', signal: 'SIGTERM', graceMs: 10_000 }, 20_000);
+  return restartedContext(ctx);
+}
+
 /** Starts containerd and returns a context with fresh clients (old channels point at a dead server). */
 async function restartedContext(ctx: FaultContext): Promise<FaultContext> {
   await startContainerd(ctx);
@@ -131,16 +140,10 @@ async function restartedContext(ctx: FaultContext): Promise<FaultContext> {
   return fresh;
 }
 
-export function metricsAddress(p: LabPaths): string {
-  const n = parseInt(createHash('sha256').update(p.dir).digest('hex').slice(0, 4), 16) % 1000;
-  return `127.0.0.1:${13000 + n}`;
+/** `config default` of the binary the lab runs, saved by lab up (config.default.toml). */
+export function labDefaultConfig(p: LabPaths): string {
+  return readFileSync(p.defaultConfig, 'utf8');
 }
-
-export const BROKEN_CONFIG = `# ctrdoc lab bad-config (broken): this file does not load
-version = 2
-[plugins."io.containerd.grpc.v1.cri"
-  sandbox_image = "ctrdoc.local/lab/pause:1"
-`;
 
 /**
  * A runtime wrapper (the runc runtime's BinaryName) that blocks on `create` and passes every
@@ -152,7 +155,7 @@ export function blockingRuntimeScript(): string {
 # ctrdoc lab bad-config (blocking-runtime): blocks "runc create" forever, passes the rest to runc
 for a in "$@"; do
   if [ "$a" = create ]; then
-    trap 'exit 1' TERM INT
+    trap 'kill $! 2>/dev/null; exit 1' TERM INT
     while :; do sleep 3600 & wait $!; done
   fi
 done
@@ -177,15 +180,16 @@ export async function applyBadConfig(ctx: FaultContext, o: { variant?: string })
     const age = readBase('/proc', containerdPid(ctx.p), readSystemClock(), false)?.ageSec ?? 3;
     if (age < 3) await new Promise((r) => setTimeout(r, (3 - age) * 1000));
     const mtime = statSync(ctx.p.config).mtime;
-    writeFileSync(ctx.p.config, labConfigText(ctx.p, defaultConfigText(), edit));
-    return { variant, savedConfig: saved, savedMtime: mtime.toISOString(), edit, note: 'config.toml now has SystemdCgroup = true and another sandbox_image; containerd still runs with the old values (crictl info shows them) until it restarts' };
+    writeFileSync(ctx.p.config, labConfigText(ctx.p, labDefaultConfig(ctx.p), edit));
+    return { variant, savedConfig: saved, savedMtime: mtime.toISOString(), edit, note: 'config.toml now has SystemdCgroup = true and another sandbox image (sandbox_image in a version 2 config, pinned_images.sandbox in version 3); containerd still runs with the old values (crictl info shows them) until it restarts' };
   }
-  const drift = { systemdCgroup: true, metricsAddress: metricsAddress(ctx.p), sandboxImage: 'ctrdoc.local/lab/pause:does-not-exist', debugLevel: 'trace' };
+  const drift = { systemdCgroup: true, metricsAddress: `127.0.0.1:${await freeLoopbackPort()}`, sandboxImage: 'ctrdoc.local/lab/pause:does-not-exist', debugLevel: 'trace' };
   const wrapper = join(ctx.p.faults, 'runc-blocking-create');
   if (variant === 'blocking-runtime') writeFileSync(wrapper, blockingRuntimeScript(), { mode: 0o755 });
-  writeFileSync(ctx.p.config, variant === 'drift' ? labConfigText(ctx.p, defaultConfigText(), drift)
-    : variant === 'blocking-runtime' ? labConfigText(ctx.p, defaultConfigText(), { runtimeBinary: wrapper })
-      : BROKEN_CONFIG);
+  const def = labDefaultConfig(ctx.p);
+  writeFileSync(ctx.p.config, variant === 'drift' ? labConfigText(ctx.p, def, drift)
+    : variant === 'blocking-runtime' ? labConfigText(ctx.p, def, { runtimeBinary: wrapper })
+      : brokenConfigText(def));
   await askSupervisor(ctx.p, { op: 'stop-containerd', signal: 'SIGTERM', graceMs: 10_000 }, 20_000);
   let startError = '';
   try {
@@ -198,7 +202,7 @@ export async function applyBadConfig(ctx: FaultContext, o: { variant?: string })
   if (variant === 'blocking-runtime') {
     return { variant, savedConfig: saved, wrapper, startError, note: 'BinaryName is a wrapper that blocks `runc create`: new containers (and pods) never start; CRI StartContainer/RunPodSandbox run into their deadline, then containerd cleans up; running pods and listings stay healthy' };
   }
-  return { variant, savedConfig: saved, drift: variant === 'drift' ? drift : undefined, startError, note: variant === 'drift' ? 'SystemdCgroup=true while the kubelet stand-in and the pods use cgroupfs; [metrics] address set (the seed\'s precondition on 1.6.0-1.6.2); sandbox_image that does not exist; debug level trace. Diff config.toml against config.default.toml.' : 'containerd fails to load its config and exits; CRI is unavailable' };
+  return { variant, savedConfig: saved, drift: variant === 'drift' ? drift : undefined, startError, note: variant === 'drift' ? 'SystemdCgroup=true while the kubelet stand-in and the pods use cgroupfs; [metrics] address set (the seed\'s precondition on 1.6.0-1.6.2); a sandbox image that does not exist (sandbox_image in a version 2 config, pinned_images.sandbox in version 3); debug level trace. Diff config.toml against config.default.toml.' : 'containerd fails to load its config and exits; CRI is unavailable' };
 }
 
 export async function clearBadConfig(ctx: FaultContext, d: FaultRecord['details']): Promise<void> {
@@ -211,6 +215,5 @@ export async function clearBadConfig(ctx: FaultContext, d: FaultRecord['details'
     return;
   }
   if (d.wrapper) rmSync(String(d.wrapper), { force: true });
-  await askSupervisor(ctx.p, { op: 'stop-containerd', signal: 'SIGTERM', graceMs: 10_000 }, 20_000);
-  await restartedContext(ctx);
+  await restartContainerd(ctx);
 }

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { CtrdocError } from '../../errors.ts';
 import { openCri, type CriClient } from '../../sources/cri/client.ts';
 import { openContainerd, type ContainerdClient } from '../../sources/containerd/client.ts';
@@ -99,4 +100,16 @@ export function runcList(p: LabPaths): RuncListEntry[] {
   } catch {
     return [];
   }
+}
+
+/** A loopback TCP port nobody listens on right now (the kernel's pick), for a daemon to take. */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
 }

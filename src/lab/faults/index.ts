@@ -9,6 +9,7 @@ import { applyStuckInitTask, applyHungStart, clearPodFault, applyCrashloop, appl
 import { applyFrozen, clearFrozen, applyDeadShim, clearDeadShim, applyOrphan, clearOrphan, applyBadConfig, clearBadConfig, BAD_CONFIG_VARIANTS } from './containerd.ts';
 import { applyKubelet, clearKubelet, KUBELET_VARIANTS } from './kubelet.ts';
 import { applyFrozenPod, clearFrozenPod } from './freeze.ts';
+import { applyDeadlock6772, clearDeadlock6772, runDeadlockLoop, DEADLOCK_FAULT } from './deadlock.ts';
 import { parseDuration } from '../../deadline.ts';
 
 export interface FaultOptions {
@@ -53,7 +54,7 @@ export const FAULTS: FaultDef[] = [
   {
     name: 'dead-shim',
     does: 'SIGKILL one pod\'s shim (--pod P, default a web pod) with containerd up',
-    seen: 'containerd log: shim disconnected, cleaning up after shim disconnected, cleaning up dead shim; pod NotReady, containers Exited',
+    seen: 'containerd log: shim disconnected, cleaning up after shim disconnected, cleaning up dead shim; pod NotReady, containers Exited. On 1.6 and 1.7 the containers die with the shim; on 2.1 the app container\'s process lives on under init (no shim) while CRI says Exited (its task delete fails: ttrpc: closed)',
     apply: (ctx, o) => applyDeadShim(ctx, o),
     clear: (ctx, d) => clearDeadShim(ctx, d),
   },
@@ -115,6 +116,13 @@ export const FAULTS: FaultDef[] = [
     clear: (ctx, d) => clearOrphan(ctx, d),
   },
   {
+    name: DEADLOCK_FAULT,
+    does: 'the seed\'s incident for real, on the seed build only (lab up --containerd seed): [metrics] address on, 4 Prometheus-like scrape loops and 2 kubelet-like pod creators until containerd deadlocks (containerd#6772); set once a scrape gets no answer in 5 s, a Tasks.Create does not return and CRI ListPodSandbox still answers; clear restarts containerd and checks the running containers survive',
+    seen: 'every RunPodSandbox/StartContainer hangs (a parked runc init per attempt), /v1/metrics hangs, pods cannot terminate; crictl pods answers at once with every pod Ready; goroutine dump: Collector.Add <- cgroupsMonitor.Monitor <- tasks.(*local).Create waiting in Namespace.WithConstLabels, Collector.Collect <- Namespace.Collect waiting in RLock',
+    apply: (ctx, o) => applyDeadlock6772(ctx, o),
+    clear: (ctx, d) => clearDeadlock6772(ctx, d),
+  },
+  {
     name: 'kubelet',
     does: 'a kubelet STAND-IN process (kubelet cannot run here) with kubelet flags, KubeletConfiguration, kubeadm-flags.env and a klog log',
     seen: 'ps: kubelet --config=... --container-runtime-endpoint=...; log: DeadlineExceeded, PLEG is not healthy, failed to reserve sandbox name',
@@ -159,9 +167,13 @@ export async function clearFault(p: LabPaths, name: string, log: (l: string) => 
   return true;
 }
 
-/** Clears every fault set in the lab, last set first (frozen containerd first of all). */
+/** Faults that stop containerd from answering: cleared before any other, which needs it. */
+const UNBLOCK_FIRST = ['frozen-containerd', DEADLOCK_FAULT];
+
+/** Clears every fault set in the lab, last set first (a frozen or deadlocked containerd first of all). */
 export async function clearAllFaults(p: LabPaths, log: (l: string) => void = () => {}): Promise<string[]> {
-  const set = Object.values(readFaults(p)).sort((a, b) => (a.name === 'frozen-containerd' ? -1 : b.name === 'frozen-containerd' ? 1 : b.appliedAt.localeCompare(a.appliedAt)));
+  const first = (n: string) => (UNBLOCK_FIRST.includes(n) ? 0 : 1);
+  const set = Object.values(readFaults(p)).sort((a, b) => first(a.name) - first(b.name) || b.appliedAt.localeCompare(a.appliedAt));
   const cleared: string[] = [];
   for (const f of set) {
     try {
@@ -175,7 +187,8 @@ export async function clearAllFaults(p: LabPaths, log: (l: string) => void = () 
 
 export async function faultLoopCommand(args: string[], o: { dir: string; pod?: string; period?: string; attempt?: string }): Promise<number> {
   const [name] = args;
-  if (!name || !o.pod) throw new CtrdocError('invalid-argument', 'fault-loop NAME --pod ID --period D');
   const p = labPaths(o.dir);
+  if (name === DEADLOCK_FAULT) return runDeadlockLoop(p, parseDuration(o.period ?? '2s'), faultContext(p, (l) => process.stderr.write(l + '\n'), 30_000));
+  if (!name || !o.pod) throw new CtrdocError('invalid-argument', 'fault-loop NAME --pod ID --period D');
   return runFaultLoop(name, p, { pod: o.pod, periodMs: parseDuration(o.period ?? '20s'), attempt: Number(o.attempt ?? 0) }, faultContext(p, (l) => process.stderr.write(l + '\n')));
 }

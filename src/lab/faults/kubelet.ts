@@ -26,7 +26,8 @@ const STANDIN_SCRIPT = `#!/bin/sh
 # ctrdoc lab: a kubelet STAND-IN. Real kubelet cannot run on this machine; this process only
 # carries kubelet's command line (for ctrdoc to read) and sleeps. It never talks to CRI.
 if [ "$1" = "--version" ]; then echo "Kubernetes ${STANDIN_VERSION}"; exit 0; fi
-trap 'exit 0' TERM INT
+# the sleep goes with it: a shell's trap does not end its children
+trap 'kill $! 2>/dev/null; exit 0' TERM INT
 while :; do sleep 3600 & wait $!; done
 `;
 

@@ -14,13 +14,13 @@ import type { ContainerdClient } from '../../sources/containerd/client.ts';
 import { CNI_CONFIG_FILE, CRI_NAMESPACE, type LabPaths } from '../paths.ts';
 import { APP_IMAGE } from '../images.ts';
 import { startLabPod, containerConfig, LAB_POD_LABEL } from '../pods.ts';
-import { askSupervisor, selfCommand } from '../supervisor.ts';
+import { askSupervisor, selfCommand, recordedBinaries } from '../supervisor.ts';
 import { FAULT_LABEL, sleep, waitFor, type FaultContext, type FaultRecord } from './context.ts';
 import { parseDuration } from '../../deadline.ts';
 
 /** The mounts of a container's snapshot, read with `ctr snapshots mounts` (the API client has no Snapshots service). */
 export function snapshotMounts(p: LabPaths, key: string, snapshotter = 'overlayfs'): { type: string; source: string; options: string[] }[] {
-  const out = execFileSync('ctr', ['-a', p.socket, '-n', CRI_NAMESPACE, 'snapshots', '--snapshotter', snapshotter, 'mounts', '/rootfs', key], { encoding: 'utf8', timeout: 10_000 });
+  const out = execFileSync(recordedBinaries(p).ctr, ['-a', p.socket, '-n', CRI_NAMESPACE, 'snapshots', '--snapshotter', snapshotter, 'mounts', '/rootfs', key], { encoding: 'utf8', timeout: 10_000 });
   const mounts: { type: string; source: string; options: string[] }[] = [];
   for (const line of out.split('\n')) {
     const m = /^mount -t (\S+) (\S+) \S+(?: -o (\S+))?\s*$/.exec(line.trim());
@@ -102,7 +102,7 @@ export async function applyHungStart(ctx: FaultContext, o: { pod?: string; perio
 
 /** Removes the fault's containers (kill + delete the task, then CRI remove) and its own pod. */
 export async function clearPodFault(ctx: FaultContext, d: FaultRecord['details'], fault: string, helper?: string): Promise<void> {
-  if (helper) await askSupervisor(ctx.p, { op: 'stop-helper', name: helper }).catch((e) => ctx.log(e.message));
+  if (helper) await askSupervisor(ctx.p, { op: 'stop-helper', name: helper, graceMs: LOOP_STOP_GRACE_MS }, LOOP_STOP_GRACE_MS + 5000).catch((e) => ctx.log(e.message));
   const cri = ctx.cri();
   const podId = String(d.podId);
   const clearContainers = async () => {
@@ -228,12 +228,22 @@ export async function clearNoCni(ctx: FaultContext, d: FaultRecord['details']): 
 
 // ---- the background loops (run by `ctrdoc lab fault-loop NAME`, children of the supervisor) ----
 
+/**
+ * How long a loop may take to finish the step it is in when told to stop. A step cut short (a
+ * StartContainer whose client vanished) leaves CRI's container "in starting state" and a runc
+ * init behind (seen on 1.7), so a SIGTERM ends the loop only between steps.
+ */
+export const LOOP_STOP_GRACE_MS = 15_000;
+
 export async function runFaultLoop(name: string, p: LabPaths, o: { pod: string; periodMs: number; attempt: number }, ctx: FaultContext): Promise<never> {
   let stop = false;
-  process.on('SIGTERM', () => { stop = true; ctx.close(); process.exit(0); });
+  let busy = false;
+  const exit = () => { ctx.close(); process.exit(0); };
+  process.on('SIGTERM', () => { stop = true; if (!busy) exit(); });
   const line = (msg: Record<string, unknown>) => process.stdout.write(JSON.stringify({ at: new Date().toISOString(), loop: name, ...msg }) + '\n');
   let attempt = o.attempt;
   while (!stop) {
+    busy = true;
     try {
       if (name === 'hung-start') {
         // kubelet: StartContainer timed out, so the next sync creates attempt + 1
@@ -251,9 +261,11 @@ export async function runFaultLoop(name: string, p: LabPaths, o: { pod: string; 
       line({ error: (err as Error).message });
       if ((err as CtrdocError).kind === 'invalid-argument') process.exit(2);
     }
+    busy = false;
+    if (stop) break;
     await sleep(o.periodMs);
   }
-  process.exit(0);
+  return exit() as never;
 }
 
 async function crashloopStep(ctx: FaultContext, podId: string, line: (m: Record<string, unknown>) => void): Promise<void> {

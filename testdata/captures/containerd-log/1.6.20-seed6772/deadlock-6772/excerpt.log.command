@@ -1,0 +1,1 @@
+ctrdoc lab fault deadlock-6772 (4 /v1/metrics scrape loops, 2 kubelet-like pod creators, until the deadlock is proved) (containerd lab version seed); then containerd's log from the fault on, debug and plugin-loading lines left out

@@ -1,0 +1,1 @@
+ctrdoc goroutines --pid CONTAINERD --signal (containerd lab version 1.7); then containerd's log from the fault on, debug and plugin-loading lines left out
