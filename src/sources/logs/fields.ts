@@ -35,8 +35,10 @@ export function logFields(payload: string): LogFields {
     try {
       const o = JSON.parse(head) as Record<string, unknown>;
       if (o && typeof o === 'object') {
-        const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-        return { time: str(o.time), level: str(o.level), msg: str(o.msg) };
+        // only the fields that are text: a JSON line may carry "level": 3 or no msg at all
+        const out: LogFields = {};
+        for (const k of ['time', 'level', 'msg'] as const) if (typeof o[k] === 'string') out[k] = o[k] as string;
+        return out;
       }
     } catch {
       // not JSON after all (cut, or a logfmt line that starts with a brace): read it as logfmt
