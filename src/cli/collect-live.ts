@@ -1,5 +1,5 @@
-// The collection step shared by `doctor`, `bundle` and `report`: the same flags, one /proc scan
-// for discovery and the tree, then collect() under the deadlines.
+// The collection step shared by `doctor`, `bundle`, `report` and `serve`: the same flags, one
+// /proc scan for the stack's resolution and the tree, then collect() (src/collect) under the deadlines.
 import type { CliIO } from './command.ts';
 import { stackFlags, stackFlagsUsage } from './flags.ts';
 import { parseDuration } from '../deadline.ts';
@@ -43,23 +43,25 @@ export function kubeletFilesOf(values: CollectValues): Record<string, string> {
   };
 }
 
-/** Collects a Snapshot: the one collection step of doctor, bundle and report. */
+/** Collects a Snapshot: the one collection step of doctor, bundle, report and serve. */
 export async function collectLive(values: CollectValues, io: CliIO, progress: boolean, opts: { canary?: boolean } = {}): Promise<Snapshot> {
   const deadlineMs = values.timeout ? parseDuration(values.timeout) : 10_000;
   const perCall = values['probe-timeout'] ? parseDuration(values['probe-timeout']) : 2000;
-  const [{ resolveStack }, { collect }] = await Promise.all([
-    import('../sources/containerd/discover.ts'),
-    import('../snapshot/collect.ts'),
+  const [{ resolveStack, daemonChoiceNote }, { collect }, { scanProcesses }] = await Promise.all([
+    import('../collect/stack.ts'),
+    import('../collect/collect.ts'),
+    import('../sources/proc/scan.ts'),
   ]);
-  // as doctor does: one pass over /proc serves both discovery and the process tree
-  const { scanProcesses } = await import('../sources/proc/scan.ts');
+  // one pass over /proc serves both the stack's resolution and the process tree
   let procTable;
   try {
     procTable = scanProcesses();
   } catch {
-    procTable = undefined; // collect() scans again and records the error as a probe result
+    procTable = undefined; // the proc probe scans again and records the error
   }
-  const stack = resolveStack(values, Math.min(perCall, deadlineMs), process.env, procTable?.processes);
+  const stack = await resolveStack(values, { timeoutMs: Math.min(perCall, deadlineMs), processes: procTable?.processes });
+  const choice = daemonChoiceNote(stack);
+  if (choice) io.stderr.write(`note: ${choice}\n`);
   let done = 0;
   const { kubeconfig: _k, ...doctorKubeletFiles } = kubeletFilesOf(values);
   const snapshot = await collect({

@@ -30,7 +30,7 @@ export interface VersionWindowSpec {
 
 export const treeFactRules = treeFacts.rules as TreeFactRuleSpec[];
 export const configRules = configTable.rules as ConfigRuleSpec[];
-export const explainedDrift = configTable.drift.explained as { path: string; why: string }[];
+export const explainedDrift = configTable.drift.explained as { key: string; why: string }[];
 export const versionWindows = versionTable.windows as VersionWindowSpec[];
 
 /** "1.6.20~ds1" or "v1.7.3" → [1, 6, 20]; undefined when it does not start with a version. */

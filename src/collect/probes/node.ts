@@ -1,0 +1,16 @@
+// The node under the stack: load, memory, PSI, file handles, pids, inotify, D-state tasks,
+// frozen cgroups, the kernel log.
+import type { NodeView } from '../../snapshot/types/index.ts';
+import type { Probe } from '../probe.ts';
+
+const NODE_MS = 3000;
+
+export const node: Probe<'node', NodeView> = {
+  name: 'node',
+  needs: [],
+  budget: NODE_MS,
+  async run() {
+    const { collectNode } = await import('../../sources/node/source.ts');
+    return collectNode({ deadlineMs: NODE_MS - 200 });
+  },
+};
