@@ -44,7 +44,7 @@ export function kubeletFilesOf(values: CollectValues): Record<string, string> {
 }
 
 /** Collects a Snapshot: the one collection step of doctor, bundle, report and serve. */
-export async function collectLive(values: CollectValues, io: CliIO, progress: boolean, opts: { canary?: boolean } = {}): Promise<Snapshot> {
+export async function collectLive(values: CollectValues, io: CliIO, progress: boolean, opts: { canary?: boolean; /** say on stderr which containerd was chosen among several (default true) */ notes?: boolean } = {}): Promise<Snapshot> {
   const deadlineMs = values.timeout ? parseDuration(values.timeout) : 10_000;
   const perCall = values['probe-timeout'] ? parseDuration(values['probe-timeout']) : 2000;
   const [{ resolveStack, daemonChoiceNote }, { collect }, { scanProcesses }] = await Promise.all([
@@ -61,7 +61,7 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
   }
   const stack = await resolveStack(values, { timeoutMs: Math.min(perCall, deadlineMs), processes: procTable?.processes });
   const choice = daemonChoiceNote(stack);
-  if (choice) io.stderr.write(`note: ${choice}\n`);
+  if (choice && opts.notes !== false) io.stderr.write(`note: ${choice}\n`);
   let done = 0;
   const { kubeconfig: _k, ...doctorKubeletFiles } = kubeletFilesOf(values);
   const snapshot = await collect({

@@ -74,10 +74,14 @@ async function defaultAnswersCri(endpoint: string, ms: number): Promise<boolean>
 }
 
 /** Which daemon kubelet's runtime endpoint names, if a running kubelet names one of them. */
-async function byKubelet(daemons: ContainerdDaemon[], processes: readonly ProcessArgv[]): Promise<{ daemon: ContainerdDaemon; why: string } | undefined> {
-  const { kubeletsOf, kubeletRuntimeEndpoint } = await import('../sources/kubelet/process.ts');
+async function byKubelet(daemons: ContainerdDaemon[], processes: readonly ProcessArgv[], procRoot?: string): Promise<{ daemon: ContainerdDaemon; why: string } | undefined> {
+  const { findKubeletProcesses, kubeletsOf, kubeletRuntimeEndpoint } = await import('../sources/kubelet/process.ts');
+  // the processes given may hold only the stack's argv (a light pass): then every argv is read
+  // once here, for a kubelet renamed by `exec -a` as well
+  const known = kubeletsOf(processes);
+  const kubelets = known.length ? known : findKubeletProcesses(procRoot);
   const hits = new Map<number, { daemon: ContainerdDaemon; why: string }>();
-  for (const k of kubeletsOf(processes)) {
+  for (const k of kubelets) {
     const named = await kubeletRuntimeEndpoint(k);
     const path = named && unixPathOf(named.endpoint);
     const d = path ? daemons.find((x) => x.address === path) : undefined;
@@ -104,7 +108,7 @@ async function criServing(daemons: ContainerdDaemon[], o: ResolveOptions, ms: nu
 async function chooseDaemon(daemons: ContainerdDaemon[], processes: readonly ProcessArgv[], o: ResolveOptions, ms: number): Promise<Choice> {
   if (!daemons.length) return { notes: ['no running containerd found: using the default paths'] };
   if (daemons.length === 1) return { daemon: daemons[0], why: 'the only containerd running', notes: [] };
-  let pick: { daemon: ContainerdDaemon; why: string } | undefined = await byKubelet(daemons, processes);
+  let pick: { daemon: ContainerdDaemon; why: string } | undefined = await byKubelet(daemons, processes, o.procRoot);
   let asked = new Map<number, boolean>();
   if (!pick) {
     const cri = await criServing(daemons, o, ms);

@@ -103,7 +103,7 @@ const cgroupDriverRule: Rule = {
   severity: 'critical',
   title: 'kubelet\'s cgroupDriver does not match containerd\'s SystemdCgroup',
   explanation: 'kubelet and the runtime must manage cgroups the same way: cgroupDriver "systemd" with SystemdCgroup = true in containerd\'s runc options, "cgroupfs" with false. A mismatch gives pods that are periodically restarted (SandboxChanged) or containers that fail with "expected cgroupsPath to be of format slice:prefix:name".',
-  nextStep: 'make them agree: set cgroupDriver in the KubeletConfiguration (systemd is the recommended one on systemd hosts) and SystemdCgroup under plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options, then restart containerd and kubelet',
+  nextStep: 'make them agree: set cgroupDriver in the KubeletConfiguration (systemd is the recommended one on systemd hosts) and SystemdCgroup in the options of the runc runtime of containerd (containerd.runtimes.runc.options under the CRI plugin table: its runtime half on 2.x), then restart containerd and kubelet',
   references: ['https://github.com/containerd/containerd/issues/7276', 'https://github.com/kubernetes/kubernetes/issues/110177', 'https://github.com/containerd/containerd/issues/4857'],
   check(s) {
     const k = kubeletOf(s);

@@ -127,11 +127,11 @@ export async function loadDaemonConfig(d: ContainerdDaemon): Promise<ContainerdD
 
 /**
  * A light pass over /proc for commands that did not scan it: the argv of processes named
- * containerd or kubelet only, so a `cri` command that must find the running containerd does not
- * pay for a whole scan.
+ * containerd only, so a `cri` command that must find the running containerd does not pay for a
+ * whole scan (kubelet is looked for only when several daemons run).
  */
 export function findStackDaemons(procRoot = '/proc'): ProcessArgv[] {
-  return findByComm(new Set(['containerd', 'kubelet']), procRoot);
+  return findByComm(new Set(['containerd']), procRoot);
 }
 
 /**

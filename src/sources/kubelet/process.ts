@@ -1,9 +1,8 @@
 // Finding kubelet in /proc. A kubelet is a process whose argv[0] is named `kubelet`, or whose comm
 // is `kubelet` while argv[0] is an interpreter running a file named `kubelet` (the lab's stand-in is
 // such a script: the kernel runs it as `/bin/sh /path/kubelet --flags...` with comm "kubelet").
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { findByComm } from '../proc/find.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parseFlagArgs } from './flags.ts';
 
 export interface KubeletProcess {
@@ -26,9 +25,34 @@ export function kubeletArgvOf(comm: string, cmdline: string[]): { argv: string[]
   return undefined;
 }
 
-/** Every kubelet-looking process, in pid order (a light pass: argv read only where comm says kubelet). */
+/**
+ * Every kubelet-looking process, in pid order. Every argv is read (a kubelet run as
+ * `exec -a kubelet ...` has another comm), with a cheap filter before comm is read. Processes
+ * that vanish mid-scan are skipped.
+ */
 export function findKubeletProcesses(procRoot = '/proc'): KubeletProcess[] {
-  return kubeletsOf(findByComm(new Set(['kubelet']), procRoot));
+  const out: KubeletProcess[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(procRoot);
+  } catch {
+    return out;
+  }
+  const pids = names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  for (const pid of pids) {
+    try {
+      const raw = readFileSync(join(procRoot, String(pid), 'cmdline'));
+      if (!raw.length) continue; // kernel thread or zombie
+      if (!raw.includes('kubelet')) continue; // cheap filter before reading comm
+      const cmdline = raw.toString('utf8').replace(/\0$/, '').split('\0');
+      const comm = readFileSync(join(procRoot, String(pid), 'comm'), 'utf8').trim();
+      const m = kubeletArgvOf(comm, cmdline);
+      if (m) out.push({ pid, comm, ...m });
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
 }
 
 /** The kubelet processes among processes a scan already read (pid, comm, argv). */
