@@ -26,7 +26,8 @@ export function treeOptions(values: { timeout?: string; 'no-api'?: boolean; 'stu
     apis: !values['no-api'],
     stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
     ...o,
-    probeShims: o.probeShims && !values['no-api'],
+    // --no-api reads files only, except that `shims` is asked to Connect to every shim
+    probeShims: o.probeShims === 'all' ? 'all' : o.probeShims && !values['no-api'],
   };
 }
 

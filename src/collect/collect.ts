@@ -24,7 +24,7 @@ export const DOCTOR_CPU_SAMPLE_MS = 200;
 
 export async function collect(opts: CollectOptions): Promise<Snapshot> {
   const t0 = Date.now();
-  const o: CollectOptions = { cpuSampleMs: DOCTOR_CPU_SAMPLE_MS, ...opts };
+  const o: CollectOptions = { cpuSampleMs: DOCTOR_CPU_SAMPLE_MS, probeShims: true, ...opts };
   const got = await collectProbes(opts.canary ? [...DOCTOR_PROBES, 'canary'] : DOCTOR_PROBES, o);
   const snapshot: Snapshot = {
     apiVersion: 'ctrdoc/v1alpha1',

@@ -26,8 +26,8 @@ export interface CollectOptions {
   procTable?: ProcTable;
   /** whose argv the scan reads: 'all' (default) or 'stack' (what the tree shows) */
   cmdlines?: 'all' | 'stack';
-  /** ttrpc Connect to every shim socket (default true) */
-  probeShims?: boolean;
+  /** ttrpc Connect to the shims: 'all' (ctrdoc shims), true (those containerd's task list does not vouch for), false */
+  probeShims?: boolean | 'all';
   /** a second look at the shims' CPU this long after the scan, for %CPU now (default 300 ms; 0: lifetime only) */
   cpuSampleMs?: number;
   /** every process in the tree, not only the stack's (tree --all) */

@@ -12,8 +12,8 @@ export interface TreeCollectOptions {
   timeoutMs: number;
   /** ask CRI and containerd (off: /proc and files only) */
   apis?: boolean;
-  /** ttrpc Connect to every shim socket */
-  probeShims?: boolean;
+  /** ttrpc Connect to the shims: 'all', or those containerd's task list does not vouch for (true) */
+  probeShims?: boolean | 'all';
   /** %CPU window for shims, ms (0: lifetime only) */
   cpuSampleMs?: number;
   /** every process on the node, not only the stack's */

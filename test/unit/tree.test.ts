@@ -271,3 +271,17 @@ test('parsers for shim and runc command lines; fifo wait evidence', () => {
   assert.equal(waitingInFifoOpen(proc(5, 1, 'x', [], { wchan: 'do_wait' })).waiting, false);
   assert.equal(waitingInFifoOpen(proc(5, 1, 'x', [], { fdTargets: { 5: '/run/containerd/runc/k8s.io/x/exec.fifo' } })).waiting, true);
 });
+
+test('a shim\'s peers\' median, from one sorted list without its own value (property, against sorting the peers)', async () => {
+  const { medianWithout } = await import('../../src/tree/facts/shims.ts');
+  const fc = (await import('fast-check')).default;
+  const naive = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  };
+  fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 3, maxLength: 30 }), fc.nat(), (xs, k) => {
+    const i = k % xs.length;
+    return medianWithout([...xs].sort((a, b) => a - b), xs[i]) === naive(xs.filter((_, j) => j !== i));
+  }), { numRuns: 500 });
+});

@@ -7,10 +7,11 @@ const NODE_MS = 3000;
 
 export const node: Probe<'node', NodeView> = {
   name: 'node',
-  needs: [],
+  needs: ['proc'],
   budget: NODE_MS,
-  async run() {
+  async run(_ctx, got) {
     const { collectNode } = await import('../../sources/node/source.ts');
-    return collectNode({ deadlineMs: NODE_MS - 200 });
+    // the scan's processes (state, D-state stacks) spare reading every stat again
+    return collectNode({ deadlineMs: NODE_MS - 200, processes: got.data('proc')?.processes });
   },
 };

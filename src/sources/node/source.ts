@@ -29,6 +29,11 @@ export interface NodeSourceOptions {
   maxDStateTasks?: number;
   /** CPU count (tests); default os.cpus() */
   cpus?: number;
+  /**
+   * The processes a /proc scan already read (pid, comm, state, and the wait channel and kernel
+   * stack of D-state ones): spares reading every stat again.
+   */
+  processes?: readonly { pid: number; comm: string; state: string; wchan?: string; kernelStack?: string[] }[];
 }
 
 function read(path: string): string | undefined {
@@ -83,12 +88,14 @@ export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> 
   } catch {
     notes.push(`${proc} unreadable`);
   }
-  view.processCount = pids.length;
   const byProcess: NonNullable<NodeView['inotify']>['byProcess'] = [];
   const byUid = new Map<number, number>();
   let fdsRead = 0;
   let visited = 0;
   let stoppedAt = '';
+  const scanned = o.processes && new Map(o.processes.map((p) => [p.pid, p]));
+  if (scanned) pids = [...scanned.keys()];
+  view.processCount = pids.length;
   for (const pid of pids) {
     if (late()) {
       stoppedAt = `stopped at the deadline after ${visited} of ${pids.length} processes`;
@@ -96,14 +103,16 @@ export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> 
     }
     visited++;
     const dir = join(proc, String(pid));
-    const stat = read(join(dir, 'stat'));
-    if (!stat) continue; // gone
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const state = stat.slice(close + 2, close + 3);
+    // the scan's stat when given; else read it (a vanished process is skipped)
+    const seen = scanned?.get(pid);
+    const stat = seen ? undefined : read(join(dir, 'stat'));
+    if (!seen && !stat) continue;
+    const close = stat?.lastIndexOf(')') ?? 0;
+    const comm = seen?.comm ?? stat!.slice(stat!.indexOf('(') + 1, close);
+    const state = seen?.state ?? stat!.slice(close + 2, close + 3);
     if (state === 'D' && view.dStateTasks.length < maxD) {
-      const wchan = read(join(dir, 'wchan'))?.trim();
-      const stack = read(join(dir, 'stack'))?.split('\n').filter(Boolean).map((l) => l.replace(/^\[<[0-9a-f]+>\]\s*/, '').replace(/\+0x[0-9a-f]+\/0x[0-9a-f]+$/, ''));
+      const wchan = seen ? seen.wchan : read(join(dir, 'wchan'))?.trim();
+      const stack = seen ? seen.kernelStack : read(join(dir, 'stack'))?.split('\n').filter(Boolean).map((l) => l.replace(/^\[<[0-9a-f]+>\]\s*/, '').replace(/\+0x[0-9a-f]+\/0x[0-9a-f]+$/, ''));
       view.dStateTasks.push({ pid, comm, ...(wchan && wchan !== '0' ? { wchan } : {}), ...(stack?.length ? { kernelStack: stack } : {}) });
     }
     if (fdsRead >= budget) {

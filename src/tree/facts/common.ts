@@ -21,13 +21,6 @@ export const evidence = (o: Record<string, string | number | boolean | null | un
 export const podName = (pod?: PodRef): string => (pod?.namespace && pod.name ? `${pod.namespace}/${pod.name}` : pod?.sandboxId ? `sandbox ${shortId(pod.sandboxId)}` : 'no pod');
 export const ctrName = (c?: ContainerRef): string => (c?.name ? `${c.name}${c.attempt !== undefined ? ` (attempt ${c.attempt})` : ''}` : c?.id ? shortId(c.id) : '?');
 
-export function median(xs: number[]): number {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /** "4242(sleep) < 4200(sh) < 1(systemd)": who a process hangs under. */
 export function ancestry(pid: number, procs: Map<number, ProcessInfo>): string {
   const parts: string[] = [];

@@ -2,7 +2,7 @@
 // live shim, and a shim far above its peers in CPU, RSS, threads or fds.
 import { shortId } from '../../ids.ts';
 import type { ShimView, TreeFact } from '../../snapshot/types/tree.ts';
-import { evidence, liveShims, median, podName, sub, type FactDetector } from './common.ts';
+import { evidence, liveShims, podName, sub, type FactDetector } from './common.ts';
 
 export const shimWithoutPause: FactDetector = {
   kind: 'shim-without-pause',
@@ -52,6 +52,14 @@ export const podWithoutShim: FactDetector = {
   },
 };
 
+/** The median of a sorted list with one occurrence of v taken out. */
+export function medianWithout(sorted: readonly number[], v: number): number {
+  const skip = sorted.indexOf(v);
+  const n = sorted.length - 1;
+  const at = (k: number): number => sorted[k < skip ? k : k + 1];
+  return n % 2 ? at(n >> 1) : (at(n / 2 - 1) + at(n / 2)) / 2;
+}
+
 /** A lifetime CPU average says little about a process younger than this: it is its start-up. */
 const YOUNG_SHIM_SEC = 60;
 /** clock ticks are 10 ms: a recent %CPU needs this many of them in the window to count as work */
@@ -75,19 +83,21 @@ export const shimOutlier: FactDetector = {
       { name: 'fds', value: (s) => s.fds, factor: 2, floor: 50, unit: '' },
     ];
     const facts: TreeFact[] = [];
-    for (const s of shims) {
-      for (const m of metrics) {
+    for (const m of metrics) {
+      // every shim's peers are the others: the median without its own value, from one sorted list
+      const sorted = shims.map(m.value).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+      for (const s of shims) {
         const v = m.value(s);
         if (v === undefined) continue;
-        const peers = shims.filter((o) => o !== s).map(m.value).filter((x): x is number => x !== undefined);
-        if (peers.length < 2) continue;
-        const med = median(peers);
+        const peers = sorted.length - 1;
+        if (peers < 2) continue;
+        const med = medianWithout(sorted, v);
         if (v >= m.floor && v >= m.factor * med + m.floor / 2) {
           facts.push({
             kind: 'shim-outlier',
-            message: `shim ${s.pid} for ${podName(s.pod)} uses ${v}${m.unit} ${m.name}, its ${peers.length} peers' median is ${Math.round(med * 10) / 10}${m.unit}`,
+            message: `shim ${s.pid} for ${podName(s.pod)} uses ${v}${m.unit} ${m.name}, its ${peers} peers' median is ${Math.round(med * 10) / 10}${m.unit}`,
             subject: sub({ pod: s.pod, shimPid: s.pid }),
-            evidence: { metric: m.name, value: v, peerMedian: med, peers: peers.length },
+            evidence: { metric: m.name, value: v, peerMedian: med, peers },
           });
         }
       }
