@@ -20,7 +20,7 @@ export const DOCTOR_PROBES: readonly ProbeName[] = [
 ];
 
 /** A short second look at the shims' CPU, so a busy shim shows as busy now, not on its lifetime average. */
-export const DOCTOR_CPU_SAMPLE_MS = 200;
+export const DOCTOR_CPU_SAMPLE_MS = 150;
 
 export async function collect(opts: CollectOptions): Promise<Snapshot> {
   const t0 = Date.now();

@@ -8,6 +8,7 @@ import type { ProbeTiming } from './probe.ts';
 
 export const DEFAULT_STUCK_AFTER_SEC = 60;
 export const DEFAULT_DEADLINE_MS = 10_000;
+const RPC_GRACE_MS = 500;
 
 export interface CollectOptions {
   /** where the stack lives (src/collect/stack.ts resolved it) */
@@ -79,14 +80,17 @@ export class CollectContext {
       .then(([a, b]) => ({ openCri: a.openCri, openContainerd: b.openContainerd })));
   }
 
+  // The clients' own gRPC deadline is a little past the probe's: the probe's deadline decides,
+  // and it reads an answer already in the socket (behind our own synchronous work) before it
+  // declares a timeout (src/deadline.ts); gRPC's own timer would drop that answer.
   async cri(): Promise<CriClient> {
     const { openCri } = await this.loadClients();
-    return (this.criClient ??= openCri(this.stack.runtimeEndpoint, { timeoutMs: this.perCallMs }));
+    return (this.criClient ??= openCri(this.stack.runtimeEndpoint, { timeoutMs: this.perCallMs + RPC_GRACE_MS }));
   }
 
   async containerd(): Promise<ContainerdClient> {
     const { openContainerd } = await this.loadClients();
-    return (this.ctdClient ??= openContainerd(this.stack.address, { namespace: this.stack.namespace, timeoutMs: this.perCallMs }));
+    return (this.ctdClient ??= openContainerd(this.stack.address, { namespace: this.stack.namespace, timeoutMs: this.perCallMs + RPC_GRACE_MS }));
   }
 
   close(): void {

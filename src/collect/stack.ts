@@ -142,9 +142,11 @@ function daemonServing(daemons: ContainerdDaemon[], path: string, how: string): 
   if (d) return { daemon: d, why: `serves ${path} (${how})`, notes: [] };
   if (!daemons.length) return { notes: [`no running containerd found (${how} names ${path})`] };
   const choice: DaemonChoice = { others: daemons.map((x) => refOf(x)), pick: pickText(daemons) };
+  // a daemon whose config could not be read may serve it: its socket is then unknown
+  const unread = daemons.filter((x) => x.configError && x.addressFrom === 'default').map((x) => `containerd ${x.pid}: ${x.configError} (its socket is unknown: it may serve ${path})`);
   return {
     choice,
-    notes: [`no running containerd serves ${path} (${how}); running: ${daemons.map((x) => `pid ${x.pid} at ${x.address}`).join(', ')}; ${choice.pick}`],
+    notes: [`no running containerd serves ${path} (${how}); running: ${daemons.map((x) => `pid ${x.pid} at ${x.address}`).join(', ')}; ${choice.pick}`, ...unread],
   };
 }
 

@@ -45,7 +45,7 @@ test('the ones the lists cannot explain, each with why', () => {
   ];
   const tasks = [task('loop-3', 300), task('stopped', 400, 'STOPPED'), task('gone', 500)];
   const got = containersNeedingDetail(list, tasks, proc([300]), NOW, 60);
-  assert.deepEqual(got.map((g) => g.id), ['stuck', 'notask', 'stopped', 'gone', 'unknown', 'loop-2'], 'the latest exited attempt of a restarted container only');
+  assert.deepEqual(got.map((g) => g.id), ['stuck', 'notask', 'stopped', 'gone', 'unknown', 'loop-2', 'loop-1'], 'the exited attempts of a restarted container, not its running one');
   assert.match(got.find((g) => g.id === 'gone')!.why, /task pid 500 not in \/proc/);
   assert.match(got.find((g) => g.id === 'loop-2')!.why, /restarted by kubelet \(attempt 3\)/);
 });

@@ -30,8 +30,8 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t:
  * The containers whose verbose status says something the lists do not, each with why:
  *  - Created and not started for longer than the stuck threshold: its verbose pid says whether
  *    a task exists (CRI_CONTAINER_NEVER_STARTED shows it; the seed's incident);
- *  - the latest exited attempt of a container kubelet has restarted: its exit code and reason
- *    say why it dies (CRI_CRASHLOOP);
+ *  - the exited attempts of a container kubelet has restarted (kubelet's garbage collection
+ *    keeps one or two): their exit code and reason say why it dies (CRI_CRASHLOOP);
  *  - Running in CRI while containerd's task list has no running task with a live pid for it:
  *    CRI's own pid is the evidence of the disagreement (the tree's cri-pid-mismatch);
  *  - CONTAINER_UNKNOWN: CRI itself cannot say.
@@ -45,12 +45,8 @@ export function containersNeedingDetail(
   const taskById = new Map((tasks ?? []).map((t) => [t.id, t]));
   const alive = proc ? new Set(proc.processes.map((p) => p.pid)) : undefined;
   const latestAttempt = new Map<string, number>();
-  const lastExited = new Map<string, Container>();
-  for (const c of containers) {
-    const key = `${c.podSandboxId}/${c.metadata?.name}`;
-    latestAttempt.set(key, Math.max(latestAttempt.get(key) ?? 0, c.metadata?.attempt ?? 0));
-    if (c.state === 'CONTAINER_EXITED' && (c.metadata?.attempt ?? 0) >= (lastExited.get(key)?.metadata?.attempt ?? -1)) lastExited.set(key, c);
-  }
+  const keyOf = (c: Container) => `${c.podSandboxId}/${c.metadata?.name}`;
+  for (const c of containers) latestAttempt.set(keyOf(c), Math.max(latestAttempt.get(keyOf(c)) ?? 0, c.metadata?.attempt ?? 0));
   for (const c of containers) {
     if (c.state === 'CONTAINER_CREATED' && (now - nanosToMs(c.createdAt)) / 1000 >= stuckAfterSec) {
       out.push({ id: c.id, why: `created ${Math.round((now - nanosToMs(c.createdAt)) / 1000)}s ago and not started: is there a task?` });
@@ -64,8 +60,9 @@ export function containersNeedingDetail(
       out.push({ id: c.id, why: 'state unknown to CRI' });
     }
   }
-  for (const [key, c] of lastExited) {
-    if ((latestAttempt.get(key) ?? 0) >= 1) out.push({ id: c.id, why: `restarted by kubelet (attempt ${latestAttempt.get(key)}): why did it exit?` });
+  for (const c of containers) {
+    const latest = latestAttempt.get(keyOf(c)) ?? 0;
+    if (c.state === 'CONTAINER_EXITED' && latest >= 1) out.push({ id: c.id, why: `restarted by kubelet (attempt ${latest}): why did it exit?` });
   }
   return out;
 }

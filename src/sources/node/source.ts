@@ -36,6 +36,10 @@ export interface NodeSourceOptions {
   processes?: readonly { pid: number; comm: string; state: string; wchan?: string; kernelStack?: string[] }[];
 }
 
+/** Processes (or cgroup directories) walked between two turns of the event loop. */
+const YIELD_EVERY = 64;
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 function read(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
@@ -101,7 +105,9 @@ export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> 
       stoppedAt = `stopped at the deadline after ${visited} of ${pids.length} processes`;
       break;
     }
-    visited++;
+    // synchronous reads (a promise per fd link costs several times the CPU), with a turn of the
+    // event loop every few processes so the other probes' answers are read meanwhile
+    if (++visited % YIELD_EVERY === 0) await yieldToLoop();
     const dir = join(proc, String(pid));
     // the scan's stat when given; else read it (a vanished process is skipped)
     const seen = scanned?.get(pid);
@@ -156,7 +162,7 @@ export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> 
   }
   if (stoppedAt) notes.push(`process walk ${stoppedAt}`);
 
-  view.frozenCgroups = frozenCgroups(o.cgroupRoot ?? '/sys/fs/cgroup', o.cgroupDirBudget ?? 20_000, late, notes);
+  view.frozenCgroups = await frozenCgroups(o.cgroupRoot ?? '/sys/fs/cgroup', o.cgroupDirBudget ?? 20_000, late, notes);
   if (o.kernelLog !== false) {
     const left = Math.max(200, deadlineMs - (Date.now() - started));
     view.kernelLog = await kernelLog(o, proc, left, notes);
@@ -165,7 +171,7 @@ export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> 
 }
 
 /** Frozen cgroups: v1 freezer.state FROZEN/FREEZING, v2 cgroup.freeze 1. A bounded walk. */
-export function frozenCgroups(root: string, dirBudget: number, late: () => boolean, notes: string[]): NodeView['frozenCgroups'] {
+export async function frozenCgroups(root: string, dirBudget: number, late: () => boolean, notes: string[]): Promise<NodeView['frozenCgroups']> {
   const out: NodeView['frozenCgroups'] = [];
   const hierarchies: { base: string; file: string; frozen: (v: string) => string | undefined }[] = [];
   if (existsSync(join(root, 'freezer'))) hierarchies.push({ base: join(root, 'freezer'), file: 'freezer.state', frozen: (v) => (v === 'FROZEN' || v === 'FREEZING' ? v : undefined) });
@@ -185,7 +191,7 @@ export function frozenCgroups(root: string, dirBudget: number, late: () => boole
         break;
       }
       const dir = stack.pop()!;
-      seen++;
+      if (++seen % YIELD_EVERY === 0) await yieldToLoop();
       let entries;
       try {
         entries = readdirSync(dir, { withFileTypes: true });

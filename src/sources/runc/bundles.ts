@@ -8,14 +8,13 @@ import type { TaskBundle, TaskBundleView } from '../../snapshot/types/runc.ts';
 import { readSmall } from '../proc/scan.ts';
 
 export { TASK_STATE_SUBDIR } from '../containerd/layout.ts';
-import { TASK_STATE_SUBDIR } from '../containerd/layout.ts';
-export const DEFAULT_SHIM_SOCKET_DIR = '/run/containerd/s';
+import { CONTAINERD_DEFAULTS, TASK_STATE_SUBDIR } from '../containerd/layout.ts';
+import { unixPathOf } from '../protocol/endpoint.ts';
+export const DEFAULT_SHIM_SOCKET_DIR = CONTAINERD_DEFAULTS.shimSocketDir;
 
 /** `unix:///run/containerd/s/abc` → `/run/containerd/s/abc`; other schemes unchanged. */
 export function socketPathOfAddress(address: string): string {
-  const a = address.trim();
-  if (a.startsWith('unix://')) return a.slice('unix://'.length);
-  return a;
+  return unixPathOf(address) ?? address.trim();
 }
 
 function readInt(path: string): number | undefined {
