@@ -4,7 +4,9 @@ import type { CliIO, Command } from './command.ts';
 import { parseFlags } from './flags.ts';
 import { parseDuration } from '../deadline.ts';
 import { CtrdocError, EXIT_OK } from '../errors.ts';
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { parseShimArgs } from '../sources/proc/argv.ts';
+import { toEndpoint } from '../sources/protocol/endpoint.ts';
 import type { Got } from '../collect/results.ts';
 
 const usage = `Usage: ctrdoc core PID [--yes] [-o DIR] [flags]
@@ -54,10 +56,30 @@ export function outputDir(dir: string, create: boolean): { missing: boolean } {
   return { missing: false };
 }
 
-/** CRI's pod and container lists (two calls, not one per id), from the registry. */
-async function criNames(values: { 'runtime-endpoint'?: string }): Promise<Got> {
+/** The -address of the shim that is this process or its nearest ancestor: the containerd that owns it. */
+function ownerAddress(pid: number): string | undefined {
+  let cur = pid;
+  for (let i = 0; i < 16 && cur > 1; i++) {
+    try {
+      const argv = readFileSync(`/proc/${cur}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (/(^|\/)containerd-shim/.test(argv[0] ?? '')) return parseShimArgs(argv).address;
+      const stat = readFileSync(`/proc/${cur}/stat`, 'utf8');
+      cur = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * CRI's pod and container lists (two calls, not one per id), from the registry, asked of the
+ * containerd that owns the process (its shim's -address) unless -r names one.
+ */
+async function criNames(values: { 'runtime-endpoint'?: string }, pid: number): Promise<Got> {
   const [{ resolveStack }, { collectProbes }] = await Promise.all([import('../collect/stack.ts'), import('../collect/run.ts')]);
-  const stack = await resolveStack(values, { timeoutMs: 1500, need: 'endpoint' });
+  const owner = values['runtime-endpoint'] ? undefined : ownerAddress(pid);
+  const stack = await resolveStack({ ...values, ...(owner ? { 'runtime-endpoint': toEndpoint(owner) } : {}) }, { timeoutMs: 1500, need: 'endpoint' });
   return collectProbes(['cri.pods', 'cri.containers'], { stack, deadlineMs: 2000 });
 }
 
@@ -95,7 +117,7 @@ const core: Command = {
     // the stack's one resolution finds the endpoint (flag, env, crictl.yaml, the running containerd)
     let names: Got | undefined;
     const namer = async (id: string, kind: 'sandbox' | 'container') => {
-      names ??= await criNames(values);
+      names ??= await criNames(values, pid);
       return nameOf(names, id, kind);
     };
     const t = await describeTarget(pid, namer);
