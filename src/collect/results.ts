@@ -4,7 +4,18 @@ import type { ProbeData, ProbeName } from './registry.ts';
 
 /** What a probe (or the command that ran them) reads of the results so far. */
 export class Got {
-  constructor(private readonly results: ReadonlyMap<string, ProbeResult<unknown>>) {}
+  constructor(
+    private readonly results: ReadonlyMap<string, ProbeResult<unknown>>,
+    private readonly pending: ReadonlyMap<string, Promise<ProbeResult<unknown>>> = new Map(),
+  ) {}
+
+  /**
+   * A probe's result once it settles, for a probe that reads something first and corrects it
+   * after (undefined when the probe is not part of this run).
+   */
+  async settled<K extends ProbeName>(name: K): Promise<ProbeResult<ProbeData[K]> | undefined> {
+    return (await this.pending.get(name)) as ProbeResult<ProbeData[K]> | undefined;
+  }
 
   /** The result of a probe that ran (undefined: not part of this run, or not settled in time). */
   result<K extends ProbeName>(name: K): ProbeResult<ProbeData[K]> | undefined {

@@ -38,8 +38,8 @@ async function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | undefine
 export async function collectProbes(names: readonly ProbeName[], opts: CollectOptions): Promise<Got> {
   const ctx = new CollectContext(opts);
   const results = new Map<string, ProbeResult<unknown>>();
-  const got = new Got(results);
   const running = new Map<string, Promise<ProbeResult<unknown>>>();
+  const got = new Got(results, running);
   const start = (name: ProbeName): Promise<ProbeResult<unknown>> => {
     let r = running.get(name);
     if (r) return r;

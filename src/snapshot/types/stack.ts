@@ -1,6 +1,6 @@
 // Where the stack lives on this node, and where each value came from.
 
-export type LocationSource = 'flag' | 'env' | 'crictl.yaml' | 'kubelet' | 'containerd cmdline' | 'containerd config' | 'containerd stderr' | 'cri status' | 'default';
+export type LocationSource = 'flag' | 'env' | 'crictl.yaml' | 'containerd cmdline' | 'containerd config' | 'containerd stderr' | 'cri status' | 'default';
 
 /** One running containerd daemon as the resolution saw it. */
 export interface ContainerdDaemonRef {
