@@ -45,6 +45,7 @@ export function kubeletFilesOf(values: CollectValues): Record<string, string> {
 
 /** Collects a Snapshot: the one collection step of doctor, bundle, report and serve. */
 export async function collectLive(values: CollectValues, io: CliIO, progress: boolean, opts: { canary?: boolean; /** say on stderr which containerd was chosen among several (default true) */ notes?: boolean } = {}): Promise<Snapshot> {
+  const t0 = performance.now();
   const deadlineMs = values.timeout ? parseDuration(values.timeout) : 10_000;
   const perCall = values['probe-timeout'] ? parseDuration(values['probe-timeout']) : 2000;
   const [{ resolveStack, daemonChoiceNote }, { collect }, { scanProcesses }] = await Promise.all([
@@ -72,7 +73,10 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
     stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
     goroutines: values['no-goroutines'] ? 'off' : values.signal ? 'signal' : 'auto',
     kubeletFiles: doctorKubeletFiles,
-    onProgress: progress ? (t) => io.stderr.write(`\r\x1b[Kcollecting: ${++done} probes done (${t.probe} ${t.status})`) : undefined,
+    onProgress: process.env.CTRDOC_DEBUG
+      // when each probe ended, from the start of the collection: where the time goes
+      ? (t) => io.stderr.write(`debug: +${Math.round(performance.now() - t0)}ms ${t.probe} ${t.status} (${t.durationMs}ms)\n`)
+      : progress ? (t) => io.stderr.write(`\r\x1b[Kcollecting: ${++done} probes done (${t.probe} ${t.status})`) : undefined,
   });
   if (progress) io.stderr.write('\r\x1b[K');
   return snapshot;
