@@ -3,6 +3,7 @@
 import type { CliIO } from './command.ts';
 import { stackFlags, stackFlagsUsage } from './flags.ts';
 import { parseDuration } from '../deadline.ts';
+import { CtrdocError } from '../errors.ts';
 import type { Snapshot } from '../snapshot/types/index.ts';
 
 export const collectUsage = `      --timeout DURATION   overall deadline for the collection (default 10s)
@@ -14,6 +15,8 @@ export const collectUsage = `      --timeout DURATION   overall deadline for the
       --kubelet-config F   kubelet config file (default: from kubelet's --config)
       --kubeadm-flags F    kubeadm flags file (default /var/lib/kubelet/kubeadm-flags.env)
       --kubeconfig F       kubelet's kubeconfig (default: from kubelet's --kubeconfig)
+      --kubelet-pid PID    the kubelet process to read (default: the one found; say which when
+                           several run, e.g. kubelets of nested or test clusters)
 
 ${stackFlagsUsage.replace(/\n {2}-t, --timeout DURATION\s+deadline for each call \(default 2s\)/, '')}`;
 
@@ -30,6 +33,7 @@ export const collectFlags = {
   'kubelet-config': { type: 'string' },
   'kubeadm-flags': { type: 'string' },
   kubeconfig: { type: 'string' },
+  'kubelet-pid': { type: 'string' },
 } as const;
 
 
@@ -41,6 +45,12 @@ export function kubeletFilesOf(values: CollectValues): Record<string, string> {
     ...(values['kubeadm-flags'] ? { kubeadmFlags: values['kubeadm-flags'] } : {}),
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
   };
+}
+
+function kubeletPidOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[1-9]\d{0,9}$/.test(v)) throw new CtrdocError('invalid-argument', `--kubelet-pid: not a pid: "${v}"`, 'ctrdoc tree --all | grep kubelet');
+  return Number(v);
 }
 
 /** Collects a Snapshot: the one collection step of doctor, bundle, report and serve. */
@@ -73,6 +83,7 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
     stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
     goroutines: values['no-goroutines'] ? 'off' : values.signal ? 'signal' : 'auto',
     kubeletFiles: doctorKubeletFiles,
+    kubeletPid: kubeletPidOf(values['kubelet-pid']),
     onProgress: process.env.CTRDOC_DEBUG
       // when each probe ended, from the start of the collection: where the time goes
       ? (t) => io.stderr.write(`debug: +${Math.round(performance.now() - t0)}ms ${t.probe} ${t.status} (${t.durationMs}ms)\n`)

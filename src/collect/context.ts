@@ -35,6 +35,8 @@ export interface CollectOptions {
   allProcesses?: boolean;
   /** paths for the kubelet source (tests and the lab's stand-in point at their own files) */
   kubeletFiles?: Record<string, string>;
+  /** the kubelet process to read, when several run (--kubelet-pid) */
+  kubeletPid?: number;
   onProgress?: (t: ProbeTiming) => void;
 }
 

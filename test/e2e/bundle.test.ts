@@ -32,6 +32,7 @@ describe('ctrdoc bundle / analyze on the lab', { skip: !isRoot && 'not root: the
   let configCopy: string;
   let kubeletConfig: string;
   let kubeconfig: string;
+  let idleCreatedAt = 0;
   before(async () => {
     lab = labUp(DIR, 1);
     work = mkdtempSync(join(tmpdir(), 'b7-bundle-'));
@@ -48,6 +49,7 @@ describe('ctrdoc bundle / analyze on the lab', { skip: !isRoot && 'not root: the
       const idle = containerConfig({ name: 'idle', attempt: 0, image: 'ctrdoc.local/lab/app:1', pod });
       idle.envs.push({ key: 'DB_PASSWORD', value: ENV_SECRET });
       await cri.createContainer(pod.podId, idle, pod.sandboxConfig, 30_000);
+      idleCreatedAt = Date.now();
     } finally {
       cri.close();
     }
@@ -84,7 +86,9 @@ describe('ctrdoc bundle / analyze on the lab', { skip: !isRoot && 'not root: the
 
   test('planted secrets appear nowhere in the bundle, and the manifest lists each redaction', async () => {
     const out = join(work, 'b.tar.gz');
-    // --stuck-after 1s: the container created and never started is stuck, so its verbose status is read
+    // --stuck-after 1s: the container created and never started is stuck (once it is that old),
+    // so its verbose status is read
+    await new Promise((res) => setTimeout(res, Math.max(0, idleCreatedAt + 1500 - Date.now())));
     const r = ctrdoc(['bundle', '-o', out, '--stuck-after', '1s', ...flags()], { timeoutMs: 90_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), out);

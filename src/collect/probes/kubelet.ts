@@ -17,6 +17,7 @@ export const kubelet: Probe<'kubelet', KubeletView> = {
       configPath: files.config,
       kubeadmFlagsPath: files.kubeadmFlags,
       logFile: ctx.stack.kubeletLog,
+      pid: ctx.opts.kubeletPid,
       // the scan's processes, when it read every argv (kubelet's is not a stack binary's)
       processes: ctx.opts.cmdlines === 'stack' ? undefined : got.data('proc')?.processes,
     });

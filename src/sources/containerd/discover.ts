@@ -63,8 +63,6 @@ export async function readConfigFacts(path: string): Promise<ConfigFacts> {
 
 export interface DaemonOptions {
   procRoot?: string;
-  /** read each daemon's config (default: only when its argv does not name its socket) */
-  readConfig?: 'always' | 'when-needed';
 }
 
 /**
@@ -98,7 +96,8 @@ export async function containerdDaemonsOf(processes: readonly ProcessArgv[], o: 
     };
     if (a.root) d.rootArg = a.root;
     if (a.state) d.stateArg = a.state;
-    if (o.readConfig === 'always' || !a.address) await loadDaemonConfig(d);
+    // its config is read here only when its argv does not name its socket (loadDaemonConfig later, when needed)
+    if (!a.address) await loadDaemonConfig(d);
     const stderr = stderrFileOf(p.pid, o.procRoot);
     if (stderr) d.stderrFile = stderr;
     out.push(d);
