@@ -27,6 +27,8 @@ export interface StackFlags {
   'containerd-config'?: string;
   'containerd-log'?: string;
   'kubelet-log'?: string;
+  /** the kubelet whose runtime endpoint chooses among several daemons (default: any running) */
+  'kubelet-pid'?: string;
 }
 
 export interface ResolveOptions {
@@ -74,12 +76,12 @@ async function defaultAnswersCri(endpoint: string, ms: number): Promise<boolean>
 }
 
 /** Which daemon kubelet's runtime endpoint names, if a running kubelet names one of them. */
-async function byKubelet(daemons: ContainerdDaemon[], processes: readonly ProcessArgv[], procRoot?: string): Promise<{ daemon: ContainerdDaemon; why: string } | undefined> {
+async function byKubelet(daemons: ContainerdDaemon[], processes: readonly ProcessArgv[], procRoot?: string, onlyPid?: number): Promise<{ daemon: ContainerdDaemon; why: string } | undefined> {
   const { findKubeletProcesses, kubeletsOf, kubeletRuntimeEndpoint } = await import('../sources/kubelet/process.ts');
   // the processes given may hold only the stack's argv (a light pass): then every argv is read
   // once here, for a kubelet renamed by `exec -a` as well
   const known = kubeletsOf(processes);
-  const kubelets = known.length ? known : findKubeletProcesses(procRoot);
+  const kubelets = (known.length ? known : findKubeletProcesses(procRoot)).filter((k) => onlyPid === undefined || k.pid === onlyPid);
   const hits = new Map<number, { daemon: ContainerdDaemon; why: string }>();
   for (const k of kubelets) {
     const named = await kubeletRuntimeEndpoint(k);
@@ -105,10 +107,11 @@ async function criServing(daemons: ContainerdDaemon[], o: ResolveOptions, ms: nu
 }
 
 /** Chooses among the daemons when nothing names a socket. */
-async function chooseDaemon(daemons: ContainerdDaemon[], processes: readonly ProcessArgv[], o: ResolveOptions, ms: number): Promise<Choice> {
+async function chooseDaemon(daemons: ContainerdDaemon[], processes: readonly ProcessArgv[], flags: StackFlags, o: ResolveOptions, ms: number): Promise<Choice> {
   if (!daemons.length) return { notes: ['no running containerd found: using the default paths'] };
   if (daemons.length === 1) return { daemon: daemons[0], why: 'the only containerd running', notes: [] };
-  let pick: { daemon: ContainerdDaemon; why: string } | undefined = await byKubelet(daemons, processes, o.procRoot);
+  const kubeletPid = flags['kubelet-pid'] ? Number(flags['kubelet-pid']) : undefined;
+  let pick: { daemon: ContainerdDaemon; why: string } | undefined = await byKubelet(daemons, processes, o.procRoot, kubeletPid);
   let asked = new Map<number, boolean>();
   if (!pick) {
     const cri = await criServing(daemons, o, ms);
@@ -163,7 +166,7 @@ export async function resolveStack(flags: StackFlags, o: ResolveOptions = {}): P
     const wanted = flags.address ?? (named ? unixPathOf(named.endpoint) : undefined);
     c = wanted
       ? daemonServing(daemons, wanted, flags.address ? '--address' : named!.source)
-      : await chooseDaemon(daemons, processes, o, Math.min(timeoutMs, 1000));
+      : await chooseDaemon(daemons, processes, flags, o, Math.min(timeoutMs, 1000));
     if (c.daemon && o.need !== 'endpoint') await loadDaemonConfig(c.daemon);
     if (c.daemon?.configError) c.notes.push(`containerd ${c.daemon.pid}: ${c.daemon.configError}`);
   }

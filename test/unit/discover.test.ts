@@ -238,3 +238,13 @@ test('refineFromCri never throws, never touches a flag, and only sets absolute p
     return s.runcRoot === '/mine' && s.stateDir.startsWith('/') && s.rootDir.startsWith('/');
   }));
 });
+
+test('several daemons and several kubelets: --kubelet-pid says whose endpoint chooses', async () => {
+  const ka = { pid: 30, comm: 'kubelet', cmdline: ['/usr/bin/kubelet', '--container-runtime-endpoint=unix:///run/lab-a.sock'] };
+  const kb = { pid: 31, comm: 'kubelet', cmdline: ['/usr/bin/kubelet', '--container-runtime-endpoint=unix:///run/lab-b.sock'] };
+  const both = await resolveStack({}, quiet({ processes: [lab(10, 'lab-a'), lab(20, 'lab-b'), ka, kb], answersCri: async () => true }));
+  assert.doesNotMatch(both.daemons!.chosen!.why, /kubelet's runtime endpoint/, 'two kubelets naming two daemons decide nothing');
+  const b = await resolveStack({ 'kubelet-pid': '31' }, quiet({ processes: [lab(10, 'lab-a'), lab(20, 'lab-b'), ka, kb], answersCri: async () => true }));
+  assert.equal(b.containerdPid, 20);
+  assert.match(b.daemons!.chosen!.why, /kubelet 31/);
+});
