@@ -9,6 +9,7 @@ import { withDeadline } from '../deadline.ts';
 import type { Snapshot } from '../snapshot/types/index.ts';
 import type { ProcTable } from '../snapshot/types/proc.ts';
 import type { ProcessTreeView } from '../snapshot/types/tree.ts';
+import { TASK_STATE_SUBDIR } from '../sources/containerd/layout.ts';
 
 /** What the bundle does with one piece of evidence. */
 export interface EvidenceItem {
@@ -205,7 +206,7 @@ export async function gatherEvidence(s: Snapshot, opts: EvidenceOptions = {}): P
 
   // runc state.json of every container in the runc root, and the OCI spec of each task bundle
   jobs.push(readStateFiles(stack.runcRoot, L, 'runc'));
-  const taskDir = join(stack.stateDir, 'io.containerd.runtime.v2.task', stack.namespace);
+  const taskDir = join(stack.stateDir, TASK_STATE_SUBDIR, stack.namespace);
   jobs.push(readStateFiles(taskDir, L, 'oci'));
 
   // the process tree: joined view when the Snapshot has it, else the raw process table

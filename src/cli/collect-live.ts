@@ -1,8 +1,9 @@
-// The collection step shared by `doctor`, `bundle` and `report`: the same flags, one /proc scan
-// for discovery and the tree, then collect() under the deadlines.
+// The collection step shared by `doctor`, `bundle`, `report` and `serve`: the same flags, one
+// /proc scan for the stack's resolution and the tree, then collect() (src/collect) under the deadlines.
 import type { CliIO } from './command.ts';
 import { stackFlags, stackFlagsUsage } from './flags.ts';
 import { parseDuration } from '../deadline.ts';
+import { CtrdocError } from '../errors.ts';
 import type { Snapshot } from '../snapshot/types/index.ts';
 
 export const collectUsage = `      --timeout DURATION   overall deadline for the collection (default 10s)
@@ -14,6 +15,8 @@ export const collectUsage = `      --timeout DURATION   overall deadline for the
       --kubelet-config F   kubelet config file (default: from kubelet's --config)
       --kubeadm-flags F    kubeadm flags file (default /var/lib/kubelet/kubeadm-flags.env)
       --kubeconfig F       kubelet's kubeconfig (default: from kubelet's --kubeconfig)
+      --kubelet-pid PID    the kubelet process to read (default: the one found; say which when
+                           several run, e.g. kubelets of nested or test clusters)
 
 ${stackFlagsUsage.replace(/\n {2}-t, --timeout DURATION\s+deadline for each call \(default 2s\)/, '')}`;
 
@@ -30,6 +33,7 @@ export const collectFlags = {
   'kubelet-config': { type: 'string' },
   'kubeadm-flags': { type: 'string' },
   kubeconfig: { type: 'string' },
+  'kubelet-pid': { type: 'string' },
 } as const;
 
 
@@ -43,23 +47,32 @@ export function kubeletFilesOf(values: CollectValues): Record<string, string> {
   };
 }
 
-/** Collects a Snapshot: the one collection step of doctor, bundle and report. */
-export async function collectLive(values: CollectValues, io: CliIO, progress: boolean, opts: { canary?: boolean } = {}): Promise<Snapshot> {
+function kubeletPidOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[1-9]\d{0,9}$/.test(v)) throw new CtrdocError('invalid-argument', `--kubelet-pid: not a pid: "${v}"`, 'ctrdoc tree --all | grep kubelet');
+  return Number(v);
+}
+
+/** Collects a Snapshot: the one collection step of doctor, bundle, report and serve. */
+export async function collectLive(values: CollectValues, io: CliIO, progress: boolean, opts: { canary?: boolean; /** say on stderr which containerd was chosen among several (default true) */ notes?: boolean } = {}): Promise<Snapshot> {
+  const t0 = performance.now();
   const deadlineMs = values.timeout ? parseDuration(values.timeout) : 10_000;
   const perCall = values['probe-timeout'] ? parseDuration(values['probe-timeout']) : 2000;
-  const [{ resolveStack }, { collect }] = await Promise.all([
-    import('../sources/containerd/discover.ts'),
-    import('../snapshot/collect.ts'),
+  const [{ resolveStack, daemonChoiceNote }, { collect }, { scanProcesses }] = await Promise.all([
+    import('../collect/stack.ts'),
+    import('../collect/collect.ts'),
+    import('../sources/proc/scan.ts'),
   ]);
-  // as doctor does: one pass over /proc serves both discovery and the process tree
-  const { scanProcesses } = await import('../sources/proc/scan.ts');
+  // one pass over /proc serves both the stack's resolution and the process tree
   let procTable;
   try {
     procTable = scanProcesses();
   } catch {
-    procTable = undefined; // collect() scans again and records the error as a probe result
+    procTable = undefined; // the proc probe scans again and records the error
   }
-  const stack = resolveStack(values, Math.min(perCall, deadlineMs), process.env, procTable?.processes);
+  const stack = await resolveStack(values, { timeoutMs: Math.min(perCall, deadlineMs), processes: procTable?.processes });
+  const choice = daemonChoiceNote(stack);
+  if (choice && opts.notes !== false) io.stderr.write(`note: ${choice}\n`);
   let done = 0;
   const { kubeconfig: _k, ...doctorKubeletFiles } = kubeletFilesOf(values);
   const snapshot = await collect({
@@ -70,7 +83,11 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
     stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
     goroutines: values['no-goroutines'] ? 'off' : values.signal ? 'signal' : 'auto',
     kubeletFiles: doctorKubeletFiles,
-    onProgress: progress ? (t) => io.stderr.write(`\r\x1b[Kcollecting: ${++done} probes done (${t.probe} ${t.status})`) : undefined,
+    kubeletPid: kubeletPidOf(values['kubelet-pid']),
+    onProgress: process.env.CTRDOC_DEBUG
+      // when each probe ended, from the start of the collection: where the time goes
+      ? (t) => io.stderr.write(`debug: +${Math.round(performance.now() - t0)}ms ${t.probe} ${t.status} (${t.durationMs}ms)\n`)
+      : progress ? (t) => io.stderr.write(`\r\x1b[Kcollecting: ${++done} probes done (${t.probe} ${t.status})`) : undefined,
   });
   if (progress) io.stderr.write('\r\x1b[K');
   return snapshot;

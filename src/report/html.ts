@@ -12,6 +12,7 @@ import type { Incident } from '../incidents/index.ts';
 import { escapeHtml as esc, renderGoroutineDumpHtml } from './goroutines-html.ts';
 import { groupRules } from './finding-groups.ts';
 import { shortRef } from './incident-lines.ts';
+import { parseContainerdArgs, parseShimArgs } from '../sources/proc/argv.ts';
 
 export interface HtmlReportOptions {
   /** where the Snapshot came from: "live" or the bundle's file name */
@@ -232,11 +233,8 @@ function treeRows(procs: TreeProcess[]): string {
 
 /** A shim started by the containerd at `address` (its -address flag), or that containerd itself. */
 export function servesThis(p: ProcessInfo, address: string): boolean {
-  const i = p.cmdline.indexOf('-address');
-  if (i !== -1) return p.cmdline[i + 1] === address;
-  const a = p.cmdline.indexOf('--address');
-  if (a !== -1) return p.cmdline[a + 1] === address;
-  return true;
+  const a = /^containerd-shim/.test(p.comm) ? parseShimArgs(p.cmdline).address : parseContainerdArgs(p.cmdline).address;
+  return a === undefined || a === address;
 }
 
 /** Without the joined tree: containerd, its shims and everything under them, from the process table. */

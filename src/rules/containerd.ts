@@ -8,6 +8,7 @@ import { configTable, containerdTable, explainedDrift, versionTable } from './ta
 import { conditionHolds, conditionText, inRange, parseVersion, rangeText } from './conditions.ts';
 import type { ConfigEntry, VersionEntry } from './table.ts';
 import { runningConfigFacts, unappliedKeys } from './running-config.ts';
+import { configKeyName, factsDiffOfRawDiff } from '../sources/containerd/layout.ts';
 import type { Snapshot } from '../snapshot/types/index.ts';
 import { processStates, seenInDTwice } from './process-state.ts';
 
@@ -91,14 +92,17 @@ const driftRule: RuleCode = {
   check(s) {
     const cfg = need(s.containerd.config, 'containerd config');
     if (!cfg.dumpOk) return { skipped: 'the config does not load (see CONFIG_LOAD_ERROR)' };
-    const explained = new Map(explainedDrift.map((d) => [d.path, d.why]));
-    const changed = cfg.diff.filter((d) => explained.has(d.path));
+    // the one shape's keys (layout.ts), the same on a v2 and a v3 config; a Snapshot from an
+    // older ctrdoc has only the raw diff, read into the shape here
+    const explained = new Map(explainedDrift.map((d) => [d.key, d.why]));
+    const name = (key: string) => configKeyName(key, cfg.version);
+    const changed = (cfg.factsDiff ?? factsDiffOfRawDiff(cfg.diff, cfg.version)).filter((d) => explained.has(d.key));
     if (!changed.length) return { hits: [] };
-    const others = cfg.diff.length - changed.length;
+    const others = Math.max(0, cfg.diff.length - changed.length);
     const hits: Hit[] = [{
-      summary: `${changed.length} key(s) that matter differ from \`containerd config default\`: ${changed.map((d) => d.path.split('.').pop()).join(', ')}`,
+      summary: `${changed.length} key(s) that matter differ from \`containerd config default\`: ${changed.map((d) => name(d.key)).join(', ')}`,
       evidence: [
-        ...changed.map((d) => `${d.path}: ${d.default ?? '(unset)'} -> ${d.actual ?? '(unset)'} (${explained.get(d.path)})`),
+        ...changed.map((d) => `${name(d.key)}: ${d.default ?? '(unset)'} -> ${d.actual ?? '(unset)'} (${explained.get(d.key)})`),
         ...(others ? [`and ${others} other difference(s) (-o json lists them all under the config probe)`] : []),
       ],
     }];

@@ -3,27 +3,17 @@
 // reads it now. They differ when the file was edited and containerd not restarted: containerd
 // reads its config once, at start.
 import type { ConfigFacts } from '../snapshot/types/index.ts';
+import { readCriStatusShape } from '../sources/containerd/layout.ts';
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 
-/** The facts the running CRI plugin shows (1.6/1.7 field names); undefined without a config. */
+/**
+ * The facts the running CRI plugin shows, in the one shape (layout.ts knows each version's
+ * Status: 2.x shows no sandbox image or snapshotter, so those are not compared there);
+ * undefined without a config.
+ */
 export function runningConfigFacts(info: Obj | undefined): ConfigFacts | undefined {
-  const cfg = obj(info?.config);
-  if (!cfg) return undefined;
-  const section = obj(cfg.containerd);
-  const runtimes = obj(section?.runtimes);
-  const defName = str(section?.defaultRuntimeName) || 'runc';
-  const runtime = obj(runtimes?.[defName]) ?? obj(runtimes?.runc);
-  return {
-    sandboxImage: str(cfg.sandboxImage),
-    systemdCgroup: bool(obj(runtime?.options)?.SystemdCgroup),
-    snapshotter: str(section?.snapshotter),
-    restrictOomScoreAdj: bool(cfg.restrictOOMScoreAdj),
-    drainExecSyncIoTimeout: str(cfg.drainExecSyncIOTimeout),
-  };
+  return readCriStatusShape(info)?.facts;
 }
 
 /** The keys compared, by the name an operator knows from config.toml. */
@@ -33,6 +23,8 @@ export const comparedKeys: { fact: keyof ConfigFacts; key: string }[] = [
   { fact: 'snapshotter', key: 'snapshotter' },
   { fact: 'restrictOomScoreAdj', key: 'restrict_oom_score_adj' },
   { fact: 'drainExecSyncIoTimeout', key: 'drain_exec_sync_io_timeout' },
+  { fact: 'runcBinaryName', key: 'BinaryName' },
+  { fact: 'cniConfDir', key: 'cni conf_dir' },
 ];
 
 export interface UnappliedKey {

@@ -115,3 +115,11 @@ export function containerRefOf(ids: Identities, id: string): ContainerRef {
   if (c.type) ref.type = c.type;
   return ref;
 }
+
+/** true/false when containerd (tasks) or CRI could be asked; null when neither answered. */
+export function knownToContainerd(id: string, inp: { tasks?: { id: string }[]; cri?: Pick<CriInputs, 'pods' | 'containers'> }): boolean | null {
+  if (!inp.tasks && !inp.cri) return null;
+  if (inp.tasks?.some((t) => t.id === id)) return true;
+  if (inp.cri?.containers.some((c) => c.id === id) || inp.cri?.pods.some((p) => p.id === id)) return true;
+  return false;
+}

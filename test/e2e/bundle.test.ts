@@ -35,6 +35,7 @@ describe(`ctrdoc bundle / analyze on the lab (containerd ${v})`, { skip: !isRoot
   let configCopy: string;
   let kubeletConfig: string;
   let kubeconfig: string;
+  let idleCreatedAt = 0;
   before(async () => {
     lab = labUp(DIR, 1, v);
     work = mkdtempSync(join(tmpdir(), 'b7-bundle-'));
@@ -46,6 +47,12 @@ describe(`ctrdoc bundle / analyze on the lab (containerd ${v})`, { skip: !isRoot
       cc.envs.push({ key: 'DB_PASSWORD', value: ENV_SECRET });
       const id = await cri.createContainer(pod.podId, cc, pod.sandboxConfig, 30_000);
       await cri.startContainer(id, 30_000);
+      // and one created and never started: the doctor asks CRI's verbose status for it (its
+      // envs and runtime spec come into the Snapshot), where a healthy container's are not asked
+      const idle = containerConfig({ name: 'idle', attempt: 0, image: 'ctrdoc.local/lab/app:1', pod });
+      idle.envs.push({ key: 'DB_PASSWORD', value: ENV_SECRET });
+      await cri.createContainer(pod.podId, idle, pod.sandboxConfig, 30_000);
+      idleCreatedAt = Date.now();
     } finally {
       cri.close();
     }
@@ -82,7 +89,10 @@ describe(`ctrdoc bundle / analyze on the lab (containerd ${v})`, { skip: !isRoot
 
   test('planted secrets appear nowhere in the bundle, and the manifest lists each redaction', knownDifference(v, KNOWN_DIFFERENCES.registryAuthV2Table), async () => {
     const out = join(work, 'b.tar.gz');
-    const r = ctrdoc(['bundle', '-o', out, ...flags()], { timeoutMs: 90_000 });
+    // --stuck-after 1s: the container created and never started is stuck (once it is that old),
+    // so its verbose status is read
+    await new Promise((res) => setTimeout(res, Math.max(0, idleCreatedAt + 1500 - Date.now())));
+    const r = ctrdoc(['bundle', '-o', out, '--stuck-after', '1s', ...flags()], { timeoutMs: 90_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), out);
     assert.match(r.stderr, /value\(s\) redacted/);
@@ -118,7 +128,7 @@ describe(`ctrdoc bundle / analyze on the lab (containerd ${v})`, { skip: !isRoot
     const m = b.manifest;
     assert.equal(m.redacted, true);
     const red = (file: RegExp, key: RegExp) => m.redactions.filter((x) => file.test(x.file) && key.test(x.key));
-    assert.ok(red(/^snapshot\.json$/, /^DB_PASSWORD$/).length >= 2, 'CRI envs and runtimeSpec env in the Snapshot');
+    assert.ok(red(/^snapshot\.json$/, /^DB_PASSWORD$/).length >= 2, 'CRI envs and runtimeSpec env of the stuck container in the Snapshot');
     assert.ok(red(/^oci\/.*\/config\.json$/, /^DB_PASSWORD$/).length >= 1, 'the OCI spec');
     assert.ok(red(/^containerd\/config\.toml$/, /auth\.password$/).length === 1);
     assert.ok(red(/^containerd\/config\.toml$/, /auth\.auth$/).length === 1);

@@ -87,7 +87,7 @@ test('a fake /proc and cgroup tree: the source reads them, and the walk is bound
     assert.deepEqual(failing, ['KERNEL_OOM_KILL', 'KERNEL_OOM_KILLED_RUNTIME', 'NODE_D_STATE_TASKS', 'NODE_FILE_HANDLES', 'NODE_FROZEN_CGROUP', 'NODE_LOAD_HIGH', 'NODE_MEMORY_LOW', 'NODE_PIDS', 'NODE_PRESSURE_HIGH']);
     // a walk budget of one directory stops and says so
     const notes: string[] = [];
-    assert.deepEqual(frozenCgroups(cg, 1, () => false, notes), []);
+    assert.deepEqual(await frozenCgroups(cg, 1, () => false, notes), []);
     assert.match(notes[0], /stopped after 1 directories/);
   } finally {
     rmSync(root, { recursive: true, force: true });

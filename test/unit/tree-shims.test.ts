@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeShimSockets } from '../../src/sources/shim/probe.ts';
+import { socketsToProbe } from '../../src/collect/probes/shims.ts';
 import { buildProcessTree } from '../../src/tree/build.ts';
 import { baseFromStat } from '../../src/sources/proc/scan.ts';
 import type { TaskBundleView } from '../../src/snapshot/types/runc.ts';
@@ -34,7 +35,11 @@ test('a socket that accepts but never answers, a stale socket, a missing one: pr
       ],
       sockets: [{ path: mute, referenced: true }, { path: stale, referenced: true }],
     };
-    const probes = await probeShimSockets(bundles, 300);
+    // containerd's task list runs only the first one's task: the other two sockets are suspects;
+    // when the list did not answer, every socket is
+    assert.deepEqual(socketsToProbe(bundles, [{ id: sb, pid: 1, status: 'RUNNING', exitStatus: 0, exitedAt: '' }], false).map((x) => x.path), [stale, join(dir, 'missing')]);
+    assert.deepEqual(socketsToProbe(bundles, undefined, false).map((x) => x.path), [mute, stale, join(dir, 'missing')]);
+    const probes = await probeShimSockets(socketsToProbe(bundles, undefined, false).map((x) => x.path), 300);
     const by = new Map(probes.map((p) => [p.socketPath, p]));
     assert.equal(by.get(mute)?.ok, false);
     assert.match(by.get(mute)!.error!, /no answer within|deadline/i);

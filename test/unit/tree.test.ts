@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { parseKernelStack, parseStat } from '../../src/sources/proc/parse.ts';
 import { baseFromStat } from '../../src/sources/proc/scan.ts';
 import { parseRuncStateJson, kubeLabelsOf, deriveRuncStatus } from '../../src/sources/runc/state.ts';
-import { buildProcessTree, parseShimArgs, runcAction, type TreeInputs } from '../../src/tree/build.ts';
-import { knownToContainerd, waitingInFifoOpen } from '../../src/tree/facts.ts';
+import { buildProcessTree, type TreeInputs } from '../../src/tree/build.ts';
+import { parseShimArgs, runcAction } from '../../src/sources/proc/argv.ts';
+import { knownToContainerd, waitingInFifoOpen } from '../../src/tree/facts/index.ts';
 import type { ProcessInfo, ProcTable } from '../../src/snapshot/types/proc.ts';
 import type { RuncContainerState } from '../../src/snapshot/types/runc.ts';
 import type { Container, PodSandbox } from '../../src/snapshot/types/cri.ts';
@@ -269,4 +270,18 @@ test('parsers for shim and runc command lines; fifo wait evidence', () => {
   assert.equal(waitingInFifoOpen(undefined).waiting, null);
   assert.equal(waitingInFifoOpen(proc(5, 1, 'x', [], { wchan: 'do_wait' })).waiting, false);
   assert.equal(waitingInFifoOpen(proc(5, 1, 'x', [], { fdTargets: { 5: '/run/containerd/runc/k8s.io/x/exec.fifo' } })).waiting, true);
+});
+
+test('a shim\'s peers\' median, from one sorted list without its own value (property, against sorting the peers)', async () => {
+  const { medianWithout } = await import('../../src/tree/facts/shims.ts');
+  const fc = (await import('fast-check')).default;
+  const naive = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  };
+  fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 3, maxLength: 30 }), fc.nat(), (xs, k) => {
+    const i = k % xs.length;
+    return medianWithout([...xs].sort((a, b) => a - b), xs[i]) === naive(xs.filter((_, j) => j !== i));
+  }), { numRuns: 500 });
 });

@@ -133,9 +133,13 @@ export interface Image {
 export interface ContainerDetail {
   status: ContainerStatus;
   info?: ContainerVerboseInfo;
+  /** why the collector asked for it (only the containers that need it are asked) */
+  why?: string;
 }
 
 export interface SandboxDetail {
   status: PodSandboxStatus;
   info?: SandboxVerboseInfo;
+  /** why the collector asked for it */
+  why?: string;
 }

@@ -139,5 +139,5 @@ export interface ProcessTreeView {
   /** which inputs were present: a join without CRI says so instead of guessing */
   inputs: { proc: boolean; runc: boolean; cri: boolean; tasks: boolean; bundles: boolean; shimProbes: boolean };
   /** thresholds the facts were judged with */
-  thresholds: { stuckInitSec: number };
+  thresholds: { stuckInitSec: number; /** the window of cpuPercentRecent, ms, when it was sampled */ cpuWindowMs?: number };
 }

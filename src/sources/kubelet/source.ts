@@ -13,7 +13,7 @@ import { checkSocket, socketPathOf } from '../protocol/endpoint.ts';
 import { kubeletLogTable } from '../logs/tables.ts';
 import { scanLog } from '../logs/read.ts';
 import { DEFAULT_EXEC_START, expandExecStart, parseDropIn, parseEnvFile, parseFlagArgs, type DropIn } from './flags.ts';
-import { findKubeletProcesses } from './process.ts';
+import { findKubeletProcesses, kubeletsOf } from './process.ts';
 import { resolveEffective } from './resolve.ts';
 
 export const KUBELET_PATHS = {
@@ -28,6 +28,8 @@ export interface KubeletSourceOptions {
   procRoot?: string;
   /** look at this pid instead of searching /proc */
   pid?: number;
+  /** processes a /proc scan already read (pid, comm, argv): spares a second pass over /proc */
+  processes?: readonly { pid: number; comm?: string; cmdline: string[] }[];
   kubeadmFlagsPath?: string;
   defaultsPath?: string;
   dropInDirs?: string[];
@@ -123,7 +125,7 @@ export async function collectKubelet(o: KubeletSourceOptions = {}): Promise<Kube
   const notes: string[] = [];
   const view: KubeletView = { flags: {}, flagSources: {}, files, notes };
 
-  const procs = findKubeletProcesses(o.procRoot);
+  const procs = o.processes ? kubeletsOf(o.processes) : findKubeletProcesses(o.procRoot);
   const proc = o.pid !== undefined ? procs.find((p) => p.pid === o.pid) : procs[0];
   if (o.pid !== undefined && !proc) notes.push(`pid ${o.pid} is not a kubelet process (gone?)`);
   if (o.pid === undefined && procs.length > 1) notes.push(`${procs.length} kubelet processes (pids ${procs.map((p) => p.pid).join(', ')}); reading pid ${proc!.pid}`);

@@ -34,7 +34,16 @@ export interface NodeSourceOptions {
   maxDStateTasks?: number;
   /** CPU count (tests); default os.cpus() */
   cpus?: number;
+  /**
+   * The processes a /proc scan already read (pid, comm, state, and the wait channel and kernel
+   * stack of D-state ones): spares reading every stat again.
+   */
+  processes?: readonly { pid: number; comm: string; state: string; wchan?: string; kernelStack?: string[] }[];
 }
+
+/** Processes (or cgroup directories) walked between two turns of the event loop. */
+const YIELD_EVERY = 64;
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function read(path: string): string | undefined {
   try {
@@ -88,27 +97,33 @@ export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> 
   } catch {
     notes.push(`${proc} unreadable`);
   }
-  view.processCount = pids.length;
   const byProcess: NonNullable<NodeView['inotify']>['byProcess'] = [];
   const byUid = new Map<number, number>();
   let fdsRead = 0;
   let visited = 0;
   let stoppedAt = '';
+  const scanned = o.processes && new Map(o.processes.map((p) => [p.pid, p]));
+  if (scanned) pids = [...scanned.keys()];
+  view.processCount = pids.length;
   for (const pid of pids) {
     if (late()) {
       stoppedAt = `stopped at the deadline after ${visited} of ${pids.length} processes`;
       break;
     }
-    visited++;
+    // synchronous reads (a promise per fd link costs several times the CPU), with a turn of the
+    // event loop every few processes so the other probes' answers are read meanwhile
+    if (++visited % YIELD_EVERY === 0) await yieldToLoop();
     const dir = join(proc, String(pid));
-    const stat = read(join(dir, 'stat'));
-    if (!stat) continue; // gone
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const state = stat.slice(close + 2, close + 3);
+    // the scan's stat when given; else read it (a vanished process is skipped)
+    const seen = scanned?.get(pid);
+    const stat = seen ? undefined : read(join(dir, 'stat'));
+    if (!seen && !stat) continue;
+    const close = stat?.lastIndexOf(')') ?? 0;
+    const comm = seen?.comm ?? stat!.slice(stat!.indexOf('(') + 1, close);
+    const state = seen?.state ?? stat!.slice(close + 2, close + 3);
     if (state === 'D' && view.dStateTasks.length < maxD) {
-      const wchan = read(join(dir, 'wchan'))?.trim();
-      const stack = read(join(dir, 'stack'))?.split('\n').filter(Boolean).map((l) => l.replace(/^\[<[0-9a-f]+>\]\s*/, '').replace(/\+0x[0-9a-f]+\/0x[0-9a-f]+$/, ''));
+      const wchan = seen ? seen.wchan : read(join(dir, 'wchan'))?.trim();
+      const stack = seen ? seen.kernelStack : read(join(dir, 'stack'))?.split('\n').filter(Boolean).map((l) => l.replace(/^\[<[0-9a-f]+>\]\s*/, '').replace(/\+0x[0-9a-f]+\/0x[0-9a-f]+$/, ''));
       view.dStateTasks.push({ pid, comm, ...(wchan && wchan !== '0' ? { wchan } : {}), ...(stack?.length ? { kernelStack: stack } : {}) });
     }
     if (fdsRead >= budget) {
@@ -152,7 +167,7 @@ export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> 
   }
   if (stoppedAt) notes.push(`process walk ${stoppedAt}`);
 
-  view.frozenCgroups = frozenCgroups(o.cgroupRoot ?? '/sys/fs/cgroup', o.cgroupDirBudget ?? 20_000, late, notes);
+  view.frozenCgroups = await frozenCgroups(o.cgroupRoot ?? '/sys/fs/cgroup', o.cgroupDirBudget ?? 20_000, late, notes);
   if (o.kernelLog !== false) {
     const left = Math.max(200, deadlineMs - (Date.now() - started));
     view.kernelLog = await kernelLog(o, proc, left, notes);
@@ -161,7 +176,7 @@ export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> 
 }
 
 /** Frozen cgroups: v1 freezer.state FROZEN/FREEZING, v2 cgroup.freeze 1. A bounded walk. */
-export function frozenCgroups(root: string, dirBudget: number, late: () => boolean, notes: string[]): NodeView['frozenCgroups'] {
+export async function frozenCgroups(root: string, dirBudget: number, late: () => boolean, notes: string[]): Promise<NodeView['frozenCgroups']> {
   const out: NodeView['frozenCgroups'] = [];
   const hierarchies: { base: string; file: string; frozen: (v: string) => string | undefined }[] = [];
   if (existsSync(join(root, 'freezer'))) hierarchies.push({ base: join(root, 'freezer'), file: 'freezer.state', frozen: (v) => (v === 'FROZEN' || v === 'FREEZING' ? v : undefined) });
@@ -181,7 +196,7 @@ export function frozenCgroups(root: string, dirBudget: number, late: () => boole
         break;
       }
       const dir = stack.pop()!;
-      seen++;
+      if (++seen % YIELD_EVERY === 0) await yieldToLoop();
       let entries;
       try {
         entries = readdirSync(dir, { withFileTypes: true });

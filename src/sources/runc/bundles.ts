@@ -2,20 +2,19 @@
 // with config.json (the OCI spec runc runs), `address` (the shim's ttrpc socket), init.pid and,
 // in the directory of the task that started the shim, shim.pid. Also the shim socket directory
 // (`/run/containerd/s`: containerd 1.6 puts every shim socket there, whatever its state dir).
-import { lstatSync, readdirSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TaskBundle, TaskBundleView } from '../../snapshot/types/runc.ts';
 import { readSmall } from '../proc/scan.ts';
 
 export { TASK_STATE_SUBDIR } from '../containerd/layout.ts';
-import { TASK_STATE_SUBDIR } from '../containerd/layout.ts';
-export const DEFAULT_SHIM_SOCKET_DIR = '/run/containerd/s';
+import { CONTAINERD_DEFAULTS, TASK_STATE_SUBDIR } from '../containerd/layout.ts';
+import { unixPathOf } from '../protocol/endpoint.ts';
+export const DEFAULT_SHIM_SOCKET_DIR = CONTAINERD_DEFAULTS.shimSocketDir;
 
 /** `unix:///run/containerd/s/abc` → `/run/containerd/s/abc`; other schemes unchanged. */
 export function socketPathOfAddress(address: string): string {
-  const a = address.trim();
-  if (a.startsWith('unix://')) return a.slice('unix://'.length);
-  return a;
+  return unixPathOf(address) ?? address.trim();
 }
 
 function readInt(path: string): number | undefined {
@@ -24,6 +23,25 @@ function readInt(path: string): number | undefined {
     return /^\d+$/.test(t) ? Number(t) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+const SANDBOX_ID_KEY = 'io.kubernetes.cri.sandbox-id';
+
+/** The first `max` bytes of a file (a hostile huge spec is not read whole). */
+function readHead(path: string, max: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(max, Math.max(0, fstatSync(fd).size)));
+    let n = 0;
+    while (n < buf.length) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -52,9 +70,11 @@ export function readTaskBundle(dir: string, namespace: string, id: string): Task
   const shimPid = readInt(join(dir, 'shim.pid'));
   if (shimPid !== undefined) b.shimPid = shimPid;
   try {
-    const spec = readSmall(join(dir, 'config.json'), 4 << 20);
+    // the spec stays bytes: only the few around the annotation are decoded (hundreds of specs, ~15 kB each)
+    const spec = readHead(join(dir, 'config.json'), 4 << 20);
     b.hasConfig = true;
-    const sb = sandboxIdOfSpec(spec);
+    const at = spec.indexOf(SANDBOX_ID_KEY);
+    const sb = at < 0 ? undefined : sandboxIdOfSpec(spec.toString('utf8', at - 1, Math.min(spec.length, at + SANDBOX_ID_KEY.length + 200)));
     if (sb) b.sandboxId = sb;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

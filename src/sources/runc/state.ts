@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import type { RuncContainerState, RuncKubeLabels, RuncRootView, RuncStatus } from '../../snapshot/types/runc.ts';
 import { parseStat } from '../proc/parse.ts';
 import { readSmall } from '../proc/scan.ts';
+import { CONTAINERD_DEFAULTS } from '../containerd/layout.ts';
 
 /** The default runc root of containerd's k8s.io namespace. */
-export const DEFAULT_RUNC_ROOT = '/run/containerd/runc/k8s.io';
+export const DEFAULT_RUNC_ROOT = `${CONTAINERD_DEFAULTS.runcRootBase}/${CONTAINERD_DEFAULTS.namespace}`;
 
 export interface ParsedRuncState {
   id?: string;

@@ -1,18 +1,14 @@
-// ttrpc Connect on every socket the task bundles name: is each shim alive and answering, and how
-// fast. All in parallel, each under the deadline.
+// ttrpc Connect on the given shim sockets (src/collect/probes/shims.ts picks them): is each shim
+// alive and answering, and how fast. All in parallel, each under the deadline.
 import { withDeadline } from '../../deadline.ts';
 import { CtrdocError } from '../../errors.ts';
 import { openShim } from './ttrpc.ts';
-import type { TaskBundleView } from '../../snapshot/types/runc.ts';
+import { toEndpoint } from '../protocol/endpoint.ts';
 import type { ShimProbe } from '../../snapshot/types/tree.ts';
 
-export async function probeShimSockets(bundles: TaskBundleView, ms: number): Promise<ShimProbe[]> {
-  const sockets = [...new Set([
-    ...bundles.bundles.map((b) => b.socketPath).filter((s): s is string => !!s),
-    ...bundles.sockets.filter((s) => s.referenced).map((s) => s.path),
-  ])];
+export async function probeShimSockets(sockets: readonly string[], ms: number): Promise<ShimProbe[]> {
   return Promise.all(sockets.map(async (socketPath): Promise<ShimProbe> => {
-    const c = openShim(`unix://${socketPath}`, { timeoutMs: ms });
+    const c = openShim(toEndpoint(socketPath), { timeoutMs: ms });
     const t0 = performance.now();
     try {
       const r = await withDeadline(c.connectInfo(), ms, `shim ${socketPath} Connect`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CtrdocError } from '../../errors.ts';
 import { formatMs } from '../../deadline.ts';
 import { decode, encode, messageType, methodTypes, timestampToIso } from '../protocol/codecs.ts';
+import { unixPathOf } from '../protocol/endpoint.ts';
 import { encodeFrame, FrameDecoder, MESSAGE_TYPE_REQUEST, MESSAGE_TYPE_RESPONSE } from './frames.ts';
 import type { ShimConnectView, ShimStateView } from '../../snapshot/types/index.ts';
 
@@ -19,8 +20,8 @@ export function shimAddressOfBundle(bundleDir: string): string {
 }
 
 function socketPath(address: string): { path: string } {
-  if (address.startsWith('unix://')) return { path: address.slice(7) };
-  if (address.startsWith('/')) return { path: address };
+  const path = unixPathOf(address);
+  if (path) return { path };
   if (address.startsWith('\0') || address.startsWith('@')) return { path: '\0' + address.slice(1) };
   throw new CtrdocError('invalid-argument', `shim address "${address}" is not a unix socket`);
 }
