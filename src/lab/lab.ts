@@ -7,6 +7,7 @@ import { CtrdocError } from '../errors.ts';
 import { withDeadline } from '../deadline.ts';
 import { openCri, type CriClient } from '../sources/cri/client.ts';
 import { labPaths, criEndpoint, CNI_CONFIG_FILE, CRI_NAMESPACE, type LabPaths } from './paths.ts';
+import { TASK_STATE_SUBDIR } from '../sources/containerd/layout.ts';
 import { defaultConfigText, labConfigText } from './config.ts';
 import { prepareBinaries, type LabBinaries } from './containerd/binaries.ts';
 import { requestedLabVersion, LAB_VERSION_ENV, type LabVersion } from './containerd/versions.ts';
@@ -244,7 +245,7 @@ function bundleShimAddress(bundle: string): string | undefined {
 /** Shim socket paths named in the lab's task bundles (they live in /run/containerd/s). */
 export function shimSocketPaths(p: LabPaths): string[] {
   const out: string[] = [];
-  const base = join(p.state, 'io.containerd.runtime.v2.task');
+  const base = join(p.state, TASK_STATE_SUBDIR);
   let nss: string[] = [];
   try {
     nss = readdirSync(base);
