@@ -14,7 +14,7 @@ export type { CollectOptions } from './context.ts';
 
 /** What the doctor reads: every layer. */
 export const DOCTOR_PROBES: readonly ProbeName[] = [
-  'cri.version', 'cri.status', 'cri.pods', 'cri.containers', 'cri.images', 'cri.containerDetails', 'cri.sandboxDetails',
+  'cri.version', 'cri.status', 'cri.pods', 'cri.containers', 'cri.images', 'cri.sandboxImage', 'cri.containerDetails', 'cri.sandboxDetails',
   'containerd.process', 'containerd.version', 'containerd.tasks', 'containerd.containers', 'containerd.plugins', 'containerd.config',
   'containerd.log', 'containerd.goroutines', 'proc', 'runc', 'bundles', 'tree', 'kubelet', 'kubelet.log', 'node',
 ];
@@ -44,6 +44,7 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
       containerDetails: got.must('cri.containerDetails'),
       sandboxDetails: got.must('cri.sandboxDetails'),
       images: got.must('cri.images'),
+      sandboxImage: got.must('cri.sandboxImage'),
     },
     containerd: {
       process: got.must('containerd.process'),

@@ -4,6 +4,7 @@ import type { TaskView } from '../../snapshot/types/containerd.ts';
 import type { TaskBundleView } from '../../snapshot/types/runc.ts';
 import type { ShimProbe } from '../../snapshot/types/tree.ts';
 import type { CpuSample } from '../../sources/proc/scan.ts';
+import type { ShimSocket } from '../../sources/shim/probe.ts';
 import { skip, type Probe } from '../probe.ts';
 
 /**
@@ -13,16 +14,22 @@ import { skip, type Probe } from '../probe.ts';
  * and sockets no task names (stale). When Tasks.List did not answer, every socket: telling a hung
  * containerd from hung shims is then the point. `ctrdoc shims` asks every one.
  */
-export function socketsToProbe(bundles: TaskBundleView, tasks: readonly TaskView[] | undefined, all: boolean): { path: string; why: string }[] {
-  const named = [...new Set([
-    ...bundles.bundles.map((b) => b.socketPath).filter((s): s is string => !!s),
-    ...bundles.sockets.filter((s) => s.referenced).map((s) => s.path),
-  ])];
-  if (all) return named.map((path) => ({ path, why: 'asked for every shim' }));
-  if (!tasks) return named.map((path) => ({ path, why: 'containerd\'s task list did not answer' }));
+export function socketsToProbe(bundles: TaskBundleView, tasks: readonly TaskView[] | undefined, all: boolean): (ShimSocket & { why: string })[] {
+  // each socket with the task API and protocol its bundle names (one shim serves a pod's bundles)
+  const named = new Map<string, ShimSocket>();
+  for (const b of bundles.bundles) if (b.socketPath && !named.has(b.socketPath)) named.set(b.socketPath, drop({ path: b.socketPath, taskApi: b.taskApi, protocol: b.protocol }));
+  for (const s of bundles.sockets) if (s.referenced && !named.has(s.path)) named.set(s.path, { path: s.path });
+  const list = [...named.values()];
+  if (all) return list.map((s) => ({ ...s, why: 'asked for every shim' }));
+  if (!tasks) return list.map((s) => ({ ...s, why: 'containerd\'s task list did not answer' }));
   const running = new Set(tasks.filter((t) => t.status === 'RUNNING').map((t) => t.id));
   const answered = new Set(bundles.bundles.filter((b) => b.socketPath && running.has(b.id)).map((b) => b.socketPath!));
-  return named.filter((p) => !answered.has(p)).map((path) => ({ path, why: 'no task of this shim is running in containerd\'s list' }));
+  return list.filter((s) => !answered.has(s.path)).map((s) => ({ ...s, why: 'no task of this shim is running in containerd\'s list' }));
+}
+
+function drop<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
 }
 
 export const shims: Probe<'shims', ShimProbe[]> = {
@@ -35,7 +42,7 @@ export const shims: Probe<'shims', ShimProbe[]> = {
     if (!b) skip('no task bundles read');
     const want = socketsToProbe(b, got.data('containerd.tasks'), ctx.opts.probeShims === 'all');
     const { probeShimSockets } = await import('../../sources/shim/probe.ts');
-    return probeShimSockets(want.map((w) => w.path), Math.max(50, ctx.budget() - 100));
+    return probeShimSockets(want, Math.max(50, ctx.budget() - 100));
   },
 };
 
