@@ -6,7 +6,6 @@ import type { Snapshot } from '../snapshot/types/index.ts';
 import { CTRDOC_VERSION } from '../version.ts';
 import type { CollectOptions } from './context.ts';
 import { collectProbes } from './run.ts';
-import { looksHung } from './probes/containerd-goroutines.ts';
 import type { ProbeName } from './registry.ts';
 
 export { DEFAULT_STUCK_AFTER_SEC } from './context.ts';
@@ -63,8 +62,8 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
     kubeletLog: got.must('kubelet.log'),
     node: got.must('node'),
   };
-  // the dump is part of the Snapshot only when something looked hung (the probe says why it skipped otherwise)
-  if (looksHung(got)) snapshot.containerd.goroutines = got.must('containerd.goroutines');
+  // the dump, or why there is none (no debug socket, --no-goroutines, containerd stopped)
+  snapshot.containerd.goroutines = got.must('containerd.goroutines');
   if (opts.canary) snapshot.canary = got.must('canary');
   snapshot.durationMs = Date.now() - t0;
   return snapshot;

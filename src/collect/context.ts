@@ -20,7 +20,7 @@ export interface CollectOptions {
   apis?: boolean;
   /** opt-in: create and start a tiny container through CRI to prove the node can */
   canary?: boolean;
-  /** containerd goroutines: 'auto' (debug socket, when something looks hung), 'off', or 'signal' (SIGUSR1 allowed) */
+  /** containerd goroutines: 'auto' (the debug socket, on every run), 'off', or 'signal' (also SIGUSR1 when something looks hung) */
   goroutines?: 'auto' | 'off' | 'signal';
   /** a container Created, or a runc init parked, this long counts as stuck (default 60 s) */
   stuckAfterSec?: number;

@@ -190,7 +190,13 @@ describe(`ctrdoc tree, shims, runc on the lab (containerd ${v})`, { skip: !isRoo
     let view = treeJson();
     // containerd's clean-up of a dead shim (`shim delete` → runc delete --force) runs after the
     // shim's exit is seen; a busy machine may show the containers for a moment longer.
-    const alive = () => view.processes.filter((t) => t.pod?.sandboxId === dead.podId && t.role !== 'zombie' && (!leavesApp || !survivors.includes(t.pid) && t.role !== 'child'));
+    // on 2.x the survivors and their children (the app's `sleep 5`, new every 5 s) live on
+    const underSurvivor = (t: TreeProcess): boolean => {
+      const byPid = new Map(view.processes.map((x) => [x.pid, x]));
+      for (let cur: TreeProcess | undefined = t; cur; cur = byPid.get(cur.ppid)) if (survivors.includes(cur.pid)) return true;
+      return false;
+    };
+    const alive = () => view.processes.filter((t) => t.pod?.sandboxId === dead.podId && t.role !== 'zombie' && !(leavesApp && underSurvivor(t)));
     for (let i = 0; i < 20 && alive().length; i++) {
       await new Promise((r) => setTimeout(r, 500));
       view = treeJson();
