@@ -217,7 +217,7 @@ describe(`ctrdoc tree, shims, runc on the lab (containerd ${v})`, { skip: !isRoo
       assert.ok(app, `the surviving app container is in the tree: ${survivors.join(' ')}`);
       const t = view.processes.find((x) => x.pid === app)!;
       assert.equal(t.role, 'orphan');
-      assert.equal(t.parent, 1, 'under init, no shim above it');
+      assert.equal(t.ppid, 1, 'under init, no shim above it');
       assert.equal(orphanFacts.length, 1, JSON.stringify(orphanFacts));
       assert.equal(orphanFacts[0].subject.container?.name, 'app');
       assert.equal(orphanFacts[0].subject.pid, app);
