@@ -131,6 +131,29 @@ describe(`ctrdoc doctor on the lab (containerd ${v})`, { skip: !isRoot && 'not r
     }
   });
 
+  // VERSIONS.md#config-v3-drift: a version 3 config (2.x) drifts in the same keys as a version 2
+  // one, each named as that version's file spells it; the missing sandbox image is the one
+  // containerd runs with (2.x: the file, unchanged since containerd started)
+  test('bad-config (drift): the config drift names the same keys on a version 2 and a version 3 config', () => {
+    fault('bad-config', '--variant', 'drift');
+    try {
+      const { report } = doctor('--no-goroutines');
+      const [drift] = failing(report, 'CONFIG_DRIFT');
+      assert.ok(drift, 'CONFIG_DRIFT fires');
+      const v3 = v.startsWith('2.');
+      const sandboxKey = v3 ? "[plugins.'io.containerd.cri.v1.images'] pinned_images.sandbox" : 'sandbox_image';
+      for (const key of ['SystemdCgroup', 'restrict_oom_score_adj', '[metrics] address', '[debug] level', sandboxKey]) {
+        assert.ok(drift.summary.includes(key), `${key} in: ${drift.summary}`);
+      }
+      assert.match(drift.evidence.join('\n'), /SystemdCgroup: false -> true/);
+      const [missing] = failing(report, 'SANDBOX_IMAGE_MISSING');
+      assert.ok(missing, 'SANDBOX_IMAGE_MISSING fires');
+      assert.match(missing.summary, /ctrdoc\.local\/lab\/pause:does-not-exist/);
+    } finally {
+      clear('bad-config');
+    }
+  });
+
   test('bad-config (unapplied): config.toml edited, containerd not restarted: the file and the running CRI plugin disagree', () => {
     fault('bad-config', '--variant', 'unapplied');
     try {
