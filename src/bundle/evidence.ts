@@ -158,6 +158,9 @@ export async function gatherEvidence(s: Snapshot, opts: EvidenceOptions = {}): P
     jobs.push(Promise.resolve(textItem('containerd/config.toml', 'stack.containerdConfig', undefined, 'no containerd config file was found or given')));
   }
   jobs.push(runItem('containerd/config-default.toml', binary, ['config', 'default'], L.fileBytes, ms));
+  // registry hosts files (mirrors, TLS, auth headers: redacted like the config) where config_path names them
+  const hostDirs = s.containerd.config.data?.facts.registryConfigDirs ?? [];
+  hostDirs.forEach((dir, i) => jobs.push(readHostsFiles(dir, hostDirs.length > 1 ? `containerd/hosts-${i + 1}` : 'containerd/hosts', L)));
 
   // logs: the file when there is one, else what the Snapshot kept of journald
   if (stack.containerdLog && !stack.containerdLog.startsWith('journald')) {
@@ -225,6 +228,24 @@ export async function gatherEvidence(s: Snapshot, opts: EvidenceOptions = {}): P
 
   return (await Promise.all(jobs)).flat();
 }
+
+/** <dir>/<host>/hosts.toml of a registry config_path, bounded in count (each host dir, and _default). */
+async function readHostsFiles(dir: string, prefix: string, L: EvidenceLimits): Promise<EvidenceItem[]> {
+  const t0 = Date.now();
+  let hosts: string[];
+  try {
+    hosts = (await withDeadline(readdir(dir), L.timeoutMs, `listing ${dir}`)).sort();
+  } catch (err) {
+    return [{ name: `${prefix}/`, source: dir, status: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'skipped' : 'error', message: (err as Error).message, durationMs: Date.now() - t0 }];
+  }
+  const shown = hosts.slice(0, MAX_REGISTRY_HOSTS);
+  const items = (await Promise.all(shown.map((h) => fileItem(`${prefix}/${safeName(h)}/hosts.toml`, join(dir, h, 'hosts.toml'), L.fileBytes, 'head', L.timeoutMs))))
+    .filter((x) => x.status !== 'skipped');
+  if (hosts.length > shown.length) items.push({ name: `${prefix}/`, source: dir, status: 'ok', message: `only the first ${shown.length} of ${hosts.length} hosts were read`, durationMs: 0 });
+  return items;
+}
+
+const MAX_REGISTRY_HOSTS = 100;
 
 /** <root>/<id>/state.json (runc) or <root>/<id>/config.json (task bundles), bounded in count. */
 async function readStateFiles(root: string, L: EvidenceLimits, kind: 'runc' | 'oci'): Promise<EvidenceItem[]> {

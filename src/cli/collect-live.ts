@@ -8,8 +8,9 @@ import type { Snapshot } from '../snapshot/types/index.ts';
 
 export const collectUsage = `      --timeout DURATION   overall deadline for the collection (default 10s)
       --probe-timeout D    deadline for each call to the runtime (default 2s)
-      --signal             allow SIGUSR1 to containerd for a goroutine dump when it looks hung
-                           (never SIGQUIT); without it only the debug socket is used
+      --signal             without a debug socket, allow SIGUSR1 to containerd for a goroutine
+                           dump when it looks hung (never SIGQUIT); the debug socket, when
+                           there is one, is read on every run (it changes nothing)
       --no-goroutines      never take a goroutine dump
       --stuck-after D      a container Created, or a runc init parked, this long is stuck
       --kubelet-config F   kubelet config file (default: from kubelet's --config)

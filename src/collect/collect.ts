@@ -6,7 +6,6 @@ import type { Snapshot } from '../snapshot/types/index.ts';
 import { CTRDOC_VERSION } from '../version.ts';
 import type { CollectOptions } from './context.ts';
 import { collectProbes } from './run.ts';
-import { looksHung } from './probes/containerd-goroutines.ts';
 import type { ProbeName } from './registry.ts';
 
 export { DEFAULT_STUCK_AFTER_SEC } from './context.ts';
@@ -14,7 +13,7 @@ export type { CollectOptions } from './context.ts';
 
 /** What the doctor reads: every layer. */
 export const DOCTOR_PROBES: readonly ProbeName[] = [
-  'cri.version', 'cri.status', 'cri.pods', 'cri.containers', 'cri.images', 'cri.containerDetails', 'cri.sandboxDetails',
+  'cri.version', 'cri.status', 'cri.pods', 'cri.containers', 'cri.images', 'cri.sandboxImage', 'cri.containerDetails', 'cri.sandboxDetails',
   'containerd.process', 'containerd.version', 'containerd.tasks', 'containerd.containers', 'containerd.plugins', 'containerd.config',
   'containerd.log', 'containerd.goroutines', 'proc', 'runc', 'bundles', 'tree', 'kubelet', 'kubelet.log', 'node',
 ];
@@ -44,6 +43,7 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
       containerDetails: got.must('cri.containerDetails'),
       sandboxDetails: got.must('cri.sandboxDetails'),
       images: got.must('cri.images'),
+      sandboxImage: got.must('cri.sandboxImage'),
     },
     containerd: {
       process: got.must('containerd.process'),
@@ -62,8 +62,8 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
     kubeletLog: got.must('kubelet.log'),
     node: got.must('node'),
   };
-  // the dump is part of the Snapshot only when something looked hung (the probe says why it skipped otherwise)
-  if (looksHung(got)) snapshot.containerd.goroutines = got.must('containerd.goroutines');
+  // the dump, or why there is none (no debug socket, --no-goroutines, containerd stopped)
+  snapshot.containerd.goroutines = got.must('containerd.goroutines');
   if (opts.canary) snapshot.canary = got.must('canary');
   snapshot.durationMs = Date.now() - t0;
   return snapshot;

@@ -3,6 +3,7 @@
 import type { StackLocation } from '../snapshot/types/index.ts';
 import type { ProcTable } from '../snapshot/types/proc.ts';
 import type { CriClient } from '../sources/cri/client.ts';
+import type { Image } from '../snapshot/types/index.ts';
 import type { ContainerdClient } from '../sources/containerd/client.ts';
 import type { ProbeTiming } from './probe.ts';
 
@@ -19,7 +20,7 @@ export interface CollectOptions {
   apis?: boolean;
   /** opt-in: create and start a tiny container through CRI to prove the node can */
   canary?: boolean;
-  /** containerd goroutines: 'auto' (debug socket, when something looks hung), 'off', or 'signal' (SIGUSR1 allowed) */
+  /** containerd goroutines: 'auto' (the debug socket, on every run), 'off', or 'signal' (also SIGUSR1 when something looks hung) */
   goroutines?: 'auto' | 'off' | 'signal';
   /** a container Created, or a runc init parked, this long counts as stuck (default 60 s) */
   stuckAfterSec?: number;
@@ -48,6 +49,7 @@ export class CollectContext {
   /** each call to the runtime gets this long (--probe-timeout) */
   readonly perCallMs: number;
   private criClient?: CriClient;
+  private images?: Promise<Image[]>;
   private ctdClient?: ContainerdClient;
   private clients?: Promise<{ openCri: typeof import('../sources/cri/client.ts').openCri; openContainerd: typeof import('../sources/containerd/client.ts').openContainerd }>;
 
@@ -88,6 +90,11 @@ export class CollectContext {
   async cri(): Promise<CriClient> {
     const { openCri } = await this.loadClients();
     return (this.criClient ??= openCri(this.stack.runtimeEndpoint, { timeoutMs: this.perCallMs + RPC_GRACE_MS }));
+  }
+
+  /** CRI ListImages, asked once per run (the image list and the pinned sandbox image both read it) */
+  listImages(): Promise<Image[]> {
+    return (this.images ??= this.cri().then((c) => c.listImages()));
   }
 
   async containerd(): Promise<ContainerdClient> {

@@ -1,6 +1,6 @@
 // `ctrdoc lab up|down|status`: a private containerd with the CRI plugin on this machine, filled
 // with pods the way kubelet fills a node, and removed again by pid and by path.
-import { mkdirSync, writeFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CtrdocError } from '../errors.ts';
@@ -8,6 +8,7 @@ import { withDeadline } from '../deadline.ts';
 import { openCri, type CriClient } from '../sources/cri/client.ts';
 import { labPaths, criEndpoint, CNI_CONFIG_FILE, CRI_NAMESPACE, type LabPaths } from './paths.ts';
 import { TASK_STATE_SUBDIR } from '../sources/containerd/layout.ts';
+import { readBundleShim } from '../sources/runc/bundles.ts';
 import { defaultConfigText, labConfigText } from './config.ts';
 import { prepareBinaries, type LabBinaries } from './containerd/binaries.ts';
 import { requestedLabVersion, LAB_VERSION_ENV, type LabVersion } from './containerd/versions.ts';
@@ -233,10 +234,7 @@ export async function labUp(o: UpOptions = {}): Promise<UpResult> {
 /** A task bundle's shim address: `address` (1.x) or bootstrap.json's address (2.x). */
 function bundleShimAddress(bundle: string): string | undefined {
   try {
-    return readFileSync(join(bundle, 'address'), 'utf8').trim();
-  } catch { /* 2.x */ }
-  try {
-    return String((JSON.parse(readFileSync(join(bundle, 'bootstrap.json'), 'utf8')) as { address?: string }).address ?? '') || undefined;
+    return readBundleShim(bundle).address;
   } catch {
     return undefined;
   }

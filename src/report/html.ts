@@ -293,7 +293,7 @@ function treeHtml(s: Snapshot): string {
 
 function goroutinesHtml(s: Snapshot): string {
   const g = s.containerd.goroutines;
-  if (!g) return '<p class="meta">No goroutine dump was taken (the doctor takes one when the runtime looks hung; <code>ctrdoc goroutines</code> takes one on demand).</p>';
+  if (!g) return '<p class="meta">No goroutine dump in this Snapshot (the doctor reads one from containerd\'s debug socket on every run; <code>ctrdoc goroutines</code> takes one on demand).</p>';
   if (!g.data) return `<p class="meta">goroutine dump: ${esc(g.status)}${g.message ? `: ${esc(g.message)}` : ''}</p>`;
   const a = g.data;
   return '<div class="toolbar"><button type="button" onclick="setAll(true)">expand all</button> <button type="button" onclick="setAll(false)">collapse all</button> ' +

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { parse as parseToml } from 'smol-toml';
 import {
-  configKeyName, criDisabledBy, diffConfigShapes, factsDiffOfRawDiff, familyOf, PLUGIN_ID, readConfigShape, readCriStatusShape, splitTomlPath, TASK_STATE_SUBDIR,
+  configKeyName, criDisabledBy, diffConfigShapes, factsDiffOfRawDiff, familyOf, PLUGIN_ID, readConfigShape, readCriStatusShape, readShimBootstrap, shimTaskService, splitTomlPath, TASK_STATE_SUBDIR,
 } from '../../src/sources/containerd/layout.ts';
 import { diffConfigs } from '../../src/sources/containerd/config.ts';
 
@@ -141,4 +141,43 @@ test('no plugin id string in src/ outside layout.ts', () => {
   };
   walk(join(ROOT, 'src'));
   assert.deepEqual(offenders, []);
+});
+
+test('a task bundle\'s shim: `address` (1.x, task API v2) or bootstrap.json (2.x: its version, address, protocol); bad files say what is wrong', () => {
+  assert.deepEqual(readShimBootstrap({ address: 'unix:///run/containerd/s/abc\n' }), { address: 'unix:///run/containerd/s/abc', taskApi: 2, protocol: 'ttrpc', from: 'address' });
+  // a real 2.1.9 bootstrap.json
+  assert.deepEqual(readShimBootstrap({ bootstrap: '{"version":3,"address":"unix:///run/containerd/s/d4efc306","protocol":"ttrpc"}' }),
+    { address: 'unix:///run/containerd/s/d4efc306', taskApi: 3, protocol: 'ttrpc', from: 'bootstrap.json' });
+  assert.equal(readShimBootstrap({ address: 'unix:///a', bootstrap: '{"version":3,"address":"unix:///b"}' }).address, 'unix:///a', 'address first');
+  assert.equal(readShimBootstrap({ address: '  ', bootstrap: '{"version":3,"address":"unix:///b"}' }).taskApi, 3, 'an empty address file falls through');
+  assert.equal(readShimBootstrap({ bootstrap: '{"address":"unix:///b","protocol":"grpc"}' }).protocol, 'grpc');
+  assert.equal(readShimBootstrap({ bootstrap: '{"version":"3","address":"unix:///b"}' }).taskApi, 2, 'a version that is not a number: the default');
+  assert.throws(() => readShimBootstrap({}), /no address or bootstrap\.json file/);
+  assert.throws(() => readShimBootstrap({ bootstrap: '' }), /bootstrap\.json is not JSON/);
+  assert.throws(() => readShimBootstrap({ bootstrap: '{"version":3,"address":"unix:///b"' }), /bootstrap\.json is not JSON/);
+  assert.throws(() => readShimBootstrap({ bootstrap: '[1,2]' }), /bootstrap\.json names no address/);
+  assert.throws(() => readShimBootstrap({ bootstrap: 'null' }), /bootstrap\.json names no address/);
+  assert.equal(shimTaskService(2), 'containerd.task.v2.Task');
+  assert.equal(shimTaskService(3), 'containerd.task.v3.Task');
+  // hostile or huge input: a result or an error naming the file, nothing else
+  fc.assert(fc.property(fc.option(fc.string(), { nil: undefined }), fc.oneof(fc.string(), fc.json(), fc.constant(undefined)), (address, bootstrap) => {
+    try {
+      const b = readShimBootstrap({ address, bootstrap });
+      return b.address.length > 0 && Number.isInteger(b.taskApi) && b.taskApi >= 2;
+    } catch (err) {
+      return /address|bootstrap\.json/.test((err as Error).message);
+    }
+  }), { numRuns: 500 });
+  assert.equal(readShimBootstrap({ bootstrap: JSON.stringify({ version: 3, address: `unix:///${'a'.repeat(100_000)}` }) }).address.length, 100_008);
+});
+
+test('registry hosts dirs: config_path of the CRI registry (1.x) or the images half and the transfer service (2.x), \':\'-lists split', () => {
+  assert.equal(readConfigShape(toml('1.6.20', 'default.toml')).registryConfigDirs, undefined, 'config_path "" by default');
+  assert.equal(readConfigShape(toml('2.1.9', 'default.toml')).registryConfigDirs, undefined);
+  const v2 = { version: 2, plugins: { [PLUGIN_ID.criGrpc]: { registry: { config_path: '/etc/containerd/certs.d:/etc/docker/certs.d' } } } };
+  assert.deepEqual(readConfigShape(v2).registryConfigDirs, ['/etc/containerd/certs.d', '/etc/docker/certs.d']);
+  const v3 = { version: 3, plugins: { [PLUGIN_ID.criImages]: { registry: { config_path: '/etc/containerd/certs.d' } }, [PLUGIN_ID.transfer]: { config_path: '/etc/containerd/certs.d:/srv/hosts' } } };
+  assert.deepEqual(readConfigShape(v3).registryConfigDirs, ['/etc/containerd/certs.d', '/srv/hosts']);
+  // the transfer service is 2.x's: a version 2 file's table of that id means nothing to 1.x
+  assert.equal(readConfigShape({ version: 2, plugins: { [PLUGIN_ID.transfer]: { config_path: '/x' } } }).registryConfigDirs, undefined);
 });

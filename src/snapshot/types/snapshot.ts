@@ -2,7 +2,7 @@
 // carries one, so `ctrdoc analyze` runs the very same rules as `ctrdoc doctor`.
 import type { ProbeResult } from './probe.ts';
 import type { StackLocation } from './stack.ts';
-import type { Container, ContainerDetail, PodSandbox, RuntimeStatusView, SandboxDetail, VersionView } from './cri.ts';
+import type { Container, ContainerDetail, PodSandbox, RuntimeStatusView, SandboxDetail, SandboxImageView, VersionView } from './cri.ts';
 import type { ContainerdContainerView, ContainerdVersionView, EventView, PluginView, TaskView } from './containerd.ts';
 import type { ProcTable } from './proc.ts';
 import type { RuncRootView, TaskBundleView } from './runc.ts';
@@ -100,6 +100,9 @@ export interface ConfigFacts {
   /** CNI plugin binary dirs (1.x bin_dir, 2.x bin_dirs) */
   cniBinDirs?: string[];
   cniConfDir?: string;
+  /** registry hosts dirs (`<dir>/<host>/hosts.toml`): the CRI registry's config_path (1.x; 2.x's
+   *  images plugin), and 2.x's transfer service's; ':'-separated lists split */
+  registryConfigDirs?: string[];
 }
 
 export interface CanaryResult {
@@ -134,6 +137,8 @@ export interface Snapshot {
     /** verbose status of Ready pods without a running sandbox task */
     sandboxDetails: ProbeResult<SandboxDetail[]>;
     images: ProbeResult<string[]>;
+    /** the sandbox image the running containerd uses (absent in Snapshots of an older ctrdoc) */
+    sandboxImage?: ProbeResult<SandboxImageView>;
   };
   containerd: {
     process: ProbeResult<ContainerdProcessView>;

@@ -68,6 +68,8 @@ export interface ShimProbe {
   latencyMs?: number;
   shimPid?: number;
   taskPid?: number;
+  /** the shim task API that answered: 2 (containerd.task.v2.Task, 1.x shims) or 3 (containerd.task.v3.Task, 2.x) */
+  taskApi?: number;
   /** "deadline-exceeded", "connection refused", ... */
   error?: string;
 }

@@ -4,7 +4,7 @@
 // binary's own defaults. Everything else (discovery, the config source, the rules) reads the one
 // shape this module makes (ConfigFacts); no plugin id string appears anywhere else in src/.
 // Pure: parsed documents in, plain data out (no TOML library here, so `cri` commands stay light).
-import type { ConfigFactDiff, ConfigFacts, RuntimeFacts } from '../../snapshot/types/index.ts';
+import type { ConfigFactDiff, ConfigFacts, RuntimeFacts, SandboxImageView } from '../../snapshot/types/index.ts';
 
 /** The version lines ctrdoc knows apart. 'seed' is 1.6 built with containerd#6772 restored. */
 export type ContainerdFamily = '1.6' | '1.7' | '2.x';
@@ -27,6 +27,8 @@ export const PLUGIN_ID = {
   cgroupsMonitor2: 'io.containerd.monitor.task.v1.cgroups',
   /** the v2 task runtime: its id names the task bundle dir under the state dir */
   taskRuntime: 'io.containerd.runtime.v2.task',
+  /** 2.x: the transfer service, with a registry hosts dir of its own (config_path) */
+  transfer: 'io.containerd.transfer.v1.local',
 } as const;
 
 /** The runc shim's runtime type, the same in every version. */
@@ -48,6 +50,65 @@ export const CONTAINERD_DEFAULTS = {
   /** CRI's containerd namespace */
   namespace: 'k8s.io',
 } as const;
+
+/**
+ * How a task bundle names its shim, by version:
+ *   1.6, 1.7: an `address` file, `unix:///run/containerd/s/<hash>`; the shim serves the task API v2;
+ *   2.x:      `bootstrap.json`, `{"version":3,"address":"unix:///run/containerd/s/<hash>","protocol":"ttrpc"}`
+ *             (no `address` file); `version` is the task API the shim serves (3: containerd.task.v3.Task,
+ *             which answers containerd.task.v2.Task with Unimplemented), `protocol` ttrpc or grpc.
+ * 2.x bundles also have no shim.pid.
+ */
+export const SHIM_BUNDLE_FILES = { address: 'address', bootstrap: 'bootstrap.json' } as const;
+
+/** The task API a shim serves when its bundle does not say (an `address` file: 1.x). */
+export const SHIM_TASK_API_DEFAULT = 2;
+
+/** The ttrpc service of a task API version: 2 → containerd.task.v2.Task, 3 → containerd.task.v3.Task. */
+export function shimTaskService(apiVersion: number): string {
+  return `containerd.task.v${apiVersion}.Task`;
+}
+
+/** The task API versions ctrdoc speaks, newest last: asked in turn when a socket's version is not known. */
+export const SHIM_TASK_APIS = [2, 3] as const;
+
+/** What a bundle says about its shim, whichever file said it. */
+export interface ShimBootstrap {
+  /** unix:///run/containerd/s/<hash> */
+  address: string;
+  /** the task API version the shim serves */
+  taskApi: number;
+  /** ttrpc (every runc shim) or grpc */
+  protocol: string;
+  /** the file it came from */
+  from: (typeof SHIM_BUNDLE_FILES)[keyof typeof SHIM_BUNDLE_FILES];
+}
+
+/**
+ * A bundle's shim, from the text of its files: `address` (1.x) when present, else bootstrap.json
+ * (2.x). Throws, naming the file and what is wrong, when neither gives an address.
+ */
+export function readShimBootstrap(files: { address?: string; bootstrap?: string }): ShimBootstrap {
+  const a = files.address?.trim();
+  if (a) return { address: a, taskApi: SHIM_TASK_API_DEFAULT, protocol: 'ttrpc', from: SHIM_BUNDLE_FILES.address };
+  if (files.bootstrap === undefined) throw new Error(`no ${SHIM_BUNDLE_FILES.address} or ${SHIM_BUNDLE_FILES.bootstrap} file`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(files.bootstrap);
+  } catch (err) {
+    throw new Error(`${SHIM_BUNDLE_FILES.bootstrap} is not JSON: ${(err as Error).message}`);
+  }
+  const address = obj(doc)?.address;
+  if (typeof address !== 'string' || address.trim() === '') throw new Error(`${SHIM_BUNDLE_FILES.bootstrap} names no address`);
+  const v = obj(doc)?.version;
+  const protocol = obj(doc)?.protocol;
+  return {
+    address: address.trim(),
+    taskApi: typeof v === 'number' && Number.isInteger(v) && v >= 2 ? v : SHIM_TASK_API_DEFAULT,
+    protocol: typeof protocol === 'string' && protocol !== '' ? protocol : 'ttrpc',
+    from: SHIM_BUNDLE_FILES.bootstrap,
+  };
+}
 
 /** The config file format a version writes with `config default` and reads natively. */
 export function configVersionOf(family: ContainerdFamily): 2 | 3 {
@@ -96,6 +157,17 @@ function criTables(doc: Obj): { version: number; images: Obj; runtime: Obj } {
   return { version, images: cri, runtime: cri };
 }
 
+/**
+ * Where registry hosts files live (`<dir>/<host>/hosts.toml`: mirrors, TLS, auth headers): the
+ * CRI registry's config_path (1.x: the CRI plugin; 2.x: its images half) and, on 2.x, the transfer
+ * service's config_path. Either may list several dirs with ':'. Undefined when none is set.
+ */
+function registryDirs(version: number, images: Obj, transfer: Obj | undefined): string[] | undefined {
+  const paths = [str(at(images, 'registry', 'config_path')), version >= 3 ? str(transfer?.config_path) : undefined];
+  const dirs = [...new Set(paths.flatMap((p) => (p ?? '').split(':')).map((d) => d.trim()).filter((d) => d !== ''))];
+  return dirs.length ? dirs : undefined;
+}
+
 /** Runtimes as every version writes them in TOML (runtime_type, options, snapshotter). */
 function tomlRuntimes(section: Obj | undefined): Record<string, RuntimeFacts> | undefined {
   const rt = obj(section?.runtimes);
@@ -124,6 +196,7 @@ function withDefaultRuntime(f: ConfigFacts, defaultName: string | undefined): Co
 /** A parsed config.toml or `config dump` (version 1, 2 or 3) in the one shape. */
 export function readConfigShape(doc: Obj): ConfigFacts {
   const { version, images, runtime } = criTables(doc);
+  const plugins = obj(doc.plugins) ?? {};
   const section = obj(runtime.containerd);
   const cni = obj(runtime.cni);
   // 2.x keeps the old bin_dir beside bin_dirs; a non-empty one is still read (and deprecated)
@@ -144,6 +217,7 @@ export function readConfigShape(doc: Obj): ConfigFacts {
     runtimes: tomlRuntimes(section),
     cniBinDirs: cni ? binDirs : undefined,
     cniConfDir: nonEmpty(cni?.conf_dir),
+    registryConfigDirs: registryDirs(version, images, obj(plugins[PLUGIN_ID.transfer])),
   };
   return withDefaultRuntime(f, nonEmpty(section?.default_runtime_name));
 }
@@ -213,6 +287,22 @@ export function readCriStatusShape(info: Obj | undefined): CriStatusShape | unde
   return drop({ layout, facts: withDefaultRuntime(f, nonEmpty(section?.defaultRuntimeName)), rootDir: abs(cfg.rootDir), stateDir: abs(cfg.stateDir) });
 }
 
+/**
+ * The sandbox image the running CRI plugin uses, as far as CRI tells it. 1.x shows it in its
+ * Status (sandboxImage). 2.x does not (it is the image service's setting); ListImages marks
+ * `pinned: true` the images that were the configured sandbox image (pinned_images) when they were
+ * pulled or imported, and the mark stays when the config later names another (seen on 2.1.9: after
+ * a restart with another sandbox image the old one is still pinned): candidates, not the answer.
+ * `images` is ListImages' answer, needed for the 2.x layout only; undefined when the Status has no
+ * config (not containerd's CRI plugin, or not verbose).
+ */
+export function runningSandboxImage(status: CriStatusShape | undefined, images?: readonly { repoTags: string[]; pinned?: boolean }[]): SandboxImageView | undefined {
+  if (!status) return undefined;
+  if (status.layout === '1.x') return drop({ image: status.facts.sandboxImage, from: 'cri-status' as const });
+  if (!images) return undefined;
+  return { from: 'pinned-image', pinned: images.filter((i) => i.pinned).flatMap((i) => i.repoTags) };
+}
+
 /** A runtime's keys in the shape's dotted form: runtimes.<name>.type, .options.<Opt>, .snapshotter. */
 function flattenFacts(f: ConfigFacts): Map<string, string> {
   const out = new Map<string, string>();
@@ -275,6 +365,7 @@ export function configKeyName(key: string, configVersion: number | undefined): s
     cniBinDirs: v3 ? 'cni.bin_dirs' : 'cni.bin_dir',
     cniConfDir: 'cni.conf_dir',
     grpcAddress: '[grpc] address',
+    registryConfigDirs: v3 ? `[plugins.'${PLUGIN_ID.criImages}'] registry.config_path (and [plugins.'${PLUGIN_ID.transfer}'] config_path)` : 'registry.config_path',
   };
   return names[key] ?? key;
 }

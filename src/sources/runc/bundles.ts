@@ -1,20 +1,57 @@
 // The runc bundles containerd keeps per task: `<state>/io.containerd.runtime.v2.task/<ns>/<id>/`
-// with config.json (the OCI spec runc runs), `address` (the shim's ttrpc socket), init.pid and,
-// in the directory of the task that started the shim, shim.pid. Also the shim socket directory
-// (`/run/containerd/s`: containerd 1.6 puts every shim socket there, whatever its state dir).
+// with config.json (the OCI spec runc runs), the shim's socket (1.x: an `address` file; 2.x:
+// bootstrap.json, which also names the task API the shim serves: readBundleShim is the one reader),
+// init.pid and, on 1.x in the directory of the task that started the shim, shim.pid. Also the shim
+// socket directory (`/run/containerd/s`: every version puts every shim socket there, whatever its
+// state dir).
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TaskBundle, TaskBundleView } from '../../snapshot/types/runc.ts';
 import { readSmall } from '../proc/scan.ts';
 
 export { TASK_STATE_SUBDIR } from '../containerd/layout.ts';
-import { CONTAINERD_DEFAULTS, TASK_STATE_SUBDIR } from '../containerd/layout.ts';
+import { CONTAINERD_DEFAULTS, readShimBootstrap, SHIM_BUNDLE_FILES, TASK_STATE_SUBDIR, type ShimBootstrap } from '../containerd/layout.ts';
 import { unixPathOf } from '../protocol/endpoint.ts';
 export const DEFAULT_SHIM_SOCKET_DIR = CONTAINERD_DEFAULTS.shimSocketDir;
 
 /** `unix:///run/containerd/s/abc` → `/run/containerd/s/abc`; other schemes unchanged. */
 export function socketPathOfAddress(address: string): string {
   return unixPathOf(address) ?? address.trim();
+}
+
+/** A file's text, or undefined when it is not there (any other error is thrown). */
+function readIfThere(path: string): string | undefined {
+  try {
+    return readSmall(path, 64 << 10);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The shim of a task bundle dir: its address, the task API it serves and the protocol, from
+ * `address` (1.x) or bootstrap.json (2.x). The one reader of a bundle's shim address: the
+ * collection, `ctrdoc goroutines --shim`, the lab and the tests all read it here. Throws, naming
+ * the file and what was wrong.
+ */
+export function readBundleShim(bundleDir: string): ShimBootstrap {
+  try {
+    return shimOfBundle(bundleDir);
+  } catch (err) {
+    throw new Error(`task bundle ${bundleDir}: ${(err as Error).message}`);
+  }
+}
+
+function shimOfBundle(dir: string): ShimBootstrap {
+  const read = (name: string) => {
+    try {
+      return readIfThere(join(dir, name));
+    } catch (err) {
+      throw new Error(`${name}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  };
+  return readShimBootstrap({ address: read(SHIM_BUNDLE_FILES.address), bootstrap: read(SHIM_BUNDLE_FILES.bootstrap) });
 }
 
 function readInt(path: string): number | undefined {
@@ -55,7 +92,10 @@ export function readTaskBundle(dir: string, namespace: string, id: string): Task
   const b: TaskBundle = { namespace, id, dir, hasConfig: false };
   const problems: string[] = [];
   try {
-    b.address = readSmall(join(dir, 'address')).trim();
+    const shim = shimOfBundle(dir);
+    b.address = shim.address;
+    b.taskApi = shim.taskApi;
+    if (shim.protocol !== 'ttrpc') b.protocol = shim.protocol;
     b.socketPath = socketPathOfAddress(b.address);
     try {
       b.socketExists = lstatSync(b.socketPath).isSocket();
@@ -63,7 +103,7 @@ export function readTaskBundle(dir: string, namespace: string, id: string): Task
       b.socketExists = false;
     }
   } catch (err) {
-    problems.push(`address: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    problems.push(`shim address: ${(err as Error).message}`);
   }
   const initPid = readInt(join(dir, 'init.pid'));
   if (initPid !== undefined) b.initPid = initPid;
