@@ -6,15 +6,15 @@
 import tseslint from 'typescript-eslint';
 
 export const LIMITS = {
-  complexity: 15,
+  complexity: 20,
   maxLinesPerFunction: 80,
   maxDepth: 4,
-  maxParams: 5,
+  maxParams: 6,
   maxNestedCallbacks: 4,
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/**/*.cts', 'src/cli/vendor.cts'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/**/*.cts', 'src/**/*.cjs', 'src/generated/**'] },
   {
     files: ['src/**/*.ts'],
     languageOptions: {

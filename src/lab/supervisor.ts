@@ -259,7 +259,7 @@ export async function runSupervisor(p: LabPaths): Promise<never> {
   };
   const server = serveRequests(s, finish);
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.on(sig, () => { say(`${sig}: shutting down`); shutdown(s, 10_000).finally(() => finish(0)); });
+    process.on(sig, () => { say(`${sig}: shutting down`); void shutdown(s, 10_000).finally(() => finish(0)); });
   }
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
