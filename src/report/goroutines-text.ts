@@ -23,6 +23,28 @@ export function renderText(a: GoroutineAnalysis, opts: { stacks?: boolean; limit
   return out.join('\n\n') + '\n';
 }
 
+type Bucket = GoroutineDump['buckets'][number];
+
+/** One row per bucket. */
+function bucketTable(shown: Bucket[]): string {
+  const rows = [['#', 'COUNT', 'STATE', 'WAIT', 'TOP FUNCTION', 'CREATED BY']];
+  for (const b of shown) {
+    rows.push([String(b.id), String(b.count), b.state + (b.lockedCount ? ' [locked]' : ''), waitText(b), shortName(b.topFunction), b.createdBy ? shortName(b.createdBy.func) : '']);
+  }
+  return table(rows);
+}
+
+/** Each bucket with its whole stack (--stacks). */
+function bucketStacks(shown: Bucket[]): string[] {
+  const lines: string[] = [];
+  for (const b of shown) {
+    lines.push(`#${b.id}: ${b.count} [${b.state}${b.waitingCount ? `, ${waitText(b)}` : ''}${b.lockedCount ? ', locked' : ''}]${b.createdBy ? ` created by ${shortName(b.createdBy.func)} @ ${b.createdBy.file}:${b.createdBy.line}` : ''}`);
+    for (const f of b.frames) lines.push(`    ${f.func}(${f.args})\n        ${f.file}:${f.line}`);
+    if (b.elided) lines.push('    ...additional frames elided...');
+  }
+  return lines;
+}
+
 function renderDumpText(d: GoroutineDump, of: number, opts: { stacks?: boolean; limit?: number }): string {
   const lines: string[] = [];
   const origin = Object.entries(d.origin).map(([k, v]) => `${k}=${v}`).join(' ');
@@ -39,20 +61,7 @@ function renderDumpText(d: GoroutineDump, of: number, opts: { stacks?: boolean; 
   }
   const limit = opts.limit ?? 40;
   const shown = limit > 0 ? d.buckets.slice(0, limit) : d.buckets;
-  lines.push('', 'BUCKETS');
-  if (!opts.stacks) {
-    const rows = [['#', 'COUNT', 'STATE', 'WAIT', 'TOP FUNCTION', 'CREATED BY']];
-    for (const b of shown) {
-      rows.push([String(b.id), String(b.count), b.state + (b.lockedCount ? ' [locked]' : ''), waitText(b), shortName(b.topFunction), b.createdBy ? shortName(b.createdBy.func) : '']);
-    }
-    lines.push(table(rows));
-  } else {
-    for (const b of shown) {
-      lines.push(`#${b.id}: ${b.count} [${b.state}${b.waitingCount ? `, ${waitText(b)}` : ''}${b.lockedCount ? ', locked' : ''}]${b.createdBy ? ` created by ${shortName(b.createdBy.func)} @ ${b.createdBy.file}:${b.createdBy.line}` : ''}`);
-      for (const f of b.frames) lines.push(`    ${f.func}(${f.args})\n        ${f.file}:${f.line}`);
-      if (b.elided) lines.push('    ...additional frames elided...');
-    }
-  }
+  lines.push('', 'BUCKETS', ...(opts.stacks ? bucketStacks(shown) : [bucketTable(shown)]));
   if (shown.length < d.buckets.length) lines.push(`… ${d.buckets.length - shown.length} more buckets (--limit 0 shows all)`);
   return lines.join('\n');
 }

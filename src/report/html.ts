@@ -171,36 +171,37 @@ function diagnosisHtml(r: DoctorReport): string {
     (urgent.length && rest ? `<details class="more"><summary>${rest} more at info level</summary>${r.incidents.filter((i) => i.severity === 'info').map((i) => incidentHtml(i, r.incidents.indexOf(i) + 1, r)).join('')}</details>` : '');
 }
 
-function boxDetail(s: Snapshot, id: string): string {
-  switch (id) {
-    case 'kubelet': {
-      const k = s.kubelet.data;
-      if (!k) return `kubelet: ${s.kubelet.message ?? s.kubelet.status}`;
-      return [k.pid ? `pid ${k.pid}` : 'no process', k.version, k.runtimeEndpoint && `→ ${k.runtimeEndpoint}`].filter(Boolean).join(' · ');
-    }
-    case 'containerd': {
-      const p = s.containerd.process.data;
-      const v = s.containerd.version.data?.version ?? s.cri.version.data?.runtimeVersion;
-      return [v && `v${v.replace(/^v/, '')}`, p && `pid ${p.pid} (${p.state})`, s.cri.pods.data && `${s.cri.pods.data.length} pods`,
-        s.cri.containers.data && `${s.cri.containers.data.length} containers`].filter(Boolean).join(' · ') || String(s.cri.version.message ?? '');
-    }
-    case 'shim': {
-      const shims = s.tree.data?.shims;
-      if (shims) return `${shims.length} shim${shims.length === 1 ? '' : 's'}`;
-      const n = s.proc.data?.processes.filter((p) => /^containerd-shim/.test(p.comm) && servesThis(p, s.stack.address)).length;
-      return n === undefined ? 'no process table' : `${n} shim process${n === 1 ? '' : 'es'}`;
-    }
-    case 'runc': {
-      const r = s.runc.data;
-      if (!r) return `runc state: ${s.runc.message ?? s.runc.status}`;
-      const by: Record<string, number> = {};
-      for (const c of r.containers) by[c.status] = (by[c.status] ?? 0) + 1;
-      return `${r.containers.length} containers${Object.keys(by).length ? ` (${Object.entries(by).map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}`;
-    }
-    default:
-      return '';
-  }
-}
+/** What each layer's box says under its title, in a few words. */
+const BOX_DETAIL: Record<string, (s: Snapshot) => string> = {
+  kubelet(s) {
+    const k = s.kubelet.data;
+    if (!k) return `kubelet: ${s.kubelet.message ?? s.kubelet.status}`;
+    return [k.pid ? `pid ${k.pid}` : 'no process', k.version, k.runtimeEndpoint && `→ ${k.runtimeEndpoint}`].filter(Boolean).join(' · ');
+  },
+  containerd(s) {
+    const p = s.containerd.process.data;
+    const v = s.containerd.version.data?.version ?? s.cri.version.data?.runtimeVersion;
+    const pods = s.cri.pods.data;
+    const containers = s.cri.containers.data;
+    return [v && `v${v.replace(/^v/, '')}`, p && `pid ${p.pid} (${p.state})`, pods && `${pods.length} pods`,
+      containers && `${containers.length} containers`].filter(Boolean).join(' · ') || String(s.cri.version.message ?? '');
+  },
+  shim(s) {
+    const shims = s.tree.data?.shims;
+    if (shims) return `${shims.length} shim${shims.length === 1 ? '' : 's'}`;
+    const n = s.proc.data?.processes.filter((p) => /^containerd-shim/.test(p.comm) && servesThis(p, s.stack.address)).length;
+    return n === undefined ? 'no process table' : `${n} shim process${n === 1 ? '' : 'es'}`;
+  },
+  runc(s) {
+    const r = s.runc.data;
+    if (!r) return `runc state: ${s.runc.message ?? s.runc.status}`;
+    const by: Record<string, number> = {};
+    for (const c of r.containers) by[c.status] = (by[c.status] ?? 0) + 1;
+    return `${r.containers.length} containers${Object.keys(by).length ? ` (${Object.entries(by).map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}`;
+  },
+};
+
+const boxDetail = (s: Snapshot, id: string): string => (Object.hasOwn(BOX_DETAIL, id) ? BOX_DETAIL[id](s) : '');
 
 function stackHtml(s: Snapshot, r: DoctorReport): string {
   const boxes = BOXES.map((b, i) => {

@@ -57,6 +57,11 @@ export function buildProcessTree(inp: TreeInputs): ProcessTreeView {
     },
     thresholds: { stuckInitSec, ...(inp.cpuWindowMs !== undefined ? { cpuWindowMs: inp.cpuWindowMs } : {}) },
   };
-  view.facts = treeFacts({ ...index, inp, view, now, stuckInitSec });
+  // another containerd's (or runc root's) processes are never judged, even when --all shows them
+  const ours = inp.all ? { ...view, processes: view.processes.filter((t) => !foreign.has(t.pid)), shims: view.shims.filter((v) => !foreign.has(v.pid)) } : view;
+  view.facts = treeFacts({ ...index, inp, view: ours, now, stuckInitSec });
+  // the other daemons themselves stay the node's to judge (one in D is the node's problem too)
+  const foreignPids = [...foreign].filter((pid) => placed.get(pid)?.role !== 'containerd').sort((a, b) => a - b);
+  if (foreignPids.length) view.foreignPids = foreignPids;
   return view;
 }

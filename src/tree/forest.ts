@@ -92,15 +92,17 @@ export function orderForest(inp: TreeInputs, index: ProcIndex, placed: Map<numbe
   }
   for (const s of unowned) if (!foreign.has(s) || inp.all) emit(s, 0, 0);
   // stack processes under neither, from their topmost relevant ancestor so a subtree prints once, in order
-  for (const p of inp.proc.processes) {
-    if (printed.has(p.pid) || !relevant(p.pid) || p.kernelThread) continue;
-    let top = p.pid;
+  const topOf = (pid: number): number => {
+    let top = pid;
     let up = procs.get(top)?.ppid;
     while (up && procs.has(up) && !printed.has(up) && relevant(up)) {
       top = up;
       up = procs.get(up)?.ppid;
     }
-    emitRelevant(top, 0, 0);
+    return top;
+  };
+  for (const p of inp.proc.processes) {
+    if (!printed.has(p.pid) && relevant(p.pid) && !p.kernelThread) emitRelevant(topOf(p.pid), 0, 0);
   }
   if (inp.all) emitEverything(inp, index, printed, row);
   return out;

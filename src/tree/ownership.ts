@@ -1,13 +1,31 @@
-// Whose is each shim: several containerd daemons may run (Docker's beside Kubernetes'), and a
-// shim says whose it is with -address. Another daemon's processes, its shims and everything under
-// them are not this stack's (shown only with --all).
-import { parseContainerdArgs } from '../sources/proc/argv.ts';
+// Whose is each shim: several containerd daemons may run (Docker's beside Kubernetes', k3s's
+// beside a system one), and a shim says whose it is with -address. Another daemon's processes,
+// its shims and everything under them are not this stack's (shown only with --all, judged by
+// nothing). So is runc's work in another runc root: a `runc --root R` call, and a runc init
+// whose exec.fifo (held open from `runc create` until `runc start`) lies under R, even when its
+// `runc create` has exited and it hangs under init with no shim to say whose it is.
+import { dirname, normalize } from 'node:path';
+import type { ProcessInfo } from '../snapshot/types/proc.ts';
+import { parseContainerdArgs, runcRoot } from '../sources/proc/argv.ts';
 import type { Placed, ProcIndex, TreeInputs } from './inputs.ts';
+
+/** The runc root a runc call or a runc init works in, when it says: --root, or its exec.fifo's dir's parent. */
+export function runcRootOf(p: ProcessInfo, role: Placed['role']): string | undefined {
+  if (role === 'runc') {
+    const r = runcRoot(p.cmdline);
+    return r ? normalize(r) : undefined;
+  }
+  if (role !== 'runc-init') return undefined;
+  const fifo = Object.values(p.fdTargets ?? {}).find((t) => t.endsWith('/exec.fifo'));
+  // <root>/<container id>/exec.fifo
+  return fifo ? dirname(dirname(fifo)) : undefined;
+}
 
 /** Processes that belong to another containerd than the stack's. */
 export function foreignProcesses(inp: TreeInputs, index: ProcIndex, placed: Map<number, Placed>): Set<number> {
   const foreign = new Set<number>();
   const ours = inp.containerdAddress;
+  const ourRuncRoot = inp.runc && !inp.runc.error ? normalize(inp.runc.root) : undefined;
   const addSubtree = (pid: number): void => {
     const stack = [pid];
     while (stack.length) {
@@ -18,7 +36,10 @@ export function foreignProcesses(inp: TreeInputs, index: ProcIndex, placed: Map<
     }
   };
   for (const p of inp.proc.processes) {
-    if (placed.get(p.pid)!.role === 'containerd' && inp.containerdPid && p.pid !== inp.containerdPid) foreign.add(p.pid);
+    const role = placed.get(p.pid)!.role;
+    if (role === 'containerd' && inp.containerdPid && p.pid !== inp.containerdPid) foreign.add(p.pid);
+    const root = ourRuncRoot && runcRootOf(p, role);
+    if (root && root !== ourRuncRoot) addSubtree(p.pid);
     const a = index.shimArgs.get(p.pid);
     if (!a || !ours) continue;
     // A dead shim's command line is empty, so it cannot say whose it was: when we know our own

@@ -3,6 +3,21 @@
 import type { ShimView } from '../snapshot/types/tree.ts';
 import type { Placed, ProcIndex, TreeInputs } from './inputs.ts';
 
+/** A shim's children: the containers they belong to, whether one is the pause, how many were reparented to it. */
+function childrenOfShim(children: number[], placed: Map<number, Placed>): { containers: string[]; hasPause: boolean; reparented: number } {
+  const containers: string[] = [];
+  let hasPause = false;
+  let reparented = 0;
+  for (const c of children) {
+    const pl = placed.get(c)!;
+    if (pl.containerId && !containers.includes(pl.containerId)) containers.push(pl.containerId);
+    if (pl.role === 'pause') hasPause = true;
+    // The shim forks runc; runc forks the container's init and exits: the init is reparented.
+    if (pl.role !== 'runc') reparented++;
+  }
+  return { containers, hasPause, reparented };
+}
+
 export function shimViews(inp: TreeInputs, index: ProcIndex, placed: Map<number, Placed>): ShimView[] {
   const out: ShimView[] = [];
   const bundles = inp.bundles?.bundles ?? [];
@@ -10,16 +25,7 @@ export function shimViews(inp: TreeInputs, index: ProcIndex, placed: Map<number,
     if (a.action) continue; // `shim start` / `shim delete`: transient
     const p = index.procs.get(pid)!;
     const children = index.childrenOf.get(pid) ?? [];
-    const containers: string[] = [];
-    let hasPause = false;
-    let reparented = 0;
-    for (const c of children) {
-      const pl = placed.get(c)!;
-      if (pl.containerId && !containers.includes(pl.containerId)) containers.push(pl.containerId);
-      if (pl.role === 'pause') hasPause = true;
-      // The shim forks runc; runc forks the container's init and exits: the init is reparented.
-      if (pl.role !== 'runc') reparented++;
-    }
+    const { containers, hasPause, reparented } = childrenOfShim(children, placed);
     const own = bundles.find((b) => b.id === a.id) ?? bundles.find((b) => b.shimPid === pid);
     const socket = own?.socketPath;
     const probe = socket ? inp.shimProbes?.find((s) => s.socketPath === socket) : undefined;
@@ -38,14 +44,11 @@ export function shimViews(inp: TreeInputs, index: ProcIndex, placed: Map<number,
         ? { value: true, how: `inferred: ${reparented} container process(es) that runc forked are its children, which only a child subreaper receives once runc exits (PR_SET_CHILD_SUBREAPER is not shown in /proc)` }
         : { value: null, how: 'unknown: /proc does not show PR_SET_CHILD_SUBREAPER and the shim has no reparented children to infer it from' },
     };
-    if (a.namespace) v.namespace = a.namespace;
-    if (a.id) v.id = a.id;
-    if (a.address) v.address = a.address;
-    if (a.id) v.pod = index.ids.podOfSandbox.get(a.id) ?? { sandboxId: a.id };
-    if (socket) v.socket = socket;
-    if (probe) v.probe = probe;
-    if (p.cpuPercentRecent !== undefined) v.cpuPercentRecent = p.cpuPercentRecent;
-    if (p.fdCount !== undefined) v.fds = p.fdCount;
+    const optional: Partial<ShimView> = {
+      namespace: a.namespace, id: a.id, address: a.address, pod: a.id ? index.ids.podOfSandbox.get(a.id) ?? { sandboxId: a.id } : undefined,
+      socket, probe, cpuPercentRecent: p.cpuPercentRecent, fds: p.fdCount,
+    };
+    for (const [k, x] of Object.entries(optional)) if (x !== undefined && x !== '') (v as unknown as Record<string, unknown>)[k] = x;
     out.push(v);
   }
   return out;

@@ -195,6 +195,24 @@ test('NODE_FROZEN_CGROUP names the pod and container whose processes are frozen,
   assert.deepEqual(one('NODE_FROZEN_CGROUP', withNode({ frozenCgroups: [{ path: '/x/kubepods/y', state: 'FROZEN', pids: [77] }] })).subject, { path: '/x/kubepods/y', pid: 77 });
 });
 
+// Two containerd daemons on one node: a frozen container of the other one (Docker pauses its
+// containers with the freezer; another lab's frozen-pod fault) and its D-state tasks are that
+// containerd's to judge. A cgroup with any process of ours, or none at all, stays the node's.
+test('NODE_FROZEN_CGROUP and NODE_D_STATE_TASKS leave out another containerd\'s processes (tree.foreignPids)', () => {
+  const frozen = (path: string, pids: number[]) => ({ path, state: 'FROZEN', pids });
+  const s = withNode({
+    frozenCgroups: [frozen('/sys/fs/cgroup/freezer/kubepods/other', [90, 91]), frozen('/sys/fs/cgroup/freezer/kubepods/mixed', [91, 77]), frozen('/sys/fs/cgroup/freezer/empty', [])],
+    dStateTasks: [{ pid: 90, comm: 'sleep', wchan: '__refrigerator' }, { pid: 77, comm: 'sleep', wchan: '__refrigerator' }],
+  });
+  s.tree = ok('tree', {
+    builtAt: s.collectedAt, shims: [], facts: [], thresholds: { stuckInitSec: 60 }, processes: [], foreignPids: [90, 91],
+    inputs: { proc: true, runc: true, cri: true, tasks: true, bundles: true, shimProbes: true },
+  });
+  const hits = (id: string) => evaluate(nodeRules.filter((r) => r.id === id), s).filter((f) => f.status === 'fail');
+  assert.deepEqual(hits('NODE_FROZEN_CGROUP').map((f) => f.subject?.path), ['/sys/fs/cgroup/freezer/kubepods/mixed', '/sys/fs/cgroup/freezer/empty']);
+  assert.deepEqual(hits('NODE_D_STATE_TASKS').map((f) => f.subject?.pid), [77]);
+});
+
 test('kernel log rules: hit on an OOM kill of a shim; stale episodes weigh less; no kernel log is skipped', () => {
   const ep = (last: string) => ({ pattern: 'KERNEL_OOM_KILLED_RUNTIME', first: last, last, count: 1, examples: ['Out of memory: Killed process 4242 (containerd-shim)'], captures: { pid: ['4242'], comm: ['containerd-shim'] } });
   const recent = withNode({ kernelLog: { ...healthy.kernelLog!, episodes: [ep('2026-11-26T11:50:00.000Z')] } });

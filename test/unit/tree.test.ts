@@ -285,3 +285,30 @@ test('a shim\'s peers\' median, from one sorted list without its own value (prop
     return medianWithout([...xs].sort((a, b) => a - b), xs[i]) === naive(xs.filter((_, j) => j !== i));
   }), { numRuns: 500 });
 });
+
+// Two runtimes on one node (Docker's containerd beside Kubernetes', or two labs): another runc
+// root's parked init hangs under init once its `runc create` has exited, with no shim to say
+// whose it is; its exec.fifo does. It and another root's runc calls are not this stack's.
+test('another runc root\'s parked init and runc call are left out and judged by nothing; their pids are listed as foreign', () => {
+  const inp = fixture();
+  const other = capturedInit(800, 1, 900);
+  other.fdTargets = { 5: `/var/lib/other/runc/k8s.io/${hex('7')}/exec.fifo` };
+  const otherRunc = proc(810, 1, 'runc', ['runc', '--root', '/var/lib/other/runc/k8s.io', 'state', hex('7')]);
+  const ours = capturedInit(820, 1, 900); // a raw `runc create` in our own root: ours, stateless or not
+  ours.fdTargets = { 5: `/run/containerd/runc/k8s.io/${hex('6')}/exec.fifo` };
+  inp.proc.processes.push(other, otherRunc, ours);
+  const v = buildProcessTree(inp);
+  const shown = new Set(v.processes.map((t) => t.pid));
+  assert.ok(!shown.has(800) && !shown.has(810), 'another runc root\'s processes are not shown');
+  assert.ok(shown.has(820));
+  const stuck = factsOf(v.facts, 'stuck-runc-init').map((f) => f.subject.pid);
+  assert.ok(!stuck.includes(800), JSON.stringify(stuck));
+  assert.ok(stuck.includes(820), 'our own stateless parked init is still judged');
+  // 600 is another containerd's shim, 251 a defunct shim our containerd is not the parent of
+  assert.deepEqual(v.foreignPids, [251, 600, 800, 810]);
+  // --all shows them and still judges none of them
+  const all = buildProcessTree({ ...inp, all: true });
+  assert.ok(all.processes.some((t) => t.pid === 800));
+  assert.ok(!factsOf(all.facts, 'stuck-runc-init').some((f) => f.subject.pid === 800));
+  assert.ok(!all.facts.some((f) => f.subject.shimPid === 600));
+});

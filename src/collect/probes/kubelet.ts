@@ -18,6 +18,8 @@ export const kubelet: Probe<'kubelet', KubeletView> = {
       kubeadmFlagsPath: files.kubeadmFlags,
       logFile: ctx.stack.kubeletLog,
       pid: ctx.opts.kubeletPid,
+      // among several kubelets, the one whose runtime endpoint names this containerd
+      containerdSockets: [ctx.stack.address, ctx.stack.runtimeEndpoint],
       // the scan's processes, when it read every argv (kubelet's is not a stack binary's)
       processes: ctx.opts.cmdlines === 'stack' ? undefined : got.data('proc')?.processes,
     });

@@ -140,6 +140,13 @@ export interface ProcessTreeView {
   facts: TreeFact[];
   /** which inputs were present: a join without CRI says so instead of guessing */
   inputs: { proc: boolean; runc: boolean; cri: boolean; tasks: boolean; bundles: boolean; shimProbes: boolean };
+  /**
+   * processes that belong to another containerd or runc root than the one inspected (its shims
+   * and what runs under them, runc calls and parked inits in its root): left out of `processes`
+   * (unless --all) and of every judgment, the node's D-state and frozen-cgroup rules included;
+   * the other containerd daemons themselves are not listed (one in D is the node's problem too)
+   */
+  foreignPids?: number[];
   /** thresholds the facts were judged with */
   thresholds: { stuckInitSec: number; /** the window of cpuPercentRecent, ms, when it was sampled */ cpuWindowMs?: number };
 }

@@ -40,6 +40,39 @@ function namedGroups(source: string): string[] {
   return names;
 }
 
+/** The entry's fields: known names, text where text is needed, a layer, a severity, https links, regex flags. */
+function checkFields(entry: Record<string, unknown>, name: string, where: string): void {
+  for (const k of Object.keys(entry)) if (!FIELDS.includes(k)) throw bad(name, `${where}: unknown field "${k}"`);
+  for (const k of ['pattern', 'title', 'explanation', 'nextStep'] as const) {
+    if (typeof entry[k] !== 'string' || !(entry[k] as string).trim()) throw bad(name, `${where}: "${k}" must be non-empty text`);
+  }
+  if (!LAYERS.includes(entry.layer as Layer)) throw bad(name, `${where}: layer must be one of ${LAYERS.join(', ')}`);
+  if (!SEVERITY_ORDER.includes(entry.severity as Severity)) throw bad(name, `${where}: severity must be one of ${SEVERITY_ORDER.join(', ')}`);
+  if (!Array.isArray(entry.references) || entry.references.some((r) => typeof r !== 'string' || !/^https:\/\//.test(r))) {
+    throw bad(name, `${where}: references must be a list of https links`);
+  }
+  if (entry.flags !== undefined && (typeof entry.flags !== 'string' || !/^[imsu]*$/.test(entry.flags))) {
+    throw bad(name, `${where}: flags may only hold i, m, s, u`);
+  }
+}
+
+/** The entry's pattern compiled (never one that matches the empty line) and the groups it captures. */
+function compilePattern(entry: Record<string, unknown>, name: string, where: string): { regex: RegExp; captureNames: string[] } {
+  let regex: RegExp;
+  try {
+    regex = new RegExp(entry.pattern as string, (entry.flags as string | undefined) ?? '');
+  } catch (err) {
+    throw bad(name, `${where}: invalid regular expression: ${(err as Error).message}`);
+  }
+  if (regex.test('')) throw bad(name, `${where}: the pattern matches the empty line`);
+  const groups = namedGroups(entry.pattern as string);
+  if (entry.captures === undefined) return { regex, captureNames: groups };
+  if (!Array.isArray(entry.captures) || entry.captures.some((c) => typeof c !== 'string')) throw bad(name, `${where}: captures must be a list of group names`);
+  const missing = (entry.captures as string[]).filter((c) => !groups.includes(c));
+  if (missing.length) throw bad(name, `${where}: captures name groups the pattern lacks: ${missing.join(', ')}`);
+  return { regex, captureNames: entry.captures as string[] };
+}
+
 /**
  * Checks a parsed table (`{"rules": [entry, ...]}`) and compiles its patterns; every problem
  * names the file and the entry's id.
@@ -57,34 +90,8 @@ export function compileLogTable(file: unknown, name: string): LogTable {
     if (!ID.test(id)) throw bad(name, `${where}: id must be UPPER_SNAKE text`);
     if (seen.has(id)) throw bad(name, `${where}: duplicate id`);
     seen.add(id);
-    for (const k of Object.keys(entry)) if (!FIELDS.includes(k)) throw bad(name, `${where}: unknown field "${k}"`);
-    for (const k of ['pattern', 'title', 'explanation', 'nextStep'] as const) {
-      if (typeof entry[k] !== 'string' || !(entry[k] as string).trim()) throw bad(name, `${where}: "${k}" must be non-empty text`);
-    }
-    if (!LAYERS.includes(entry.layer as Layer)) throw bad(name, `${where}: layer must be one of ${LAYERS.join(', ')}`);
-    if (!SEVERITY_ORDER.includes(entry.severity as Severity)) throw bad(name, `${where}: severity must be one of ${SEVERITY_ORDER.join(', ')}`);
-    if (!Array.isArray(entry.references) || entry.references.some((r) => typeof r !== 'string' || !/^https:\/\//.test(r))) {
-      throw bad(name, `${where}: references must be a list of https links`);
-    }
-    if (entry.flags !== undefined && (typeof entry.flags !== 'string' || !/^[imsu]*$/.test(entry.flags))) {
-      throw bad(name, `${where}: flags may only hold i, m, s, u`);
-    }
-    let regex: RegExp;
-    try {
-      regex = new RegExp(entry.pattern as string, (entry.flags as string | undefined) ?? '');
-    } catch (err) {
-      throw bad(name, `${where}: invalid regular expression: ${(err as Error).message}`);
-    }
-    if (regex.test('')) throw bad(name, `${where}: the pattern matches the empty line`);
-    const groups = namedGroups(entry.pattern as string);
-    let captureNames = groups;
-    if (entry.captures !== undefined) {
-      if (!Array.isArray(entry.captures) || entry.captures.some((c) => typeof c !== 'string')) throw bad(name, `${where}: captures must be a list of group names`);
-      const missing = (entry.captures as string[]).filter((c) => !groups.includes(c));
-      if (missing.length) throw bad(name, `${where}: captures name groups the pattern lacks: ${missing.join(', ')}`);
-      captureNames = entry.captures as string[];
-    }
-    patterns.push({ ...(entry as unknown as LogPatternEntry), regex, captureNames });
+    checkFields(entry, name, where);
+    patterns.push({ ...(entry as unknown as LogPatternEntry), ...compilePattern(entry, name, where) });
   });
   return { name, patterns };
 }

@@ -24,31 +24,38 @@ export interface ParkedInit {
 
 const cache = new WeakMap<FactContext, ParkedInit[]>();
 
+/** A runc state created and never started (exec.fifo still there); stuck once past the threshold and waiting (or frozen). */
+function fromState(ctx: FactContext, r: RuncContainerState): ParkedInit {
+  const p = r.initPid ? ctx.procs.get(r.initPid) : undefined;
+  const age = r.ageSec ?? p?.ageSec ?? 0;
+  const x: ParkedInit = { pid: r.initPid, pod: podOfContainer(ctx.ids, r.id), container: containerRefOf(ctx.ids, r.id), ageSec: age, state: r, stuck: false };
+  if (age >= ctx.stuckInitSec) {
+    x.wait = waitingInFifoOpen(p);
+    x.frozen = p?.state === 'D' || p?.kernelStack?.includes('__refrigerator');
+    x.stuck = x.wait.waiting !== false || !!x.frozen;
+  }
+  return x;
+}
+
+/** A runc init of this stack no state names, past the threshold and waiting on its fifo. */
+function stateless(ctx: FactContext, t: TreeProcess): ParkedInit | undefined {
+  const p = ctx.procs.get(t.pid);
+  if (!p || p.ageSec < ctx.stuckInitSec) return undefined;
+  const w = waitingInFifoOpen(p);
+  if (w.waiting !== true) return undefined;
+  return { pid: t.pid, pod: t.pod, container: t.container ?? { id: '' }, ageSec: p.ageSec, process: t, stuck: true, wait: w };
+}
+
 export function parkedInits(ctx: FactContext): ParkedInit[] {
   const hit = cache.get(ctx);
   if (hit) return hit;
-  const out: ParkedInit[] = [];
   const runc = ctx.inp.runc?.containers ?? [];
-  for (const r of runc) {
-    if (r.status !== 'created' || !r.execFifo) continue;
-    const p = r.initPid ? ctx.procs.get(r.initPid) : undefined;
-    const age = r.ageSec ?? p?.ageSec ?? 0;
-    const x: ParkedInit = { pid: r.initPid, pod: podOfContainer(ctx.ids, r.id), container: containerRefOf(ctx.ids, r.id), ageSec: age, state: r, stuck: false };
-    if (age >= ctx.stuckInitSec) {
-      x.wait = waitingInFifoOpen(p);
-      x.frozen = p?.state === 'D' || p?.kernelStack?.includes('__refrigerator');
-      x.stuck = x.wait.waiting !== false || !!x.frozen;
-    }
-    out.push(x);
-  }
+  const out = runc.filter((r) => r.status === 'created' && r.execFifo).map((r) => fromState(ctx, r));
   const stuckPids = new Set(out.filter((x) => x.stuck && x.pid).map((x) => x.pid));
   for (const t of ctx.view.processes) {
     if (t.role !== 'runc-init' || stuckPids.has(t.pid) || runc.some((r) => r.initPid === t.pid)) continue;
-    const p = ctx.procs.get(t.pid);
-    if (!p || p.ageSec < ctx.stuckInitSec) continue;
-    const w = waitingInFifoOpen(p);
-    if (w.waiting !== true) continue;
-    out.push({ pid: t.pid, pod: t.pod, container: t.container ?? { id: '' }, ageSec: p.ageSec, process: t, stuck: true, wait: w });
+    const x = stateless(ctx, t);
+    if (x) out.push(x);
   }
   cache.set(ctx, out);
   return out;

@@ -32,21 +32,24 @@ export const orphanProcess: FactDetector = {
   },
 };
 
+/** A zombie its parent should have reaped: a defunct shim under containerd, or anything under a shim. */
+function unreaped(ctx: Parameters<FactDetector['detect']>[0], t: TreeProcess): boolean {
+  const defunctShim = !!t.shim || ctx.procs.get(t.pid)!.comm.startsWith('containerd-shim');
+  const underShim = ctx.view.shims.some((s) => s.pid === t.ppid) || !!t.container;
+  if (underShim) return true;
+  // A shim daemonizes under init, so a dead shim is init's to reap, which it does in its own
+  // time; nor can a zombie's empty command line tell whose containerd it served. It is a
+  // finding when its parent is one that should have reaped it: containerd (run as PID 1 in a
+  // container: containerd#5708) or a shim.
+  return defunctShim && !(t.ppid === 1 || ctx.procs.get(t.ppid)?.comm === 'systemd');
+}
+
 export const zombie: FactDetector = {
   kind: 'zombie',
   detect(ctx) {
     const byParent = new Map<number, TreeProcess[]>();
     for (const t of ctx.view.processes) {
-      if (t.role !== 'zombie') continue;
-      const p = ctx.procs.get(t.pid)!;
-      const defunctShim = !!t.shim || p.comm.startsWith('containerd-shim');
-      const underShim = ctx.view.shims.some((s) => s.pid === t.ppid) || !!t.container;
-      if (!defunctShim && !underShim) continue;
-      // A shim daemonizes under init, so a dead shim is init's to reap, which it does in its own
-      // time; nor can a zombie's empty command line tell whose containerd it served. It is a
-      // finding when its parent is one that should have reaped it: containerd (run as PID 1 in a
-      // container: containerd#5708) or a shim.
-      if (defunctShim && !underShim && (t.ppid === 1 || ctx.procs.get(t.ppid)?.comm === 'systemd')) continue;
+      if (t.role !== 'zombie' || !unreaped(ctx, t)) continue;
       let g = byParent.get(t.ppid);
       if (!g) byParent.set(t.ppid, (g = []));
       g.push(t);
