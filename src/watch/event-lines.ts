@@ -138,13 +138,17 @@ export function namesOfCriEvent(e: ContainerEventView): [string, Names][] {
   return out;
 }
 
-/** One CRI container event as a line (what kubelet's Evented PLEG would learn). */
-export function criEventLine(e: ContainerEventView, receivedAt: number): WatchLine {
+/**
+ * One CRI container event as a line (what kubelet's Evented PLEG would learn), named by what it
+ * carries, else by what earlier events and lists said (a deleted pod's last event carries no status).
+ */
+export function criEventLine(e: ContainerEventView, nameOf: NameOf, receivedAt: number): WatchLine {
   const ms = nanosToMs(e.createdAt);
-  const time = new Date(Number.isFinite(ms) && ms > 0 ? ms : receivedAt).toISOString();
+  // a time a Date can hold (±8.64e15 ms), else when it was received
+  const time = new Date(Number.isFinite(ms) && ms > 0 && ms <= 8.64e15 ? ms : receivedAt).toISOString();
   const kind = CRI_KIND[e.containerEventType] ?? 'event';
   const names = new Map(namesOfCriEvent(e));
-  const subject = subjectOfId(e.containerId, names.get(e.containerId));
+  const subject = subjectOfId(e.containerId, names.get(e.containerId)?.pod ? names.get(e.containerId) : nameOf(e.containerId) ?? names.get(e.containerId));
   const status = (e.containersStatuses ?? []).find((c) => c?.id === e.containerId);
   const what = subject.sandbox ? 'pod sandbox' : 'container';
   const verb = kind === 'event' ? `event ${String(e.containerEventType)}` : kind.slice(4);

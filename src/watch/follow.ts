@@ -25,6 +25,10 @@ export interface FollowOptions<T> {
   keyOf?: (m: T) => string;
   /** how long a new call must hold to count as up (default 2 s) */
   confirmMs?: number;
+  /** waits between attempts after an outage, the last repeated (default 1 s, 2 s, 4 s, 5 s) */
+  retryMs?: readonly number[];
+  /** how far past the rotation each call's deadline lies (default 30 s) */
+  deadlineMarginMs?: number;
   now?: () => number;
 }
 
@@ -104,7 +108,8 @@ export class StreamFollower<T> {
       this.lostAt = this.now();
       this.o.onLost(err);
     }
-    const wait = RETRY_MS[Math.min(this.attempt++, RETRY_MS.length - 1)];
+    const retry = this.o.retryMs ?? RETRY_MS;
+    const wait = retry[Math.min(this.attempt++, retry.length - 1)];
     this.later(wait, () => this.openCall());
   }
 
@@ -123,6 +128,8 @@ export class StreamFollower<T> {
     if (this.stopped) return;
     const rotateMs = this.o.rotateMs ?? ROTATE_MS;
     const holding = this.current && !this.current.retired ? this.current : undefined;
+    // never more than two calls: one older than the one holding goes now
+    if (holding?.previous && !holding.previous.retired) this.retire(holding.previous);
     let call: Call | undefined;
     let stream: ServerStream;
     try {
@@ -130,10 +137,10 @@ export class StreamFollower<T> {
         if (!call || call.retired) return;
         this.confirm(call);
         this.deliver(m);
-      }, rotateMs + DEADLINE_MARGIN_MS);
+      }, rotateMs + (this.o.deadlineMarginMs ?? DEADLINE_MARGIN_MS));
     } catch (err) {
       // a rotation that cannot open while the old call holds: try again soon, nothing is lost yet
-      if (holding) this.later(RETRY_MS[0], () => this.openCall());
+      if (holding) this.later((this.o.retryMs ?? RETRY_MS)[0], () => this.openCall());
       else this.lost(CtrdocError.from(err));
       return;
     }
@@ -170,7 +177,7 @@ export class StreamFollower<T> {
     const prev = call.previous;
     if (prev && !prev.retired) {
       this.current = prev;
-      this.later(RETRY_MS[0], () => {
+      this.later((this.o.retryMs ?? RETRY_MS)[0], () => {
         if (this.current === prev) this.openCall();
       });
       return;

@@ -63,8 +63,10 @@ export class NameBook {
   learn(entries: Iterable<[string, Names]>, at: number): void {
     for (const [id, n] of entries) {
       if (!id) continue;
-      const before = this.byId.get(id)?.names;
-      this.byId.set(id, { names: before ? { ...before, ...n } : { ...n }, at });
+      // what a source does not say leaves what another said
+      const names: Names = { ...this.byId.get(id)?.names };
+      for (const [k, v] of Object.entries(n) as [keyof Names, Names[keyof Names]][]) if (v !== undefined && v !== '') (names as Record<string, unknown>)[k] = v;
+      this.byId.set(id, { names, at });
     }
   }
 

@@ -306,7 +306,7 @@ export class Watcher {
       if (this.replayed++ === 0) this.o.note('CRI events from before the watch started (containerd 2.x keeps them for a first reader) are left out');
       return;
     }
-    this.say(() => criEventLine(e, received), []);
+    this.say(() => criEventLine(e, (id) => this.names.lookup(id), received), []);
   }
 
   // ---- the poll, the ping and the diagnosis ----
