@@ -12,6 +12,7 @@ export interface OpenIncident {
   cause: string;
   short: string;
   severity: Incident['severity'];
+  layer: Incident['layer'];
   certainty: Incident['certainty'];
   pods: string[];
   /** ms: when the watch first saw it open */
@@ -19,11 +20,11 @@ export interface OpenIncident {
 }
 
 export function openIncidentOf(i: Incident, since: number): OpenIncident {
-  return { id: i.id, cause: i.cause, short: i.short, severity: i.severity, certainty: i.certainty, pods: [...i.pods], since };
+  return { id: i.id, cause: i.cause, short: i.short, severity: i.severity, layer: i.layer, certainty: i.certainty, pods: [...i.pods], since };
 }
 
 function ref(i: OpenIncident): WatchIncidentRef {
-  return { id: i.id, cause: i.cause, severity: i.severity, certainty: i.certainty, pods: i.pods };
+  return { id: i.id, cause: i.cause, severity: i.severity, layer: i.layer, certainty: i.certainty, pods: i.pods };
 }
 
 const withPods = (i: OpenIncident) => (i.pods.length ? ` (${podsText(i.pods)})` : '');

@@ -1,6 +1,6 @@
 // What `ctrdoc watch` says, one line per change: plain data the watch makes (src/watch) and the
 // renderers format (src/report/watch-line.ts).
-import type { Severity } from './findings.ts';
+import type { Layer, Severity } from './findings.ts';
 
 /** Where a line's fact came from. */
 export type WatchSource =
@@ -59,6 +59,8 @@ export interface WatchIncidentRef {
   id: string;
   cause: string;
   severity: Severity;
+  /** the layer the cause sits in */
+  layer: Layer;
   certainty: string;
   pods: string[];
 }
