@@ -5,6 +5,7 @@ import { stackFlags, stackFlagsUsage } from './flags.ts';
 import { parseDuration } from '../deadline.ts';
 import { CtrdocError } from '../errors.ts';
 import type { Snapshot } from '../snapshot/types/index.ts';
+import type { CollectOptions } from '../collect/context.ts';
 
 export const collectUsage = `      --timeout DURATION   overall deadline for the collection (default 10s)
       --probe-timeout D    deadline for each call to the runtime (default 2s)
@@ -55,7 +56,13 @@ function kubeletPidOf(v: string | undefined): number | undefined {
 }
 
 /** Collects a Snapshot: the one collection step of doctor, bundle, report and serve. */
-export async function collectLive(values: CollectValues, io: CliIO, progress: boolean, opts: { canary?: boolean; /** say on stderr which containerd was chosen among several (default true) */ notes?: boolean } = {}): Promise<Snapshot> {
+export async function collectLive(values: CollectValues, io: CliIO, progress: boolean, opts: {
+  canary?: boolean;
+  /** say on stderr which containerd was chosen among several (default true) */
+  notes?: boolean;
+  /** results kept from an earlier collection (watch) */
+  reuse?: CollectOptions['reuse'];
+} = {}): Promise<Snapshot> {
   const t0 = performance.now();
   const deadlineMs = values.timeout ? parseDuration(values.timeout) : 10_000;
   const perCall = values['probe-timeout'] ? parseDuration(values['probe-timeout']) : 2000;
@@ -85,6 +92,7 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
     goroutines: values['no-goroutines'] ? 'off' : values.signal ? 'signal' : 'auto',
     kubeletFiles: doctorKubeletFiles,
     kubeletPid: kubeletPidOf(values['kubelet-pid']),
+    reuse: opts.reuse,
     onProgress: process.env.CTRDOC_DEBUG
       // when each probe ended, from the start of the collection: where the time goes
       ? (t) => io.stderr.write(`debug: +${Math.round(performance.now() - t0)}ms ${t.probe} ${t.status} (${t.durationMs}ms)\n`)

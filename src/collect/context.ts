@@ -1,6 +1,6 @@
 // What every probe of one run shares: the resolved stack, the options the command chose, the
 // run's deadline, and the CRI and containerd clients (opened on first use, closed at the end).
-import type { StackLocation } from '../snapshot/types/index.ts';
+import type { ProbeResult, StackLocation } from '../snapshot/types/index.ts';
 import type { ProcTable } from '../snapshot/types/proc.ts';
 import type { CriClient } from '../sources/cri/client.ts';
 import type { Image } from '../snapshot/types/index.ts';
@@ -39,6 +39,8 @@ export interface CollectOptions {
   /** the kubelet process to read, when several run (--kubelet-pid) */
   kubeletPid?: number;
   onProgress?: (t: ProbeTiming) => void;
+  /** a result kept from an earlier run, used instead of running the probe (a watch keeps what cannot have changed) */
+  reuse?: (probe: string) => ProbeResult<unknown> | undefined;
 }
 
 export class CollectContext {

@@ -44,6 +44,13 @@ export async function collectProbes(names: readonly ProbeName[], opts: CollectOp
     let r = running.get(name);
     if (r) return r;
     const p = byName.get(name)!;
+    const kept = opts.reuse?.(name);
+    if (kept) {
+      results.set(name, kept);
+      r = Promise.resolve(kept);
+      running.set(name, r);
+      return r;
+    }
     r = (async () => {
       const needs = Promise.all(p.needs.map(start));
       if (p.waitForNeedsMs !== undefined) await settledWithin(needs, p.waitForNeedsMs);

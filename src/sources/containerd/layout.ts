@@ -127,6 +127,26 @@ export function familyOf(version: string): ContainerdFamily | undefined {
   return undefined;
 }
 
+/**
+ * How the CRI plugin serves GetContainerEvents (what kubelet's Evented PLEG reads):
+ *   1.6: not at all (Unimplemented);
+ *   1.7: from ONE channel that every caller ranges over (pkg/cri/server/container_events.go:
+ *        `for event := range c.containerEventsChan`): each event goes to one reader only, so a
+ *        second reader takes events kubelet would have had;
+ *   2.x: a queue that gives every subscriber each event (internal/eventq, since containerd commit
+ *        e7eb08eb, 2024-01), and holds up to 5 minutes of events for a first subscriber. A reader
+ *        that stops reading blocks the queue once its buffer fills, so it must read under a
+ *        deadline the runtime enforces.
+ * undefined (a version ctrdoc does not know) is read as 'single-consumer': never read it.
+ */
+export type CriEventsServing = 'unimplemented' | 'single-consumer' | 'fan-out';
+
+export function criEventsServing(family: ContainerdFamily | undefined): CriEventsServing {
+  if (family === '1.6') return 'unimplemented';
+  if (family === '2.x' || family === '1.7') return 'fan-out';
+  return 'single-consumer';
+}
+
 /** The commands that print a binary's own defaults and its merged config (the same in every version). */
 export function configCommands(configPath?: string): { dump: string[]; default: string[] } {
   return { dump: [...(configPath ? ['--config', configPath] : []), 'config', 'dump'], default: ['config', 'default'] };

@@ -264,8 +264,10 @@ export class GrpcConnection {
         try {
           v = decode<T>(resType, m);
         } catch (e) {
+          // said first: the cancel that follows settles the call too, as "cancelled"
+          reject(new CtrdocError('bad-input', `${this.opts.what} ${method}: undecodable message: ${(e as Error).message}`));
           cancel();
-          return reject(new CtrdocError('bad-input', `${this.opts.what} ${method}: undecodable message: ${(e as Error).message}`));
+          return;
         }
         onMessage(v);
       }, (st) => {
