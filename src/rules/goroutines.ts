@@ -31,7 +31,7 @@ const goroutineRule: RuleCode = {
       }
     }
     const hits = [...groups.values()].map(({ f, seen }): Hit => ({
-      summary: `${f.title} (${f.count} goroutines, up to ${f.waitMaxMinutes} min)`,
+      summary: `${f.title} (${f.count} goroutine${f.count === 1 ? '' : 's'}, ${f.waitMaxMinutes > 0 ? `up to ${f.waitMaxMinutes} min` : 'waiting under a minute'})`,
       severity: f.severity,
       evidence: [
         f.explanation.slice(0, 300),
