@@ -9,33 +9,61 @@ export const DUMP_ENTRY = /^goroutines\/[^/]+\.txt$/;
 
 /** The Snapshot with every dump of the bundle analysed into containerd.goroutines (a copy; the input is not changed). */
 export async function withBundleDumps(s: Snapshot, files: ReadonlyMap<string, Buffer>): Promise<Snapshot> {
-  const entries = [...files].filter(([name, content]) => DUMP_ENTRY.test(name) && content.length > 0).sort(([a], [b]) => a.localeCompare(b));
+  const entries = dumpEntries(files);
   if (!entries.length) return s;
   const { analyzeDump } = await import('../goroutines/index.ts');
   const live = s.containerd.goroutines;
-  const own = live?.status === 'ok' && live.data ? live.data : undefined;
-  const dumps: GoroutineDump[] = [...(own?.dumps ?? []).map((d) => ({ ...d, source: d.source ?? 'the live run' }))];
-  const warnings = [...(own?.warnings ?? [])];
-  for (const [name, content] of entries) {
-    const a = analyzeDump(content);
-    for (const d of a.dumps) dumps.push({ ...d, source: `bundle ${name}` });
-    for (const w of a.warnings) warnings.push(`${name}: ${w}`);
-  }
-  if (dumps.length === (own?.dumps.length ?? 0)) return s;
-  const analysis: GoroutineAnalysis = {
-    similarity: own?.similarity ?? 'pointer',
-    inputBytes: (own?.inputBytes ?? 0) + entries.reduce((n, [, c]) => n + c.length, 0),
-    passthroughBytes: own?.passthroughBytes ?? 0,
-    dumps: dumps.map((d, index) => ({ ...d, index })),
-    warnings,
-  };
-  const names = entries.map(([n]) => n).join(', ');
+  const own = liveAnalysis(live);
+  const merged = mergeDumps(own, entries.map(([name, content]) => [name, analyzeDump(content)]));
+  // every bundle dump was empty of goroutines: nothing to add to what the live run said
+  if (merged.dumps.length === (own?.dumps.length ?? 0)) return s;
   const result: ProbeResult<GoroutineAnalysis> = {
     probe: 'containerd.goroutines',
     status: 'ok',
     durationMs: live?.durationMs ?? 0,
-    data: analysis,
-    message: own ? `the live run's dump and the bundle's ${names}` : `analysed from the bundle's ${names}${live?.message ? ` (the live run: ${live.message})` : ''}`,
+    data: combinedAnalysis(own, entries, merged),
+    message: combinedMessage(own, live, entries),
   };
   return { ...s, containerd: { ...s.containerd, goroutines: result } };
+}
+
+type DumpEntry = [name: string, content: Buffer];
+
+/** The bundle's non-empty dump entries, in name order (so the merged dumps' order does not depend on the archive's). */
+function dumpEntries(files: ReadonlyMap<string, Buffer>): DumpEntry[] {
+  return [...files].filter(([name, content]) => DUMP_ENTRY.test(name) && content.length > 0).sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** The live run's own analysis, when it has one to build on. */
+function liveAnalysis(live: ProbeResult<GoroutineAnalysis> | undefined): GoroutineAnalysis | undefined {
+  return live?.status === 'ok' && live.data ? live.data : undefined;
+}
+
+/** The live run's dumps and warnings first, then each bundle entry's, each dump saying where it came from. */
+function mergeDumps(own: GoroutineAnalysis | undefined, analysed: [name: string, a: GoroutineAnalysis][]): { dumps: GoroutineDump[]; warnings: string[] } {
+  const dumps: GoroutineDump[] = (own?.dumps ?? []).map((d) => ({ ...d, source: d.source ?? 'the live run' }));
+  const warnings = [...(own?.warnings ?? [])];
+  for (const [name, a] of analysed) {
+    for (const d of a.dumps) dumps.push({ ...d, source: `bundle ${name}` });
+    for (const w of a.warnings) warnings.push(`${name}: ${w}`);
+  }
+  return { dumps, warnings };
+}
+
+/** One analysis over the live run's input and the bundle's, the dumps numbered anew. */
+function combinedAnalysis(own: GoroutineAnalysis | undefined, entries: DumpEntry[], merged: { dumps: GoroutineDump[]; warnings: string[] }): GoroutineAnalysis {
+  return {
+    similarity: own?.similarity ?? 'pointer',
+    inputBytes: (own?.inputBytes ?? 0) + entries.reduce((n, [, c]) => n + c.length, 0),
+    passthroughBytes: own?.passthroughBytes ?? 0,
+    dumps: merged.dumps.map((d, index) => ({ ...d, index })),
+    warnings: merged.warnings,
+  };
+}
+
+/** Says which dumps were read; without a live analysis, also what the live run said instead. */
+function combinedMessage(own: GoroutineAnalysis | undefined, live: ProbeResult<GoroutineAnalysis> | undefined, entries: DumpEntry[]): string {
+  const names = entries.map(([n]) => n).join(', ');
+  if (own) return `the live run's dump and the bundle's ${names}`;
+  return `analysed from the bundle's ${names}${live?.message ? ` (the live run: ${live.message})` : ''}`;
 }

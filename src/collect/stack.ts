@@ -173,41 +173,78 @@ export async function resolveStack(flags: StackFlags, o: ResolveOptions = {}): P
   return locate(flags, named, c, timeoutMs);
 }
 
+type NamedEndpoint = { endpoint: string; source: LocationSource };
+
 /** Fills each value from the first layer that has it. */
-function locate(flags: StackFlags, named: { endpoint: string; source: LocationSource } | undefined, c: Choice, timeoutMs: number): StackLocation {
-  const sources: StackLocation['sources'] = {};
-  const pick = <K extends keyof StackLocation>(key: K, ...candidates: [StackLocation[K] | undefined | '', LocationSource][]): StackLocation[K] | undefined => {
-    for (const [v, src] of candidates) {
-      if (v !== undefined && v !== '') {
-        sources[key] = src;
-        return v as StackLocation[K];
-      }
-    }
-    return undefined;
-  };
+function locate(flags: StackFlags, named: NamedEndpoint | undefined, c: Choice, timeoutMs: number): StackLocation {
+  const layers = firstLayerPicker();
   const d = c.daemon;
-  const f = d?.facts ?? {};
-  const runtimeEndpoint = pick('runtimeEndpoint', [named?.endpoint, named?.source ?? 'default'],
-    [d && toEndpoint(d.address), d?.addressFrom ?? 'default'], [DEFAULT_ENDPOINT, 'default'])!;
-  const address = pick('address', [flags.address, 'flag'], [d?.address, d?.addressFrom ?? 'default'],
-    [unixPathOf(runtimeEndpoint), sources.runtimeEndpoint ?? 'default'], [CONTAINERD_DEFAULTS.socket, 'default'])!;
-  const namespace = pick('namespace', [flags.namespace, 'flag'], [CONTAINERD_DEFAULTS.namespace, 'default'])!;
-  const stateDir = pick('stateDir', [d?.stateArg, 'containerd cmdline'], [f.state, 'containerd config'], [CONTAINERD_DEFAULTS.state, 'default'])!;
-  const rootDir = pick('rootDir', [d?.rootArg, 'containerd cmdline'], [f.root, 'containerd config'], [CONTAINERD_DEFAULTS.root, 'default'])!;
-  const runcRoot = pick('runcRoot', [flags['runc-root'], 'flag'], [f.runcRoot && join(f.runcRoot, namespace), 'containerd config'],
-    [join(CONTAINERD_DEFAULTS.runcRootBase, namespace), 'default'])!;
-  const debugAddress = pick('debugAddress', [flags['debug-address'], 'flag'], [f.debugAddress, 'containerd config']);
-  const containerdConfig = pick('containerdConfig', [flags['containerd-config'], 'flag'],
-    [d?.configGiven ? d.configPath : undefined, 'containerd cmdline'], [d ? d.configPath : undefined, 'default']);
-  const containerdLog = pick('containerdLog', [flags['containerd-log'], 'flag'], [d?.stderrFile, 'containerd stderr']);
-  const kubeletLog = pick('kubeletLog', [flags['kubelet-log'], 'flag']);
+  // in this order: the address falls back on the endpoint and its source, runcRoot on the namespace
+  const { runtimeEndpoint, address } = locateSocket(layers, flags, named, d);
+  const namespace = layers.pick('namespace', [flags.namespace, 'flag'], [CONTAINERD_DEFAULTS.namespace, 'default'])!;
+  const { stateDir, rootDir, runcRoot } = locateDirs(layers, flags, d, namespace);
+  const { debugAddress, containerdConfig, containerdLog, kubeletLog } = locateFiles(layers, flags, d);
   const stack: StackLocation = {
     runtimeEndpoint, address, namespace, runcRoot, stateDir, rootDir, debugAddress, containerdConfig, containerdLog, kubeletLog,
-    containerdPid: d?.pid, timeoutMs, sources, notes: c.notes,
+    containerdPid: d?.pid, timeoutMs, sources: layers.sources, notes: c.notes,
   };
   if (c.choice) stack.daemons = c.choice;
   for (const k of Object.keys(stack) as (keyof StackLocation)[]) if (stack[k] === undefined) delete stack[k];
   return stack;
+}
+
+/** Picks each value from its first candidate layer that has one, and records that layer in sources. */
+interface LayerPicker {
+  sources: StackLocation['sources'];
+  /** the first candidate with a value (not undefined, not ''), or undefined */
+  pick<K extends keyof StackLocation>(key: K, ...candidates: [StackLocation[K] | undefined | '', LocationSource][]): StackLocation[K] | undefined;
+}
+
+function firstLayerPicker(): LayerPicker {
+  const sources: StackLocation['sources'] = {};
+  return {
+    sources,
+    pick(key, ...candidates) {
+      for (const [v, src] of candidates) {
+        if (v !== undefined && v !== '') {
+          sources[key] = src;
+          return v as StackLocation[typeof key];
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+/** The CRI endpoint and containerd's socket: named, else the chosen daemon's, else the defaults. */
+function locateSocket(layers: LayerPicker, flags: StackFlags, named: NamedEndpoint | undefined, d: ContainerdDaemon | undefined): Pick<StackLocation, 'runtimeEndpoint' | 'address'> {
+  const runtimeEndpoint = layers.pick('runtimeEndpoint', [named?.endpoint, named?.source ?? 'default'],
+    [d && toEndpoint(d.address), d?.addressFrom ?? 'default'], [DEFAULT_ENDPOINT, 'default'])!;
+  const address = layers.pick('address', [flags.address, 'flag'], [d?.address, d?.addressFrom ?? 'default'],
+    [unixPathOf(runtimeEndpoint), layers.sources.runtimeEndpoint ?? 'default'], [CONTAINERD_DEFAULTS.socket, 'default'])!;
+  return { runtimeEndpoint, address };
+}
+
+/** containerd's state and root dirs and runc's root for this namespace: the daemon's argv, then its config, then the defaults. */
+function locateDirs(layers: LayerPicker, flags: StackFlags, d: ContainerdDaemon | undefined, namespace: string): Pick<StackLocation, 'stateDir' | 'rootDir' | 'runcRoot'> {
+  const f = d?.facts ?? {};
+  const stateDir = layers.pick('stateDir', [d?.stateArg, 'containerd cmdline'], [f.state, 'containerd config'], [CONTAINERD_DEFAULTS.state, 'default'])!;
+  const rootDir = layers.pick('rootDir', [d?.rootArg, 'containerd cmdline'], [f.root, 'containerd config'], [CONTAINERD_DEFAULTS.root, 'default'])!;
+  const runcRoot = layers.pick('runcRoot', [flags['runc-root'], 'flag'], [f.runcRoot && join(f.runcRoot, namespace), 'containerd config'],
+    [join(CONTAINERD_DEFAULTS.runcRootBase, namespace), 'default'])!;
+  return { stateDir, rootDir, runcRoot };
+}
+
+/** The debug socket, config file and logs: a flag, else what the chosen daemon shows; left out when neither names one. */
+function locateFiles(layers: LayerPicker, flags: StackFlags, d: ContainerdDaemon | undefined): Pick<StackLocation, 'debugAddress' | 'containerdConfig' | 'containerdLog' | 'kubeletLog'> {
+  const f = d?.facts ?? {};
+  return {
+    debugAddress: layers.pick('debugAddress', [flags['debug-address'], 'flag'], [f.debugAddress, 'containerd config']),
+    containerdConfig: layers.pick('containerdConfig', [flags['containerd-config'], 'flag'],
+      [d?.configGiven ? d.configPath : undefined, 'containerd cmdline'], [d ? d.configPath : undefined, 'default']),
+    containerdLog: layers.pick('containerdLog', [flags['containerd-log'], 'flag'], [d?.stderrFile, 'containerd stderr']),
+    kubeletLog: layers.pick('kubeletLog', [flags['kubelet-log'], 'flag']),
+  };
 }
 
 /** The line to print on stderr when a choice was made among several daemons (or none served). */

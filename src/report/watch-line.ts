@@ -28,7 +28,6 @@ export function watchWho(l: WatchLine): string {
   return '';
 }
 
-// eslint-disable-next-line no-control-regex
 const oneLine = (text: string) => text.replace(/[\x00-\x1f\x7f]+/g, ' ');
 
 const COLOR: Record<string, string> = { critical: '31;1', warning: '33;1' };

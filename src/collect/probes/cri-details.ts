@@ -41,25 +41,56 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t:
 export function containersNeedingDetail(
   containers: readonly Container[], tasks: readonly TaskView[] | undefined, proc: ProcTable | undefined, now: number, stuckAfterSec: number,
 ): { id: string; why: string }[] {
+  const seen: ListsSeen = {
+    taskById: tasks ? new Map(tasks.map((t) => [t.id, t])) : undefined,
+    alive: proc ? new Set(proc.processes.map((p) => p.pid)) : undefined,
+    now,
+    stuckAfterSec,
+  };
   const out: { id: string; why: string }[] = [];
-  const taskById = new Map((tasks ?? []).map((t) => [t.id, t]));
-  const alive = proc ? new Set(proc.processes.map((p) => p.pid)) : undefined;
-  const latestAttempt = new Map<string, number>();
-  const keyOf = (c: Container) => `${c.podSandboxId}/${c.metadata?.name}`;
-  for (const c of containers) latestAttempt.set(keyOf(c), Math.max(latestAttempt.get(keyOf(c)) ?? 0, c.metadata?.attempt ?? 0));
   for (const c of containers) {
-    if (c.state === 'CONTAINER_CREATED' && (now - nanosToMs(c.createdAt)) / 1000 >= stuckAfterSec) {
-      out.push({ id: c.id, why: `created ${Math.round((now - nanosToMs(c.createdAt)) / 1000)}s ago and not started: is there a task?` });
-    } else if (c.state === 'CONTAINER_RUNNING' && tasks) {
-      const t = taskById.get(c.id);
-      const why = !t ? 'running in CRI, no containerd task'
-        : t.status !== 'RUNNING' ? `running in CRI, task ${t.status}`
-          : alive && !alive.has(t.pid) ? `running in CRI, task pid ${t.pid} not in /proc` : undefined;
-      if (why) out.push({ id: c.id, why });
-    } else if (c.state === 'CONTAINER_UNKNOWN') {
-      out.push({ id: c.id, why: 'state unknown to CRI' });
-    }
+    const why = whyCurrentNeedsDetail(c, seen);
+    if (why) out.push({ id: c.id, why });
   }
+  // the restarted ones last: MAX_DETAILS keeps the head of this list, so a stuck one wins a place first
+  return out.concat(restartedAttempts(containers));
+}
+
+/** What the lists, the task list and /proc say, for judging one container at a time. */
+interface ListsSeen {
+  /** containerd's tasks by id (undefined: Tasks.List did not answer) */
+  taskById?: ReadonlyMap<string, TaskView>;
+  /** the pids in /proc (undefined: no process table) */
+  alive?: ReadonlySet<number>;
+  now: number;
+  stuckAfterSec: number;
+}
+
+/** Why this container's current state needs its verbose status (stuck Created, Running adrift, Unknown), or undefined. */
+function whyCurrentNeedsDetail(c: Container, seen: ListsSeen): string | undefined {
+  if (c.state === 'CONTAINER_CREATED') {
+    const ageSec = (seen.now - nanosToMs(c.createdAt)) / 1000;
+    return ageSec >= seen.stuckAfterSec ? `created ${Math.round(ageSec)}s ago and not started: is there a task?` : undefined;
+  }
+  if (c.state === 'CONTAINER_RUNNING') return seen.taskById ? runningAdrift(c, seen.taskById, seen.alive) : undefined;
+  if (c.state === 'CONTAINER_UNKNOWN') return 'state unknown to CRI';
+  return undefined;
+}
+
+/** How containerd's task list disagrees with CRI about a Running container, or undefined when it agrees. */
+function runningAdrift(c: Container, taskById: ReadonlyMap<string, TaskView>, alive: ReadonlySet<number> | undefined): string | undefined {
+  const t = taskById.get(c.id);
+  if (!t) return 'running in CRI, no containerd task';
+  if (t.status !== 'RUNNING') return `running in CRI, task ${t.status}`;
+  return alive && !alive.has(t.pid) ? `running in CRI, task pid ${t.pid} not in /proc` : undefined;
+}
+
+/** The exited attempts of every container kubelet has restarted (its latest attempt is 1 or more). */
+function restartedAttempts(containers: readonly Container[]): { id: string; why: string }[] {
+  const keyOf = (c: Container) => `${c.podSandboxId}/${c.metadata?.name}`;
+  const latestAttempt = new Map<string, number>();
+  for (const c of containers) latestAttempt.set(keyOf(c), Math.max(latestAttempt.get(keyOf(c)) ?? 0, c.metadata?.attempt ?? 0));
+  const out: { id: string; why: string }[] = [];
   for (const c of containers) {
     const latest = latestAttempt.get(keyOf(c)) ?? 0;
     if (c.state === 'CONTAINER_EXITED' && latest >= 1) out.push({ id: c.id, why: `restarted by kubelet (attempt ${latest}): why did it exit?` });

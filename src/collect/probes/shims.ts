@@ -29,36 +29,46 @@ export interface ShimSuspects {
  * every one.
  */
 export function socketsToProbe(bundles: TaskBundleView, { tasks, containers }: ShimSuspects, all: boolean): (ShimSocket & { why: string })[] {
-  // each socket with the task API and protocol its bundle names (one shim serves a pod's bundles)
-  const named = new Map<string, ShimSocket>();
-  for (const b of bundles.bundles) if (b.socketPath && !named.has(b.socketPath)) named.set(b.socketPath, drop({ path: b.socketPath, taskApi: b.taskApi, protocol: b.protocol }));
-  for (const s of bundles.sockets) if (s.referenced && !named.has(s.path)) named.set(s.path, { path: s.path });
+  const named = namedSockets(bundles);
   const list = [...named.values()];
   if (all) return list.map((s) => ({ ...s, why: 'asked for every shim' }));
   if (!tasks) return list.map((s) => ({ ...s, why: 'containerd\'s task list did not answer' }));
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const answered = new Set(bundles.bundles.filter((b) => b.socketPath && byId.get(b.id)?.status === 'RUNNING').map((b) => b.socketPath!));
   const out = list.filter((s) => !answered.has(s.path)).map((s) => ({ ...s, why: 'no task of this shim is running in containerd\'s list' }));
-  // vouched for, but a container of its pod looks stuck
-  const socketOfPod = new Map<string, string>();
-  for (const b of bundles.bundles) if (b.socketPath) socketOfPod.set(b.sandboxId ?? b.id, b.socketPath);
+  // vouched for, but a container of its pod looks stuck: only those the list vouched for, bounded
+  const stuck = [...suspectSockets(bundles, byId, containers)].filter(([path]) => answered.has(path)).slice(0, MAX_SUSPECT_SHIMS);
+  for (const [path, why] of stuck) out.push({ ...named.get(path)!, why: `a container of its pod looks stuck: ${why}` });
+  return out;
+}
+
+/** Each socket with the task API and protocol its bundle names (one shim serves a pod's bundles), then the referenced sockets no bundle names. */
+function namedSockets(bundles: TaskBundleView): Map<string, ShimSocket> {
+  const named = new Map<string, ShimSocket>();
+  for (const b of bundles.bundles) if (b.socketPath && !named.has(b.socketPath)) named.set(b.socketPath, drop({ path: b.socketPath, taskApi: b.taskApi, protocol: b.protocol }));
+  for (const s of bundles.sockets) if (s.referenced && !named.has(s.path)) named.set(s.path, { path: s.path });
+  return named;
+}
+
+/**
+ * The sockets of pods with a suspect container, each with one reason: a bundle whose task is
+ * neither running nor stopped, or has no task (the shim's last such bundle says it); else a CRI
+ * container of its pod still Created.
+ */
+function suspectSockets(bundles: TaskBundleView, byId: ReadonlyMap<string, TaskView>, containers: readonly Container[] | undefined): Map<string, string> {
   const suspect = new Map<string, string>();
   for (const b of bundles.bundles) {
     const t = byId.get(b.id);
     if (!b.socketPath || t?.status === 'RUNNING' || t?.status === 'STOPPED') continue;
     suspect.set(b.socketPath, t ? `task ${b.id.slice(0, 13)} is ${t.status}` : `task bundle ${b.id.slice(0, 13)} has no task in containerd's list`);
   }
+  const socketOfPod = new Map<string, string>();
+  for (const b of bundles.bundles) if (b.socketPath) socketOfPod.set(b.sandboxId ?? b.id, b.socketPath);
   for (const c of containers ?? []) {
     const sock = c.state === 'CONTAINER_CREATED' ? socketOfPod.get(c.podSandboxId) : undefined;
     if (sock && !suspect.has(sock)) suspect.set(sock, `container ${c.metadata?.name ?? c.id.slice(0, 13)} of its pod is Created in CRI`);
   }
-  let asked = 0;
-  for (const [path, why] of suspect) {
-    if (!answered.has(path) || asked >= MAX_SUSPECT_SHIMS) continue;
-    asked++;
-    out.push({ ...named.get(path)!, why: `a container of its pod looks stuck: ${why}` });
-  }
-  return out;
+  return suspect;
 }
 
 function drop<T extends object>(o: T): T {
