@@ -7,6 +7,18 @@ import { CtrdocError } from '../errors.ts';
 import type { Snapshot } from '../snapshot/types/index.ts';
 import type { CollectOptions } from '../collect/context.ts';
 
+/** collectUsage without some flags: each flag's line and the continuation lines under it go together. */
+export function collectUsageWithout(...flags: string[]): string {
+  const out: string[] = [];
+  let dropping = false;
+  for (const line of collectUsage.split('\n')) {
+    const flag = /^\s+(?:-\w, )?(--[\w-]+)/.exec(line)?.[1];
+    if (flag) dropping = flags.includes(flag);
+    if (!dropping) out.push(line);
+  }
+  return out.join('\n');
+}
+
 export const collectUsage = `      --timeout DURATION   overall deadline for the collection (default 10s)
       --probe-timeout D    deadline for each call to the runtime (default 2s)
       --signal             without a debug socket, allow SIGUSR1 to containerd for a goroutine

@@ -3,7 +3,7 @@
 // runs the doctor's own collection and rules for the incidents; it never signals or changes anything.
 import type { CliIO, Command } from './command.ts';
 import { parseFlags, outputFormat } from './flags.ts';
-import { collectFlags, collectLive, collectUsage } from './collect-live.ts';
+import { collectFlags, collectLive, collectUsageWithout } from './collect-live.ts';
 import { parseDuration } from '../deadline.ts';
 import { CtrdocError, EXIT_OK } from '../errors.ts';
 import { DEFAULT_STUCK_AFTER_SEC } from '../collect/context.ts';
@@ -39,7 +39,7 @@ Flags:
       --no-cri-events      do not read CRI's GetContainerEvents even where it is safe (2.x)
 
 Collection (as doctor, for the diagnosis; --probe-timeout is also the ping's deadline):
-${collectUsage.split('\n').filter((l) => !/--signal|never SIGQUIT|without it only the debug|--canary/.test(l)).join('\n')}`;
+${collectUsageWithout('--signal', '--canary')}`;
 
 function durationFlag(name: string, v: string | undefined, fallback: number, min: number): number {
   if (v === undefined) return fallback;
