@@ -45,7 +45,7 @@ test('timestamps: any text gives a number or undefined, never throws (property)'
   }), { numRuns: 500 });
 });
 
-test('containerd logfmt fixture: episodes by pattern, shim-disconnect trio is one episode, metrics gap splits', async () => {
+test('containerd logfmt fixture: episodes by pattern, the shim-disconnect lines with an id are one episode, metrics gap splits', async () => {
   const scan = await scanLogFile(join(FIX, 'containerd-1.6.log'), { table: containerdLogTable() });
   assert.equal(scan.source, `file:${join(FIX, 'containerd-1.6.log')}`);
   assert.equal(scan.linesRead, 17);
@@ -54,9 +54,13 @@ test('containerd logfmt fixture: episodes by pattern, shim-disconnect trio is on
   assert.equal(scan.to, '2026-11-26T23:04:00.000Z');
   const shim = byId(scan, 'CONTAINERD_LOG_SHIM_DISCONNECTED');
   assert.equal(shim.length, 1);
-  assert.equal(shim[0].count, 3);
+  // `cleaning up dead shim` carries no id on 1.6: only the two lines that name the task count
+  assert.equal(shim[0].count, 2);
   assert.deepEqual(shim[0].captures.id, ['5f1e0c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1']);
-  assert.equal(shim[0].examples.length, 3);
+  assert.equal(shim[0].examples.length, 2);
+  // no line around it says its task's exit was lost, nor that it was stopped: unexplained
+  assert.deepEqual(shim[0].ids?.map((x) => [x.count, x.verdict]), [[2, 'unexplained']]);
+  assert.deepEqual(shim[0].idVerdicts, { abnormal: 0, normal: 0, unexplained: 1, noId: 0 });
   assert.equal(byId(scan, 'CONTAINERD_LOG_TTRPC_CLOSED')[0].count, 1);
   // four lines 10 s apart, then 13.5 minutes of silence: two episodes
   const metrics = byId(scan, 'CONTAINERD_LOG_COLLECTING_METRICS_FAILED');
@@ -226,7 +230,7 @@ test('episodes: gap boundary, undated lines join the open episode, examples keep
 });
 
 test('scanText: lines without any time still group (one episode per pattern)', () => {
-  const scan = scanText('shim disconnected id=abcdefabcdef12\nshim disconnected id=abcdefabcdef34\n', containerdLogTable(), 'text');
+  const scan = scanText('msg="shim disconnected" id=abcdefabcdef12\nmsg="shim disconnected" id=abcdefabcdef34\n', containerdLogTable(), 'text');
   assert.deepEqual(byId(scan, 'CONTAINERD_LOG_SHIM_DISCONNECTED').map((e) => [e.count, e.first]), [[2, '']]);
 });
 
