@@ -283,6 +283,15 @@ export const CASES: Record<string, CaseBuilder> = {
     }]);
     return s;
   },
+  'a container restarted by policy after each exit 0, its latest attempt running': () => {
+    const s = healthy();
+    const list = [0, 1, 2].map((a) => container(`e${a}`.padEnd(64, '0'), 'app', a, a < 2 ? 'CONTAINER_EXITED' : 'CONTAINER_RUNNING', minutesAgo(s, 3 - a)));
+    s.cri.containers.data!.push(...list);
+    s.cri.containerDetails = ok('cri.containerDetails', list.map((c) => ({
+      status: { id: c.id, metadata: c.metadata, state: c.state, createdAt: c.createdAt, startedAt: c.createdAt, finishedAt: c.state === 'CONTAINER_EXITED' ? c.createdAt : '0', exitCode: 0, image: c.image, imageRef: c.imageRef, reason: c.state === 'CONTAINER_EXITED' ? 'Completed' : '', message: '', labels: {}, annotations: {}, logPath: `/var/log/pods/x/app/${c.metadata.attempt}.log` },
+    })));
+    return s;
+  },
   'the canary failed at start': () => {
     const s = healthy();
     s.canary = ok('canary', { ok: false, failedStep: 'start', error: 'CRI StartContainer: no answer within 8s', steps: [{ step: 'start', ms: 8000, ok: false, error: 'no answer' }], cleanedUp: false });
