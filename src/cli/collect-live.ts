@@ -14,6 +14,9 @@ export const collectUsage = `      --timeout DURATION   overall deadline for the
       --kubelet-config F   kubelet config file (default: from kubelet's --config)
       --kubeadm-flags F    kubeadm flags file (default /var/lib/kubelet/kubeadm-flags.env)
       --kubeconfig F       kubelet's kubeconfig (default: from kubelet's --kubeconfig)
+      --since D|TIME       the log window: log episodes that ended before it are info (2h,
+                           1h30m, 3d, or an RFC 3339 time; default: since containerd started,
+                           or the last 6 h when that is longer ago)
 
 ${stackFlagsUsage.replace(/\n {2}-t, --timeout DURATION\s+deadline for each call \(default 2s\)/, '')}`;
 
@@ -30,6 +33,7 @@ export const collectFlags = {
   'kubelet-config': { type: 'string' },
   'kubeadm-flags': { type: 'string' },
   kubeconfig: { type: 'string' },
+  since: { type: 'string' },
 } as const;
 
 
@@ -60,6 +64,7 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
     procTable = undefined; // collect() scans again and records the error as a probe result
   }
   const stack = resolveStack(values, Math.min(perCall, deadlineMs), process.env, procTable?.processes);
+  const logWindow = await logWindowFor(values.since, stack.containerdPid, procTable);
   let done = 0;
   const { kubeconfig: _k, ...doctorKubeletFiles } = kubeletFilesOf(values);
   const snapshot = await collect({
@@ -70,8 +75,18 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
     stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
     goroutines: values['no-goroutines'] ? 'off' : values.signal ? 'signal' : 'auto',
     kubeletFiles: doctorKubeletFiles,
+    logWindow,
     onProgress: progress ? (t) => io.stderr.write(`\r\x1b[Kcollecting: ${++done} probes done (${t.probe} ${t.status})`) : undefined,
   });
   if (progress) io.stderr.write('\r\x1b[K');
   return snapshot;
+}
+
+/** The log window: --since, else containerd's start (its process's age) or the last 6 hours. */
+async function logWindowFor(since: string | undefined, containerdPid: number | undefined, procTable: { processes: { pid: number; ageSec: number }[] } | undefined) {
+  const { sinceWindow, defaultLogWindow } = await import('../sources/logs/window.ts');
+  const now = Date.now();
+  if (since !== undefined) return sinceWindow(since, now);
+  const age = procTable?.processes.find((p) => p.pid === containerdPid)?.ageSec;
+  return defaultLogWindow(age === undefined ? undefined : now - age * 1000, now);
 }

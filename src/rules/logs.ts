@@ -48,6 +48,18 @@ export function windowOf(scan: LogScan, s: Snapshot): LogWindow | undefined {
   return Number.isFinite(at) ? defaultLogWindow(containerdStartMs(s), at) : undefined;
 }
 
+/**
+ * The window a Snapshot's logs were judged in: the one the collection gave its log probes (the
+ * containerd log's, else another log's), else the default at collection time.
+ */
+export function snapshotLogWindow(s: Snapshot): LogWindow | undefined {
+  const given = [s.containerd?.log, s.kubeletLog, s.node?.status === 'ok' ? { status: 'ok' as const, data: s.node.data?.kernelLog } : undefined]
+    .map((p) => (p?.status === 'ok' ? p.data?.window : undefined)).find((w) => w);
+  if (given) return given;
+  const at = Date.parse(s.collectedAt);
+  return Number.isFinite(at) ? defaultLogWindow(containerdStartMs(s), at) : undefined;
+}
+
 /** Before the window: the last line is older than its start (lines without a time are not). */
 function beforeWindow(last: string, window: LogWindow | undefined, marked?: boolean): boolean {
   if (marked) return true;

@@ -4,7 +4,7 @@
 import { hostname, release, cpus } from 'node:os';
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import type {
-  ContainerDetail, ContainerdProcessView, ProbeResult, SandboxDetail, Snapshot, StackLocation, GoroutineAnalysis,
+  ContainerDetail, ContainerdProcessView, ProbeResult, SandboxDetail, Snapshot, StackLocation, GoroutineAnalysis, LogWindow,
 } from './types/index.ts';
 import { runProbe, skip, type ProbeTiming } from './probe.ts';
 import { openCri } from '../sources/cri/client.ts';
@@ -31,6 +31,8 @@ export interface CollectOptions {
   procTable?: ProcTable;
   /** paths for the kubelet source (tests and the lab's stand-in point at their own files) */
   kubeletFiles?: Record<string, string>;
+  /** the log window the log probes mark episodes against (--since, or containerd's start) */
+  logWindow?: LogWindow;
   onProgress?: (t: ProbeTiming) => void;
 }
 
