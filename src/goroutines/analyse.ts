@@ -186,6 +186,7 @@ export function matchSignatures(buckets: BucketAgg[], table: readonly GoroutineS
     const waitMax = Math.max(0, ...hits.map((h) => h.b.waitMaxMinutes));
     let severity = sig.severity;
     if (sig.criticalAfterMinutes !== undefined && waitMax >= sig.criticalAfterMinutes) severity = 'critical';
+    else if (sig.warnAfterMinutes !== undefined && waitMax < sig.warnAfterMinutes) severity = 'info';
     const evidence = hits.slice(0, 5).map((h) => describeBucket(h.b, h.at));
     if (hits.length > 5) evidence.push(`… and ${hits.length - 5} more buckets`);
     if (sig.groupByReceiverOf) {

@@ -9,6 +9,9 @@ export interface GoroutineSignature {
   severity: GoroutineSeverity;
   /** raise to critical when the longest wait reaches this many minutes */
   criticalAfterMinutes?: number;
+  /** info until the longest wait reaches this many minutes: a call in flight on a busy node looks
+   * the same for its first seconds (Go's dump shows a wait only from a minute on) */
+  warnAfterMinutes?: number;
   title: string;
   explanation: string;
   links: string[];
@@ -68,6 +71,7 @@ export const GOROUTINE_SIGNATURES: readonly GoroutineSignature[] = [
   {
     id: 'task-start-waiting',
     severity: 'warning',
+    warnAfterMinutes: 1,
     criticalAfterMinutes: 1,
     title: 'Tasks.Start waiting on the shim',
     explanation:
@@ -82,6 +86,7 @@ export const GOROUTINE_SIGNATURES: readonly GoroutineSignature[] = [
   {
     id: 'task-create-waiting',
     severity: 'warning',
+    warnAfterMinutes: 1,
     criticalAfterMinutes: 1,
     title: 'Tasks.Create waiting',
     explanation:
@@ -95,6 +100,7 @@ export const GOROUTINE_SIGNATURES: readonly GoroutineSignature[] = [
   {
     id: 'ttrpc-calls-to-one-shim',
     severity: 'warning',
+    warnAfterMinutes: 1,
     criticalAfterMinutes: 5,
     title: 'containerd goroutines waiting on ttrpc calls to a shim',
     explanation:
