@@ -143,6 +143,8 @@ function crashloopHit(s: Snapshot, list: Container[], attempts: number): Hit | u
   // restartPolicy Always restarts a container that exited 0 too: that is not a crash
   const exitCodes = exited.map((c) => details.find((d) => d.status.id === c.id)?.status.exitCode).filter((x): x is number => x !== undefined);
   if (exitCodes.length && exitCodes.every((x) => x === 0)) return undefined;
+  // listed, but no status could be read for any of its exits: removed since the listing (its pod is being deleted)
+  if (s.cri.containerDetails.status === 'ok' && !exitCodes.length && !detail) return undefined;
   const pod = podName(s, latest.podSandboxId);
   return {
     summary: `${pod ?? latest.podSandboxId.slice(0, 13)} container ${latest.metadata.name}: attempt ${latest.metadata.attempt}, ${exited.length} exited`,

@@ -13,6 +13,7 @@ import { readContainerdConfig } from '../sources/containerd/config.ts';
 import { refineFromCri } from '../sources/containerd/discover.ts';
 import { scanProcesses } from '../sources/proc/scan.ts';
 import { collectTreeInputs } from './tree-inputs.ts';
+import { confirmTreeFacts } from './second-look.ts';
 import type { ProcTable } from './types/proc.ts';
 import { CTRDOC_VERSION } from '../version.ts';
 
@@ -182,6 +183,9 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
       kubeletLog: layers.kubeletLog,
       node: layers.node,
     };
+
+    // facts about things that came or went between two reads are judged on a second look
+    await confirmTreeFacts(snapshot, { cri: criOpen, containerd: ctdOpen, budget });
 
     const extras: Promise<void>[] = [];
     if (opts.goroutines !== 'off' && looksHung(snapshot)) {

@@ -272,7 +272,16 @@ export const CASES: Record<string, CaseBuilder> = {
   'a Created container whose runc init is stopped': () => parkedInit(healthy(), { initState: 'T', init: STOPPED }),
   'a container exited at attempts 0-3': () => {
     const s = healthy();
-    s.cri.containers.data!.push(...[0, 1, 2, 3].map((a) => container(`f${a}`.padEnd(64, '0'), 'app', a, 'CONTAINER_EXITED', minutesAgo(s, 10 - a))));
+    const list = [0, 1, 2, 3].map((a) => container(`f${a}`.padEnd(64, '0'), 'app', a, 'CONTAINER_EXITED', minutesAgo(s, 10 - a)));
+    s.cri.containers.data!.push(...list);
+    s.cri.containerDetails = ok('cri.containerDetails', [...(s.cri.containerDetails.data ?? []), ...list.map((c) => ({
+      status: { id: c.id, metadata: c.metadata, state: c.state, createdAt: c.createdAt, startedAt: c.createdAt, finishedAt: c.createdAt, exitCode: 1, image: c.image, imageRef: c.imageRef, reason: 'Error', message: '', labels: {}, annotations: {}, logPath: `/var/log/pods/x/app/${c.metadata.attempt}.log` },
+    }))]);
+    return s;
+  },
+  'a crash-looping container removed between the listing and its statuses': () => {
+    const s = healthy();
+    s.cri.containers.data!.push(...[0, 1, 2].map((a) => container(`d${a}`.padEnd(64, '0'), 'app', a, 'CONTAINER_EXITED', minutesAgo(s, 3 - a))));
     return s;
   },
   'a container that exits 0 at each attempt': () => {

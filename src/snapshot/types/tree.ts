@@ -140,4 +140,7 @@ export interface ProcessTreeView {
   inputs: { proc: boolean; runc: boolean; cri: boolean; tasks: boolean; bundles: boolean; shimProbes: boolean };
   /** thresholds the facts were judged with */
   thresholds: { stuckInitSec: number };
+  /** set when facts that join reads of different instants were looked at a second time
+   * (src/snapshot/second-look.ts): the ones the second look did not see again are dropped */
+  secondLook?: { delayMs: number; durationMs: number; dropped: { kind: TreeFactKind; message: string }[]; note?: string };
 }
