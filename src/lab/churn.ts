@@ -18,7 +18,8 @@ import { openCri, type CriClient } from '../sources/cri/client.ts';
 import { criEndpoint, type LabPaths } from './paths.ts';
 import { containerConfig, sandboxConfig, type SandboxConfig } from './pods.ts';
 import { APP_IMAGE } from './images.ts';
-import { labCgroupRoots } from './host.ts';
+import { labCgroupRoots, labProcesses, isAlive } from './host.ts';
+import type { Finding } from '../snapshot/types/index.ts';
 
 /** Marks what one churn run created (pods and containers), so its sweep removes exactly that. */
 export const CHURN_LABEL = 'ctrdoc.dev/lab-churn';
@@ -409,18 +410,52 @@ export function churnReport(r: ChurnResult): string[] {
   ];
 }
 
+/** What a NotJudged entry may ask about the lab: is this pid a live process of another stack? */
+export interface LabScope {
+  /** true: alive and not one of this lab's processes (another lab's, or the machine's) */
+  othersPid(pid: number): boolean;
+}
+
+export interface NotJudged {
+  /** what is left out */
+  what: string;
+  why: string;
+  applies(f: Finding, lab: LabScope): boolean;
+}
+
 /**
- * What the lab lacks by design, so a doctor run against the lab under churn must not be judged
- * on it: each entry is a rule id, or a whole layer, and why. Everything else must say nothing at
- * warning or worse, during the churn and after it.
+ * What the lab lacks by design: a doctor run against the lab (its flags, its containerd) during
+ * and after the churn must say nothing at warning or worse, except about these. Each entry says
+ * what it leaves out and why; everything else is judged.
  */
-export const CHURN_NOT_JUDGED: readonly { layer?: string; rule?: string; why: string }[] = [
+export const CHURN_NOT_JUDGED: readonly NotJudged[] = [
   {
-    layer: 'node',
-    why: 'load, memory, PSI, file handles, D-state tasks, frozen cgroups and the kernel log are this machine\'s, shared with other labs and builds; the lab does not own them',
+    what: 'the node layer',
+    why: 'load, memory, PSI, file handles, D-state tasks, frozen cgroups and the kernel log are this machine\'s, shared with other labs, builds and tests: the lab does not own them',
+    applies: (f) => f.layer === 'node',
   },
   {
-    layer: 'kubelet',
-    why: 'kubelet cannot run here: the lab has no kubelet (and no kubelet log), so the kubelet rules would judge whatever kubelet-named process runs on this machine (another lab\'s stand-in), not this lab',
+    what: 'the kubelet layer',
+    why: 'kubelet cannot run here: the lab has no kubelet and no kubelet log, so the kubelet rules would judge whatever kubelet-named process runs on this machine (another lab\'s stand-in), not this lab',
+    applies: (f) => f.layer === 'kubelet',
+  },
+  {
+    what: 'processes of other stacks',
+    why: 'the process tree reads every process on the machine, as it should on a node (one stack); on this shared machine other labs\' runc inits and shims run beside this lab\'s, and their faults are theirs (a finding is left out only when every pid it names is alive and not the lab\'s)',
+    applies: (f, lab) => {
+      const pids = [f.subject?.pid, f.subject?.shimPid].filter((x): x is number => typeof x === 'number');
+      return pids.length > 0 && !f.subject?.pod && pids.every((pid) => lab.othersPid(pid));
+    },
   },
 ];
+
+/** The entry that leaves a finding out, if one does. */
+export function notJudged(f: Finding, lab: LabScope): NotJudged | undefined {
+  return CHURN_NOT_JUDGED.find((x) => x.applies(f, lab));
+}
+
+/** The lab's processes now: a pid that is alive and not among them is another stack's. */
+export function labScope(p: LabPaths): LabScope {
+  const ours = new Set(labProcesses(p.dir, p.cgroupParent).map((x) => x.pid));
+  return { othersPid: (pid) => !ours.has(pid) && isAlive(pid) };
+}

@@ -14,7 +14,7 @@ import type { TaskBundleView } from './types/runc.ts';
 import type { ProcTable } from './types/proc.ts';
 import type { CriClient } from '../sources/cri/client.ts';
 import type { ContainerdClient } from '../sources/containerd/client.ts';
-import { scanProcesses } from '../sources/proc/scan.ts';
+import { isShimProcess, sampleRecentCpu, scanProcesses } from '../sources/proc/scan.ts';
 import { readRuncRoot } from '../sources/runc/state.ts';
 import { readTaskBundles } from '../sources/runc/bundles.ts';
 import { probeShimSockets } from '../sources/shim/probe.ts';
@@ -22,14 +22,18 @@ import { buildProcessTree } from '../tree/build.ts';
 import { withDeadline } from '../deadline.ts';
 
 /**
- * The facts whose subject can change between two reads of one run. Not here: a stuck or
- * repeated runc init (judged by its age, minutes), a shim's resource use (sampled over time).
+ * The facts whose subject can change between two reads of one run, or within a short sample (a
+ * shim's CPU over 300 ms: one that starts or stops a container is busy for a moment). Not here: a
+ * stuck or repeated runc init, judged by its age (minutes).
  */
 export const RACY_FACTS: readonly TreeFactKind[] = [
   'pod-without-shim', 'shim-without-pause', 'dead-shim-leftover', 'stale-shim-socket', 'orphan-process', 'zombie',
-  'shim-unresponsive', 'leaked-runc-container', 'task-without-runc-state', 'runc-pid-reused', 'cri-pid-mismatch',
-  'runc-state-unreadable',
+  'shim-unresponsive', 'shim-outlier', 'leaked-runc-container', 'task-without-runc-state', 'runc-pid-reused',
+  'cri-pid-mismatch', 'runc-state-unreadable',
 ];
+
+/** The shims' CPU is sampled again over this long (as the first look does). */
+const CPU_SAMPLE_MS = 300;
 
 /** How long after the first look the second one starts: long enough for a pod's start or removal to settle. */
 export const SECOND_LOOK_DELAY_MS = 300;
@@ -94,12 +98,17 @@ async function secondTree(s: Snapshot, first: ProcessTreeView, racy: TreeFact[],
   const proc = await within('second look: /proc', c.budget(), () => (c.scanProc ?? scanProcesses)());
   if (!proc) return 'the process table';
   const hadCri = first.inputs.cri;
+  // the shims' CPU over a fresh sample, while the other inputs are read
+  const busy = racy.some((f) => f.kind === 'shim-outlier')
+    ? sampleRecentCpu(proc, proc.processes.filter((x) => isShimProcess(x)).map((x) => x.pid), Math.min(CPU_SAMPLE_MS, Math.max(0, c.budget() - 200))).catch(() => {})
+    : undefined;
   const [runc, bundles, pods, containers, tasks] = await Promise.all([
     first.inputs.runc ? within('second look: runc', c.budget(), () => readRuncRoot(stack.runcRoot)) : undefined,
     first.inputs.bundles ? within('second look: bundles', c.budget(), () => readTaskBundles(stack.stateDir, stack.namespace)) : undefined,
     hadCri ? within('second look: CRI pods', c.budget(), () => c.cri().listPodSandbox()) : undefined,
     hadCri ? within('second look: CRI containers', c.budget(), () => c.cri().listContainers()) : undefined,
     first.inputs.tasks ? within('second look: tasks', c.budget(), () => c.containerd().listTasks()) : undefined,
+    busy,
   ]);
   // an input the first look had and the second could not read again: no judging half a tree
   const missing = [

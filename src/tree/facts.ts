@@ -147,8 +147,15 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
       });
     }
   }
+  // a pod or container created while /proc was read, or after, may be missing from it: it is not
+  // judged against the process table (on a busy node pods start all the time)
+  const scanStart = Date.parse(inp.proc.takenAt) - (inp.proc.durationMs ?? 0) - 1000;
+  const newerThanScan = (id: string | undefined): boolean => {
+    const c = id === undefined ? undefined : createdMsOf(inp.cri, id);
+    return c !== undefined && Number.isFinite(scanStart) && c > scanStart;
+  };
   for (const pod of inp.cri?.pods ?? []) {
-    if (pod.state !== 'SANDBOX_READY') continue;
+    if (pod.state !== 'SANDBOX_READY' || newerThanScan(pod.id)) continue;
     const hasShim = view.shims.some((s) => s.id === pod.id && s.state !== 'Z');
     if (hasShim) continue;
     const bundle = inp.bundles?.bundles.find((b) => b.id === pod.id);
@@ -177,6 +184,7 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
       const alive = group.some((b) => liveIds.has(b.id) || (b.sandboxId && liveIds.has(b.sandboxId)) || (b.shimPid && liveShimPids.has(b.shimPid)));
       if (alive) continue;
       const sandbox = group.find((b) => b.sandboxId === b.id) ?? group.find((b) => b.shimPid) ?? group[0];
+      if (newerThanScan(sandbox.sandboxId ?? sandbox.id)) continue;
       const pod = ids.podOfSandbox.get(sandbox.sandboxId ?? sandbox.id) ?? { sandboxId: sandbox.sandboxId ?? sandbox.id };
       if (sandbox.socketPath && sandbox.socketExists) deadSockets.add(sandbox.socketPath);
       facts.push({
@@ -301,6 +309,7 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
     const claimed = [...ids.containerOfPid].find(([, v]) => v.id === id && v.matchedBy !== 'cri');
     const p = procs.get(pid);
     const created = createdMsOf(inp.cri, id);
+    if (!p && newerThanScan(id)) continue;
     const stale = !p || (created !== undefined && Date.parse(p.startedAt) + 1000 < created);
     const differs = claimed && claimed[0] !== pid;
     if (!stale && !differs) continue;

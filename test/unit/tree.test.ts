@@ -270,3 +270,19 @@ test('parsers for shim and runc command lines; fifo wait evidence', () => {
   assert.equal(waitingInFifoOpen(proc(5, 1, 'x', [], { wchan: 'do_wait' })).waiting, false);
   assert.equal(waitingInFifoOpen(proc(5, 1, 'x', [], { fdTargets: { 5: '/run/containerd/runc/k8s.io/x/exec.fifo' } })).waiting, true);
 });
+
+test('a pod or container created while /proc was read, or after, is not judged against it (a busy node starts pods all the time)', () => {
+  const inp = fixture();
+  // the two pods without a shim, and a running container with a CRI pid no process has, were all created just now
+  const justNow = String(BigInt(Date.parse(inp.proc.takenAt) + 200) * 1_000_000n);
+  for (const p of inp.cri!.pods) if (p.id === SB2 || p.id === DEADSB) p.createdAt = justNow;
+  inp.cri!.containers.push({ ...ctr(hex('e'), SB, 'job', 0, 'CONTAINER_RUNNING'), createdAt: justNow });
+  inp.cri!.containerDetails!.push({ status: { id: hex('e') } as never, info: { pid: 4242 } });
+  const v = buildProcessTree(inp);
+  assert.deepEqual(factsOf(v.facts, 'pod-without-shim'), []);
+  assert.deepEqual(factsOf(v.facts, 'dead-shim-leftover'), []);
+  assert.ok(!factsOf(v.facts, 'cri-pid-mismatch').some((f) => f.subject.pid === 4242));
+  // the same, created an hour before the scan: judged
+  const old = buildProcessTree(fixture());
+  assert.equal(factsOf(old.facts, 'pod-without-shim').length, 2);
+});
