@@ -74,11 +74,6 @@ export const KNOWN_DIFFERENCES = {
     versions: ['2.1'],
     what: 'CONFIG_DRIFT on a version 3 config names neither SystemdCgroup, restrict_oom_score_adj nor the sandbox image (pinned_images.sandbox): its key table knows only the 1.x plugin id',
   },
-  shimStatsRuleIs16Only: {
-    id: 'shimstats-timeout-1.6-only',
-    versions: ['1.7', '2.1'],
-    what: 'the test expects VERSION_NO_SHIMSTATS_TIMEOUT, which is rightly 1.6-only (1.7.0 added io.containerd.timeout.metrics.shimstats)',
-  },
   deadShimLeavesApp: {
     id: 'dead-shim',
     versions: ['2.1'],
