@@ -127,7 +127,10 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
   const criPodIds = new Set((inp.cri?.pods ?? []).map((p) => p.id));
   for (const s of liveShims) {
     const kube = s.namespace === 'k8s.io' || (s.id !== undefined && criPodIds.has(s.id));
-    if (kube && !s.hasPause && s.ageSec >= 5) {
+    // a shim with a runc child is in the middle of an operation (creating or deleting its
+    // pause): no pause for that moment is normal; a runc that hangs is judged on its own
+    const working = s.children.some((c) => byPid.get(c)?.role === 'runc');
+    if (kube && !s.hasPause && s.ageSec >= 5 && !working) {
       facts.push({
         kind: 'shim-without-pause',
         message: `shim ${s.pid} for ${podName(s.pod)} has no pause process among its ${s.children.length} children`,
@@ -169,6 +172,7 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
   shimOutliers(liveShims, facts);
 
   // --- task bundles whose shim is gone, and stale sockets ---
+  const cleaningUp = new Set(view.processes.filter((t) => t.shim?.action && t.shim.id).map((t) => t.shim!.id!));
   if (inp.bundles) {
     const liveIds = new Set(liveShims.map((s) => s.id).filter(Boolean));
     const liveShimPids = new Set(liveShims.map((s) => s.pid));
@@ -185,6 +189,9 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
       if (alive) continue;
       const sandbox = group.find((b) => b.sandboxId === b.id) ?? group.find((b) => b.shimPid) ?? group[0];
       if (newerThanScan(sandbox.sandboxId ?? sandbox.id)) continue;
+      // a `shim start` or `shim delete` for one of its ids is running: containerd is creating it,
+      // or cleaning up after its shim (after every normal removal on 1.6, asynchronously)
+      if (group.some((b) => cleaningUp.has(b.id))) continue;
       const pod = ids.podOfSandbox.get(sandbox.sandboxId ?? sandbox.id) ?? { sandboxId: sandbox.sandboxId ?? sandbox.id };
       if (sandbox.socketPath && sandbox.socketExists) deadSockets.add(sandbox.socketPath);
       facts.push({
@@ -244,6 +251,9 @@ export function treeFacts(inp: TreeInputs, view: ProcessTreeView, ctx: Ctx): Tre
     // finding when its parent is one that should have reaped it: containerd (run as PID 1 in a
     // container: containerd#5708) or a shim.
     if (defunctShim && !underShim && (t.ppid === 1 || procs.get(t.ppid)?.comm === 'systemd')) continue;
+    // exited at most its age ago: one younger than the stuck threshold may be reaped any moment
+    // (containerd waits on each `shim start` and `shim delete` it runs; on a busy node, a while)
+    if (t.ageSec < ctx.stuckInitSec) continue;
     let g = zombiesByParent.get(t.ppid);
     if (!g) zombiesByParent.set(t.ppid, (g = []));
     g.push(t);

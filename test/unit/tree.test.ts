@@ -286,3 +286,24 @@ test('a pod or container created while /proc was read, or after, is not judged a
   const old = buildProcessTree(fixture());
   assert.equal(factsOf(old.facts, 'pod-without-shim').length, 2);
 });
+
+test('a busy node\'s moments: a shim running runc has no pause for a moment, a `shim delete` cleans up a removed pod\'s bundle, a young zombie is reaped soon', () => {
+  const inp = fixture();
+  // shim 500 (no pause) is running `runc delete`; pod gone-0's shim is gone while `shim delete` for it runs
+  inp.proc.processes.push(
+    proc(510, 500, 'runc', ['runc', '--root', '/run/containerd/runc/k8s.io', 'delete', hex('9')], { ageSec: 1 }),
+    proc(520, 100, 'containerd-shim', [...shimArgv(DEADSB), 'delete'], { ageSec: 1 }),
+  );
+  // the defunct shim under containerd (pid 250) exited a second ago: containerd has yet to wait on it
+  const z = inp.proc.processes.findIndex((p) => p.pid === 250);
+  inp.proc.processes[z] = proc(250, 100, 'containerd-shim', [], { state: 'Z', ageSec: 1 });
+  const v = buildProcessTree(inp);
+  assert.deepEqual(factsOf(v.facts, 'shim-without-pause'), []);
+  assert.deepEqual(factsOf(v.facts, 'dead-shim-leftover'), []);
+  assert.ok(!factsOf(v.facts, 'zombie').some((f) => f.subject.pid === 250), JSON.stringify(factsOf(v.facts, 'zombie')));
+  // without those moments, the fixture's faults stand
+  const plain = buildProcessTree(fixture());
+  assert.equal(factsOf(plain.facts, 'shim-without-pause').length, 1);
+  assert.equal(factsOf(plain.facts, 'dead-shim-leftover').length, 1);
+  assert.ok(factsOf(plain.facts, 'zombie').some((f) => f.evidence.pids === '250' || String(f.evidence.pids).includes('250')));
+});
