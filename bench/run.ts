@@ -3,6 +3,7 @@
 const all: Record<string, () => Promise<void> | void> = {
   cri: async () => (await import('./cri.ts')).benchCri(),
   doctor: async () => (await import('./doctor.ts')).benchDoctor(),
+  dump: async () => (await import('./goroutines-dump.ts')).benchGoroutineDump(),
   goroutines: async () => { await import('./goroutines.ts'); },
   scale: async () => (await import('./scale.ts')).benchScale(),
   tree: async () => { await import('./tree.ts'); },

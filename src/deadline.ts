@@ -4,10 +4,18 @@ import { CtrdocError } from './errors.ts';
 /** Resolves with p, or rejects with a deadline-exceeded CtrdocError naming `what` after ms. */
 export function withDeadline<T>(p: Promise<T>, ms: number, what: string, onTimeout?: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let settled = false;
+  p.then(() => { settled = true; }, () => { settled = true; });
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      onTimeout?.();
-      reject(new CtrdocError('deadline-exceeded', `${what}: no answer within ${formatMs(ms)}`));
+      // An answer already waiting in a socket, behind our own synchronous work (a /proc walk,
+      // a log scan), arrived in time: one more turn of the event loop reads pending I/O before
+      // the timeout is declared (timers run before I/O in each turn).
+      setImmediate(() => {
+        if (settled) return;
+        onTimeout?.();
+        reject(new CtrdocError('deadline-exceeded', `${what}: no answer within ${formatMs(ms)}`));
+      });
     }, ms);
     timer.unref?.();
   });

@@ -62,6 +62,81 @@ export function ownAncestry(pid = process.pid): Set<number> {
 
 const ID_RE = /[0-9a-f]{64}/;
 
+/** A file of /proc/PID, or '' when it cannot be read. */
+function procOr(pid: number, read: () => string): string {
+  try {
+    return read();
+  } catch {
+    return '';
+  }
+}
+
+/** What describeTarget read of the process, for the kinds below to judge. */
+interface Seen {
+  st: ReturnType<typeof statOf>;
+  cmdline: string[];
+  base: string;
+  cgroup: string;
+  arg: (name: string) => string | undefined;
+  namer?: IdNamer;
+}
+
+const nameOf = (s: Seen, id: string | undefined, kind: 'sandbox' | 'container') => (id && s.namer ? s.namer(id, kind).catch(() => undefined) : Promise.resolve(undefined));
+
+/** What a process is in the stack, first match wins: each fills t.kind, t.what and maybe t.containerId. */
+const KINDS: { matches: (s: Seen) => boolean; describe: (t: CoreTarget, s: Seen) => Promise<void> }[] = [
+  {
+    matches: (s) => /^containerd-shim/.test(s.st.comm) || /^containerd-shim/.test(s.base),
+    async describe(t, s) {
+      t.kind = 'shim';
+      t.containerId = s.arg('-id');
+      const name = await nameOf(s, t.containerId, 'sandbox');
+      const ns = s.arg('-namespace');
+      t.what = `${s.base} (the shim) of ${name ? `pod ${name}` : 'task group'} ${t.containerId ? `id ${t.containerId.slice(0, 13)}` : ''}${ns ? ` in namespace ${ns}` : ''}`.trim();
+    },
+  },
+  {
+    matches: (s) => s.st.comm === 'containerd' || s.base === 'containerd',
+    async describe(t, s) {
+      t.kind = 'containerd';
+      t.what = `containerd, the runtime daemon (${s.cmdline.join(' ').slice(0, 120)})`;
+    },
+  },
+  {
+    matches: (s) => /^runc:\[/.test(s.st.comm) || (s.cmdline[1] === 'init' && /runc$/.test(s.cmdline[0] ?? '')),
+    async describe(t, s) {
+      t.kind = 'runc-init';
+      // its cgroup names the container; else its parent's last argument (runc create ID)
+      t.containerId = ID_RE.exec(s.cgroup)?.[0] ?? (procOr(s.st.ppid, () => readProc(s.st.ppid, 'cmdline')).split('\0').filter(Boolean).at(-1) || undefined);
+      const name = await nameOf(s, t.containerId, 'container');
+      t.what = `runc init (${s.st.comm}) of container ${name ?? t.containerId?.slice(0, 13) ?? '(unknown)'}: the container's first process before exec`;
+    },
+  },
+  {
+    matches: (s) => s.base === 'runc' || s.st.comm === 'runc',
+    async describe(t, s) {
+      t.kind = 'runc';
+      t.what = `runc ${s.cmdline.filter((a) => !a.startsWith('-')).slice(1, 2).join('')} (${s.cmdline.join(' ').slice(0, 120)})`;
+    },
+  },
+  {
+    matches: (s) => s.st.comm === 'kubelet' || s.base === 'kubelet',
+    async describe(t) {
+      t.kind = 'kubelet';
+      t.what = 'kubelet';
+    },
+  },
+  {
+    matches: (s) => ID_RE.test(s.cgroup),
+    async describe(t, s) {
+      const id = ID_RE.exec(s.cgroup)![0];
+      t.kind = 'container-process';
+      t.containerId = id;
+      t.what = `${s.st.comm} in container ${(await nameOf(s, id, 'container')) ?? id.slice(0, 13)}`;
+    },
+  },
+];
+
 /** Reads /proc for PID and says what it is in the stack. */
 export async function describeTarget(pid: number, namer?: IdNamer): Promise<CoreTarget> {
   let st: ReturnType<typeof statOf>;
@@ -71,64 +146,19 @@ export async function describeTarget(pid: number, namer?: IdNamer): Promise<Core
     throw new CtrdocError('not-found', `no process ${pid}`, 'check the pid with ps or `ctrdoc doctor`');
   }
   const cmdline = readProc(pid, 'cmdline').split('\0').filter(Boolean);
-  let exe = '';
-  try {
-    exe = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
-  } catch {
-    exe = '';
-  }
+  const exe = procOr(pid, () => readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, ''));
   const status = readProc(pid, 'status');
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-  let cgroup = '';
-  try {
-    cgroup = readProc(pid, 'cgroup');
-  } catch {
-    cgroup = '';
-  }
+  const cgroup = procOr(pid, () => readProc(pid, 'cgroup'));
   const t: CoreTarget = { pid, ppid: st.ppid, comm: st.comm, state: st.state, exe, cmdline, rssKb: kb('VmRSS'), vmKb: kb('VmSize'), kind: 'other', what: '' };
   const arg = (name: string) => {
     const i = cmdline.indexOf(name);
     return i !== -1 ? cmdline[i + 1] : undefined;
   };
-  const base = basename(exe || cmdline[0] || st.comm);
-  if (/^containerd-shim/.test(st.comm) || /^containerd-shim/.test(base)) {
-    t.kind = 'shim';
-    t.containerId = arg('-id');
-    const name = t.containerId && namer ? await namer(t.containerId, 'sandbox').catch(() => undefined) : undefined;
-    t.what = `${base} (the shim) of ${name ? `pod ${name}` : 'task group'} ${t.containerId ? `id ${t.containerId.slice(0, 13)}` : ''}${arg('-namespace') ? ` in namespace ${arg('-namespace')}` : ''}`.trim();
-  } else if (st.comm === 'containerd' || base === 'containerd') {
-    t.kind = 'containerd';
-    t.what = `containerd, the runtime daemon (${cmdline.join(' ').slice(0, 120)})`;
-  } else if (/^runc:\[/.test(st.comm) || (cmdline[1] === 'init' && /runc$/.test(cmdline[0] ?? ''))) {
-    t.kind = 'runc-init';
-    t.containerId = ID_RE.exec(cgroup)?.[0];
-    if (!t.containerId) {
-      try {
-        const parent = readProc(st.ppid, 'cmdline').split('\0').filter(Boolean);
-        t.containerId = parent[parent.length - 1];
-      } catch {
-        // parent gone
-      }
-    }
-    const name = t.containerId && namer ? await namer(t.containerId, 'container').catch(() => undefined) : undefined;
-    t.what = `runc init (${st.comm}) of container ${name ?? t.containerId?.slice(0, 13) ?? '(unknown)'}: the container's first process before exec`;
-  } else if (base === 'runc' || st.comm === 'runc') {
-    t.kind = 'runc';
-    t.what = `runc ${cmdline.filter((a) => !a.startsWith('-')).slice(1, 2).join('')} (${cmdline.join(' ').slice(0, 120)})`;
-  } else if (st.comm === 'kubelet' || base === 'kubelet') {
-    t.kind = 'kubelet';
-    t.what = 'kubelet';
-  } else {
-    const id = ID_RE.exec(cgroup)?.[0];
-    if (id) {
-      t.kind = 'container-process';
-      t.containerId = id;
-      const name = namer ? await namer(id, 'container').catch(() => undefined) : undefined;
-      t.what = `${st.comm} in container ${name ?? id.slice(0, 13)}`;
-    } else {
-      t.what = `${st.comm} (${cmdline.join(' ').slice(0, 120) || 'no command line'})`;
-    }
-  }
+  const seen: Seen = { st, cmdline, base: basename(exe || cmdline[0] || st.comm), cgroup, arg, namer };
+  const kind = KINDS.find((k) => k.matches(seen));
+  if (kind) await kind.describe(t, seen);
+  else t.what = `${st.comm} (${cmdline.join(' ').slice(0, 120) || 'no command line'})`;
   if (exe) {
     try {
       t.elf = await readElfFacts(`/proc/${pid}/exe`);
@@ -206,17 +236,10 @@ function stateNow(pid: number): string | undefined {
 }
 
 /** Runs gcore under a deadline; on timeout stops gdb and makes sure the process runs again. */
-export async function takeCore(plan: CorePlan, opts: { timeoutMs: number; gcore?: string }): Promise<CoreResult> {
-  const t = plan.target;
-  const before = stateNow(t.pid);
-  if (!before) throw new CtrdocError('not-found', `process ${t.pid} exited before the dump`);
-  const wasStopped = before === 'T';
-  const raw = `${plan.prefix}.${t.pid}`;
-  const t0 = Date.now();
-  let resumed = false;
-  const stderr: string[] = [];
-  const code = await new Promise<number | string>((resolve, reject) => {
-    const child = spawn(opts.gcore ?? 'gcore', ['-o', plan.prefix, String(t.pid)], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+/** Runs gcore in its own process group under a deadline: its exit code, or 'timeout' (gdb stopped). */
+function runGcore(plan: CorePlan, opts: { timeoutMs: number; gcore?: string }, stderr: string[]): Promise<number | string> {
+  return new Promise<number | string>((resolve, reject) => {
+    const child = spawn(opts.gcore ?? 'gcore', ['-o', plan.prefix, String(plan.target.pid)], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     child.stderr.on('data', (b: Buffer) => { if (stderr.join('').length < 8192) stderr.push(b.toString()); });
     const kill = (sig: NodeJS.Signals) => {
       try {
@@ -239,30 +262,29 @@ export async function takeCore(plan: CorePlan, opts: { timeoutMs: number; gcore?
       resolve(c ?? 1);
     });
   });
-  const gcoreMs = Date.now() - t0;
-  // gdb detaches on exit; if it was killed the process may be left in a stop: continue it,
-  // unless it was stopped before we came.
+}
+
+/**
+ * gdb detaches on exit; if it was killed the process may be left in a stop: continue it, unless
+ * it was stopped before we came. Did it send SIGCONT?
+ */
+async function resumeIfLeftStopped(pid: number, wasStopped: boolean): Promise<boolean> {
   await new Promise((r) => setTimeout(r, 100));
-  const after = stateNow(t.pid);
-  if (!wasStopped && (after === 'T' || after === 't')) {
-    try {
-      process.kill(t.pid, 'SIGCONT');
-      resumed = true;
-    } catch {
-      // gone
-    }
-  }
-  if (code !== 0) {
-    await rm(raw, { force: true });
-    if (code === 'timeout') throw new CtrdocError('deadline-exceeded', `gcore ${t.pid}: not done within ${opts.timeoutMs} ms; stopped gdb${resumed ? ' and sent SIGCONT' : ''}, removed the partial core`, 'a larger --timeout, or goroutine stacks instead');
-    throw new CtrdocError('internal', `gcore ${t.pid} failed (exit ${code}): ${stderr.join('').trim().split('\n').slice(-3).join(' | ')}`, 'gdb needs ptrace: run as root, and check kernel.yama.ptrace_scope');
-  }
-  let coreBytes: number;
-  let coreDiskBytes: number;
+  const after = stateNow(pid);
+  if (wasStopped || (after !== 'T' && after !== 't')) return false;
   try {
-    const st = await stat(raw);
-    coreBytes = st.size;
-    coreDiskBytes = st.blocks * 512;
+    process.kill(pid, 'SIGCONT');
+    return true;
+  } catch {
+    return false; // gone
+  }
+}
+
+/** The raw core's size (apparent and on disk), gzipped beside it; the raw core is removed only once its .gz is complete. */
+async function gzipCore(raw: string, stderr: string[]): Promise<{ gz: string; coreBytes: number; coreDiskBytes: number; gzBytes: number; gzipMs: number }> {
+  let st;
+  try {
+    st = await stat(raw);
   } catch {
     throw new CtrdocError('internal', `gcore said it was done but wrote no ${raw}`, stderr.join('').trim().split('\n').slice(-2).join(' | '));
   }
@@ -273,14 +295,40 @@ export async function takeCore(plan: CorePlan, opts: { timeoutMs: number; gcore?
   } catch (err) {
     await rm(gz, { force: true });
     throw new CtrdocError('internal', `gzip of ${raw} failed: ${(err as Error).message}`, `the raw core is kept at ${raw}`);
-  } finally {
-    // the raw core is removed only once its .gz is complete
   }
   await rm(raw, { force: true });
-  const gzipMs = Date.now() - g0;
-  const gzBytes = (await stat(gz)).size;
+  return { gz, coreBytes: st.size, coreDiskBytes: st.blocks * 512, gzBytes: (await stat(gz)).size, gzipMs: Date.now() - g0 };
+}
+
+/** How to open the core: gdb (or dlv for Go) with the binary of the same build id, and its debug symbols. */
+function howToOpen(t: CoreTarget, gz: string, raw: string): string[] {
+  return [
+    `gunzip -k ${basename(gz)}`,
+    `gdb ${t.exe} ${basename(raw)}   (the binary must have build-id ${t.elf?.buildId ?? '(unknown)'})`,
+    ...(t.elf?.isGo ? [`dlv core ${t.exe} ${basename(raw)}`] : []),
+    ...(t.elf && !t.elf.debugInfo ? [`no DWARF in the binary: install its debug symbols (${t.elf.debugLink ? `debug link ${t.elf.debugLink}; ` : ''}Debian: the -dbgsym package from the debug archive) for source lines and variables`] : []),
+  ];
+}
+
+export async function takeCore(plan: CorePlan, opts: { timeoutMs: number; gcore?: string }): Promise<CoreResult> {
+  const t = plan.target;
+  const before = stateNow(t.pid);
+  if (!before) throw new CtrdocError('not-found', `process ${t.pid} exited before the dump`);
+  const raw = `${plan.prefix}.${t.pid}`;
+  const t0 = Date.now();
+  const stderr: string[] = [];
+  const code = await runGcore(plan, opts, stderr);
+  const gcoreMs = Date.now() - t0;
+  const resumed = await resumeIfLeftStopped(t.pid, before === 'T');
+  if (code !== 0) {
+    await rm(raw, { force: true });
+    if (code === 'timeout') throw new CtrdocError('deadline-exceeded', `gcore ${t.pid}: not done within ${opts.timeoutMs} ms; stopped gdb${resumed ? ' and sent SIGCONT' : ''}, removed the partial core`, 'a larger --timeout, or goroutine stacks instead');
+    throw new CtrdocError('internal', `gcore ${t.pid} failed (exit ${code}): ${stderr.join('').trim().split('\n').slice(-3).join(' | ')}`, 'gdb needs ptrace: run as root, and check kernel.yama.ptrace_scope');
+  }
+  const { gz, coreBytes, coreDiskBytes, gzBytes, gzipMs } = await gzipCore(raw, stderr);
   const json = `${raw}.json`;
   const stateAfter = stateNow(t.pid) ?? 'gone';
+  const e = t.elf;
   const record = {
     apiVersion: 'ctrdoc/v1alpha1',
     kind: 'CoreDump',
@@ -302,18 +350,13 @@ export async function takeCore(plan: CorePlan, opts: { timeoutMs: number; gcore?
     stateBefore: before,
     stateAfter,
     resumedWithSigcont: resumed,
-    buildId: t.elf?.buildId,
-    goBuildId: t.elf?.goBuildId,
-    isGo: t.elf?.isGo,
-    debugInfo: t.elf?.debugInfo ?? false,
-    symtab: t.elf?.symtab ?? false,
-    debugLink: t.elf?.debugLink,
-    howToOpen: [
-      `gunzip -k ${basename(gz)}`,
-      `gdb ${t.exe} ${basename(raw)}   (the binary must have build-id ${t.elf?.buildId ?? '(unknown)'})`,
-      ...(t.elf?.isGo ? [`dlv core ${t.exe} ${basename(raw)}`] : []),
-      ...(t.elf && !t.elf.debugInfo ? [`no DWARF in the binary: install its debug symbols (${t.elf.debugLink ? `debug link ${t.elf.debugLink}; ` : ''}Debian: the -dbgsym package from the debug archive) for source lines and variables`] : []),
-    ],
+    buildId: e?.buildId,
+    goBuildId: e?.goBuildId,
+    isGo: e?.isGo,
+    debugInfo: e?.debugInfo ?? false,
+    symtab: e?.symtab ?? false,
+    debugLink: e?.debugLink,
+    howToOpen: howToOpen(t, gz, raw),
   };
   await writeFile(json, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
   return { gz, json, coreBytes, coreDiskBytes, gzBytes, gcoreMs, gzipMs, stateAfter, resumed };

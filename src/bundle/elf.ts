@@ -40,6 +40,22 @@ export function parseNotes(buf: Buffer, le: boolean): { name: string; type: numb
   return out;
 }
 
+/** One section's name and what it says about the binary: debug info, symbols, Go, a debug link, notes (build ids). */
+async function readSection(facts: ElfFacts, name: string, s: { type: number; offset: number; size: number }, read: (pos: number, len: number) => Promise<Buffer>, le: boolean): Promise<void> {
+  if (name === '.debug_info' || name === '.zdebug_info') facts.debugInfo = true;
+  if (name === '.symtab') facts.symtab = true;
+  if (name === '.gopclntab' || name === '.go.buildinfo') facts.isGo = true;
+  if (name === '.gnu_debuglink' && s.size < 4096) facts.debugLink = (await read(s.offset, s.size)).toString('latin1').split('\0')[0];
+  if (s.type !== SHT_NOTE || s.size >= 1 << 16) return;
+  for (const n of parseNotes(await read(s.offset, s.size), le)) {
+    if (n.name === 'GNU' && n.type === 3) facts.buildId = n.desc.toString('hex');
+    if (n.name === 'Go' && n.type === 4) {
+      facts.goBuildId = n.desc.toString('latin1').replace(/\0+$/, '');
+      facts.isGo = true;
+    }
+  }
+}
+
 export async function readElfFacts(path: string): Promise<ElfFacts> {
   const fh = await open(path, 'r');
   try {
@@ -73,20 +89,7 @@ export async function readElfFacts(path: string): Promise<ElfFacts> {
     for (let i = 0; i < shnum && (i + 1) * shentsize <= table.length; i++) {
       const s = sec(i);
       const end = names.indexOf(0, s.name);
-      const name = names.subarray(s.name, end === -1 ? undefined : end).toString('latin1');
-      if (name === '.debug_info' || name === '.zdebug_info') facts.debugInfo = true;
-      if (name === '.symtab') facts.symtab = true;
-      if (name === '.gopclntab' || name === '.go.buildinfo') facts.isGo = true;
-      if (name === '.gnu_debuglink' && s.size < 4096) facts.debugLink = (await read(s.offset, s.size)).toString('latin1').split('\0')[0];
-      if (s.type === SHT_NOTE && s.size < 1 << 16) {
-        for (const n of parseNotes(await read(s.offset, s.size), le)) {
-          if (n.name === 'GNU' && n.type === 3) facts.buildId = n.desc.toString('hex');
-          if (n.name === 'Go' && n.type === 4) {
-            facts.goBuildId = n.desc.toString('latin1').replace(/\0+$/, '');
-            facts.isGo = true;
-          }
-        }
-      }
+      await readSection(facts, names.subarray(s.name, end === -1 ? undefined : end).toString('latin1'), s, read, le);
     }
     return facts;
   } finally {

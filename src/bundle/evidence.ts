@@ -9,6 +9,7 @@ import { withDeadline } from '../deadline.ts';
 import type { Snapshot } from '../snapshot/types/index.ts';
 import type { ProcTable } from '../snapshot/types/proc.ts';
 import type { ProcessTreeView } from '../snapshot/types/tree.ts';
+import { TASK_STATE_SUBDIR } from '../sources/containerd/layout.ts';
 
 /** What the bundle does with one piece of evidence. */
 export interface EvidenceItem {
@@ -141,89 +142,120 @@ export interface EvidenceOptions {
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 128) || '_';
 
-/** Gathers every piece of raw evidence for the bundle, in parallel, each bounded. */
-export async function gatherEvidence(s: Snapshot, opts: EvidenceOptions = {}): Promise<EvidenceItem[]> {
-  const L = { ...DEFAULT_LIMITS, ...opts.limits };
-  const ms = L.timeoutMs;
-  const stack = s.stack;
-  const jobs: Promise<EvidenceItem | EvidenceItem[]>[] = [];
-  const binary = s.containerd.process.data?.argv?.[0]?.startsWith('/') ? s.containerd.process.data.argv[0] : 'containerd';
+type Job = Promise<EvidenceItem | EvidenceItem[]>;
+type Limits = EvidenceLimits & { timeoutMs: number };
 
-  // containerd's config, its default and its effective dump
-  if (stack.containerdConfig) {
-    jobs.push(fileItem('containerd/config.toml', stack.containerdConfig, L.fileBytes, 'head', ms));
-    jobs.push(runItem('containerd/config-dump.toml', binary, ['--config', stack.containerdConfig, 'config', 'dump'], L.fileBytes, ms));
-  } else {
-    jobs.push(Promise.resolve(textItem('containerd/config.toml', 'stack.containerdConfig', undefined, 'no containerd config file was found or given')));
-  }
-  jobs.push(runItem('containerd/config-default.toml', binary, ['config', 'default'], L.fileBytes, ms));
+/** containerd's config, its default and its effective dump. */
+function containerdConfigJobs(s: Snapshot, L: Limits): Job[] {
+  const { containerdConfig } = s.stack;
+  const argv0 = s.containerd.process.data?.argv?.[0];
+  const binary = argv0?.startsWith('/') ? argv0 : 'containerd';
+  const jobs: Job[] = containerdConfig
+    ? [fileItem('containerd/config.toml', containerdConfig, L.fileBytes, 'head', L.timeoutMs), runItem('containerd/config-dump.toml', binary, ['--config', containerdConfig, 'config', 'dump'], L.fileBytes, L.timeoutMs)]
+    : [Promise.resolve(textItem('containerd/config.toml', 'stack.containerdConfig', undefined, 'no containerd config file was found or given'))];
+  jobs.push(runItem('containerd/config-default.toml', binary, ['config', 'default'], L.fileBytes, L.timeoutMs));
+  // registry hosts files (mirrors, TLS, auth headers: redacted like the config) where config_path names them
+  const hostDirs = s.containerd.config.data?.facts.registryConfigDirs ?? [];
+  hostDirs.forEach((dir, i) => jobs.push(readHostsFiles(dir, hostDirs.length > 1 ? `containerd/hosts-${i + 1}` : 'containerd/hosts', L)));
+  return jobs;
+}
 
-  // logs: the file when there is one, else what the Snapshot kept of journald
-  if (stack.containerdLog && !stack.containerdLog.startsWith('journald')) {
-    jobs.push(fileItem('logs/containerd.log', stack.containerdLog, L.logBytes, 'tail', ms));
-  } else {
-    const tail = s.containerd.log.data?.tail;
-    jobs.push(Promise.resolve(textItem('logs/containerd.log', `snapshot:containerd.log (${s.containerd.log.data?.source ?? s.containerd.log.status})`, tail?.join('\n'), s.containerd.log.message)));
+/** The logs: the file when there is one, else what the Snapshot kept of journald. */
+function logJobs(s: Snapshot, L: Limits): Job[] {
+  const { containerdLog, kubeletLog } = s.stack;
+  const jobs: Job[] = [];
+  if (containerdLog && !containerdLog.startsWith('journald')) jobs.push(fileItem('logs/containerd.log', containerdLog, L.logBytes, 'tail', L.timeoutMs));
+  else {
+    const log = s.containerd.log;
+    jobs.push(Promise.resolve(textItem('logs/containerd.log', `snapshot:containerd.log (${log.data?.source ?? log.status})`, log.data?.tail?.join('\n'), log.message)));
   }
-  if (stack.kubeletLog && !stack.kubeletLog.startsWith('journald')) {
-    jobs.push(fileItem('logs/kubelet.log', stack.kubeletLog, L.logBytes, 'tail', ms));
-  } else if (s.kubeletLog.data?.tail) {
-    jobs.push(Promise.resolve(textItem('logs/kubelet.log', `snapshot:kubeletLog (${s.kubeletLog.data.source})`, s.kubeletLog.data.tail.join('\n'))));
-  }
+  if (kubeletLog && !kubeletLog.startsWith('journald')) jobs.push(fileItem('logs/kubelet.log', kubeletLog, L.logBytes, 'tail', L.timeoutMs));
+  else if (s.kubeletLog.data?.tail) jobs.push(Promise.resolve(textItem('logs/kubelet.log', `snapshot:kubeletLog (${s.kubeletLog.data.source})`, s.kubeletLog.data.tail.join('\n'))));
+  return jobs;
+}
 
-  // kubelet: its flags and every file it names that exists
+/** kubelet: its flags and every file it names that exists (each name once). */
+function kubeletJobs(s: Snapshot, L: Limits, files: Record<string, string> | undefined): Job[] {
   const kv = s.kubelet.data;
   const kubeletPaths = new Map<string, string>();
-  const addKubelet = (path: string | undefined, base: string) => {
-    if (path && !kubeletPaths.has(path)) kubeletPaths.set(path, base);
-  };
-  addKubelet(opts.kubeletFiles?.config, 'config.yaml');
-  addKubelet(opts.kubeletFiles?.kubeadmFlags, 'kubeadm-flags.env');
-  addKubelet(opts.kubeletFiles?.kubeconfig, 'kubeconfig');
-  addKubelet(kv?.configPath, 'config.yaml');
-  addKubelet(kv?.flags?.kubeconfig, 'kubeconfig');
-  addKubelet(kv?.flags?.['bootstrap-kubeconfig'], 'bootstrap-kubeconfig');
-  for (const f of kv?.files ?? []) if (f.present) addKubelet(f.path, f.path.split('/').pop() ?? 'file');
+  const candidates: [string | undefined, string][] = [
+    [files?.config, 'config.yaml'], [files?.kubeadmFlags, 'kubeadm-flags.env'], [files?.kubeconfig, 'kubeconfig'],
+    [kv?.configPath, 'config.yaml'], [kv?.flags?.kubeconfig, 'kubeconfig'], [kv?.flags?.['bootstrap-kubeconfig'], 'bootstrap-kubeconfig'],
+    ...(kv?.files ?? []).filter((f) => f.present).map((f): [string, string] => [f.path, f.path.split('/').pop() ?? 'file']),
+  ];
+  for (const [path, base] of candidates) if (path && !kubeletPaths.has(path)) kubeletPaths.set(path, base);
   const used = new Set<string>();
+  const jobs: Job[] = [];
   for (const [path, base] of kubeletPaths) {
     let name = `kubelet/${safeName(base)}`;
     for (let i = 2; used.has(name); i++) name = `kubelet/${i}-${safeName(base)}`;
     used.add(name);
-    jobs.push(fileItem(name, path, L.fileBytes, 'head', ms));
+    jobs.push(fileItem(name, path, L.fileBytes, 'head', L.timeoutMs));
   }
   if (kv?.argv) jobs.push(Promise.resolve(textItem('kubelet/cmdline.txt', `/proc/${kv.pid}/cmdline`, kv.argv.join('\n') + '\n')));
+  return jobs;
+}
 
-  // a goroutine dump through the debug socket (read-only; no signal)
-  if (opts.goroutines !== false && stack.debugAddress) {
-    const socket = stack.debugAddress.replace(/^unix:\/\//, '');
-    jobs.push(timed('goroutines/containerd.txt', `unix://${socket} GET /debug/pprof/goroutine?debug=2`, ms, async () => {
-      if (s.containerd.process.data?.state === 'T') return { status: 'skipped', message: 'containerd is stopped (T): its debug socket cannot answer' };
-      const { fetchDebug, GOROUTINE_DUMP_PATH } = await import('../sources/debug/http.ts');
-      return { content: await fetchDebug(socket, GOROUTINE_DUMP_PATH, { timeoutMs: ms, maxBytes: L.goroutineBytes }) };
-    }));
-  }
+/** A goroutine dump through the debug socket (read-only; no signal). */
+function goroutineJob(s: Snapshot, L: Limits): Job {
+  const socket = s.stack.debugAddress!.replace(/^unix:\/\//, '');
+  return timed('goroutines/containerd.txt', `unix://${socket} GET /debug/pprof/goroutine?debug=2`, L.timeoutMs, async () => {
+    if (s.containerd.process.data?.state === 'T') return { status: 'skipped', message: 'containerd is stopped (T): its debug socket cannot answer' };
+    const { fetchDebug, GOROUTINE_DUMP_PATH } = await import('../sources/debug/http.ts');
+    return { content: await fetchDebug(socket, GOROUTINE_DUMP_PATH, { timeoutMs: L.timeoutMs, maxBytes: L.goroutineBytes }) };
+  });
+}
 
-  // runc state.json of every container in the runc root, and the OCI spec of each task bundle
-  jobs.push(readStateFiles(stack.runcRoot, L, 'runc'));
-  const taskDir = join(stack.stateDir, 'io.containerd.runtime.v2.task', stack.namespace);
-  jobs.push(readStateFiles(taskDir, L, 'oci'));
-
-  // the process tree: joined view when the Snapshot has it, else the raw process table
+/** The process tree (the joined view when the Snapshot has it, else the raw table) and the kernel's log. */
+function processAndKernelJobs(s: Snapshot, L: Limits): Job[] {
+  const jobs: Job[] = [];
   if (s.tree.data) {
     jobs.push(Promise.resolve(textItem('tree/tree.json', 'snapshot:tree', JSON.stringify(s.tree.data, null, 2) + '\n')));
     jobs.push(Promise.resolve(textItem('tree/tree.txt', 'snapshot:tree', treeText(s.tree.data))));
   }
   if (s.proc.data) jobs.push(Promise.resolve(textItem('tree/ps.txt', 'snapshot:proc', psText(s.proc.data))));
-
-  // the kernel's log
-  jobs.push(runItem('node/dmesg.txt', 'dmesg', [], L.logBytes, ms).then((d) => {
-    const kl = s.node.data?.kernelLog?.tail;
-    if (d.status !== 'ok' && kl) return { ...textItem('node/dmesg.txt', `snapshot:node.kernelLog (${s.node.data?.kernelLog?.source})`, kl.join('\n') + '\n'), message: `dmesg: ${d.message}` };
+  jobs.push(runItem('node/dmesg.txt', 'dmesg', [], L.logBytes, L.timeoutMs).then((d) => {
+    const kl = s.node.data?.kernelLog;
+    if (d.status !== 'ok' && kl?.tail) return { ...textItem('node/dmesg.txt', `snapshot:node.kernelLog (${kl.source})`, kl.tail.join('\n') + '\n'), message: `dmesg: ${d.message}` };
     return d;
   }));
+  return jobs;
+}
 
+/** Gathers every piece of raw evidence for the bundle, in parallel, each bounded. */
+export async function gatherEvidence(s: Snapshot, opts: EvidenceOptions = {}): Promise<EvidenceItem[]> {
+  const L = { ...DEFAULT_LIMITS, ...opts.limits };
+  const stack = s.stack;
+  const jobs: Job[] = [
+    ...containerdConfigJobs(s, L),
+    ...logJobs(s, L),
+    ...kubeletJobs(s, L, opts.kubeletFiles),
+    ...(opts.goroutines !== false && stack.debugAddress ? [goroutineJob(s, L)] : []),
+    // runc state.json of every container in the runc root, and the OCI spec of each task bundle
+    readStateFiles(stack.runcRoot, L, 'runc'),
+    readStateFiles(join(stack.stateDir, TASK_STATE_SUBDIR, stack.namespace), L, 'oci'),
+    ...processAndKernelJobs(s, L),
+  ];
   return (await Promise.all(jobs)).flat();
 }
+
+/** <dir>/<host>/hosts.toml of a registry config_path, bounded in count (each host dir, and _default). */
+async function readHostsFiles(dir: string, prefix: string, L: EvidenceLimits): Promise<EvidenceItem[]> {
+  const t0 = Date.now();
+  let hosts: string[];
+  try {
+    hosts = (await withDeadline(readdir(dir), L.timeoutMs, `listing ${dir}`)).sort();
+  } catch (err) {
+    return [{ name: `${prefix}/`, source: dir, status: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'skipped' : 'error', message: (err as Error).message, durationMs: Date.now() - t0 }];
+  }
+  const shown = hosts.slice(0, MAX_REGISTRY_HOSTS);
+  const items = (await Promise.all(shown.map((h) => fileItem(`${prefix}/${safeName(h)}/hosts.toml`, join(dir, h, 'hosts.toml'), L.fileBytes, 'head', L.timeoutMs))))
+    .filter((x) => x.status !== 'skipped');
+  if (hosts.length > shown.length) items.push({ name: `${prefix}/`, source: dir, status: 'ok', message: `only the first ${shown.length} of ${hosts.length} hosts were read`, durationMs: 0 });
+  return items;
+}
+
+const MAX_REGISTRY_HOSTS = 100;
 
 /** <root>/<id>/state.json (runc) or <root>/<id>/config.json (task bundles), bounded in count. */
 async function readStateFiles(root: string, L: EvidenceLimits, kind: 'runc' | 'oci'): Promise<EvidenceItem[]> {

@@ -57,6 +57,36 @@ export function checkEntryName(path: string, name: string): string[] {
   return parts;
 }
 
+/** One tar header checked: its type, size and place under the one top directory (set by the first entry). */
+function checkEntry(path: string, h: Header, L: ReadLimits, topDir: string | undefined): { topDir: string; rel: string; shown: string; directory: boolean } {
+  const parts = checkEntryName(path, h.name);
+  const shown = JSON.stringify(h.name);
+  const type = h.type ?? 'file';
+  if (type === 'symlink' || type === 'link') throw refuse(path, `entry ${shown} is a ${type === 'link' ? 'hard link' : 'symbolic link'} (to ${JSON.stringify(h.linkname ?? '')}); bundles hold only files and directories`);
+  if (type !== 'file' && type !== 'directory') throw refuse(path, `entry ${shown} is a ${type}; bundles hold only files and directories`);
+  if ((h.size ?? 0) > L.entryBytes) throw refuse(path, `entry ${shown} declares ${h.size} bytes, over the ${L.entryBytes}-byte cap for one entry`);
+  const top = topDir ?? parts[0];
+  if (parts[0] !== top) throw refuse(path, `entry ${shown} is outside the bundle's top directory ${JSON.stringify(top)}`);
+  const rel = parts.slice(1).join('/');
+  if (rel === '' && type !== 'directory') throw refuse(path, `entry ${shown} is a file where the top directory should be`);
+  return { topDir: top, rel, shown, directory: type === 'directory' || rel === '' };
+}
+
+/** A JSON file every bundle has, parsed and checked by problem(); throws naming what is wrong. */
+function requiredJson<T>(path: string, files: Map<string, Buffer>, topDir: string, name: string, problem: (v: unknown) => string | undefined): T {
+  const buf = files.get(name);
+  if (!buf) throw refuse(path, `it has no ${topDir}/${name}`, 'a bundle written by `ctrdoc bundle` always has one; was it cut short?');
+  let v: unknown;
+  try {
+    v = JSON.parse(buf.toString('utf8'));
+  } catch (err) {
+    throw refuse(path, `${topDir}/${name} is not valid JSON (${(err as Error).message})`);
+  }
+  const p = problem(v);
+  if (p) throw refuse(path, `${topDir}/${name} ${p}`);
+  return v as T;
+}
+
 /** Reads a bundle into memory; throws a CtrdocError naming what is wrong. */
 export async function readBundle(path: string, limits: Partial<ReadLimits> = {}): Promise<BundleContents> {
   const L = { ...DEFAULT_READ_LIMITS, ...limits };
@@ -97,17 +127,10 @@ export async function readBundle(path: string, limits: Partial<ReadLimits> = {})
     stream.on('error', (err: Error) => fail(err));
     try {
       if (++count > L.entries) throw refuse(path, `it has more than ${L.entries} entries`);
-      const parts = checkEntryName(path, h.name);
-      const shown = JSON.stringify(h.name);
-      const type = h.type ?? 'file';
-      if (type === 'symlink' || type === 'link') throw refuse(path, `entry ${shown} is a ${type === 'link' ? 'hard link' : 'symbolic link'} (to ${JSON.stringify(h.linkname ?? '')}); bundles hold only files and directories`);
-      if (type !== 'file' && type !== 'directory') throw refuse(path, `entry ${shown} is a ${type}; bundles hold only files and directories`);
-      if ((h.size ?? 0) > L.entryBytes) throw refuse(path, `entry ${shown} declares ${h.size} bytes, over the ${L.entryBytes}-byte cap for one entry`);
-      if (topDir === undefined) topDir = parts[0];
-      if (parts[0] !== topDir) throw refuse(path, `entry ${shown} is outside the bundle's top directory ${JSON.stringify(topDir)}`);
-      const rel = parts.slice(1).join('/');
-      if (type === 'directory' || rel === '') {
-        if (type !== 'directory') throw refuse(path, `entry ${shown} is a file where the top directory should be`);
+      const e = checkEntry(path, h, L, topDir);
+      topDir = e.topDir;
+      const { rel, shown } = e;
+      if (e.directory) {
         stream.resume();
         stream.on('end', () => next());
         return;
@@ -138,29 +161,9 @@ export async function readBundle(path: string, limits: Partial<ReadLimits> = {})
   });
   if (failure) throw failure;
   if (!topDir) throw refuse(path, 'it is empty (no entries)', 'a bundle is a .tar.gz written by `ctrdoc bundle`');
-
-  const manifestBuf = files.get(MANIFEST_NAME);
-  if (!manifestBuf) throw refuse(path, `it has no ${topDir}/${MANIFEST_NAME}`, 'a bundle written by `ctrdoc bundle` always has one; was it cut short?');
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(manifestBuf.toString('utf8'));
-  } catch (err) {
-    throw refuse(path, `${topDir}/${MANIFEST_NAME} is not valid JSON (${(err as Error).message})`);
-  }
-  const mp = manifestProblem(manifest);
-  if (mp) throw refuse(path, `${topDir}/${MANIFEST_NAME} ${mp}`);
-
-  const snapBuf = files.get(SNAPSHOT_NAME);
-  if (!snapBuf) throw refuse(path, `it has no ${topDir}/${SNAPSHOT_NAME}`, 'a bundle written by `ctrdoc bundle` always has one; was it cut short?');
-  let snapshot: unknown;
-  try {
-    snapshot = JSON.parse(snapBuf.toString('utf8'));
-  } catch (err) {
-    throw refuse(path, `${topDir}/${SNAPSHOT_NAME} is not valid JSON (${(err as Error).message})`);
-  }
-  const sp = snapshotProblem(snapshot);
-  if (sp) throw refuse(path, `${topDir}/${SNAPSHOT_NAME} ${sp}`);
-  return { path, topDir, manifest: manifest as BundleManifest, snapshot: snapshot as Snapshot, files, inflatedBytes: inflated, compressedBytes: compressed };
+  const manifest = requiredJson<BundleManifest>(path, files, topDir, MANIFEST_NAME, manifestProblem);
+  const snapshot = requiredJson<Snapshot>(path, files, topDir, SNAPSHOT_NAME, snapshotProblem);
+  return { path, topDir, manifest, snapshot, files, inflatedBytes: inflated, compressedBytes: compressed };
 }
 
 const isProbe = (v: unknown) => !!v && typeof v === 'object' && typeof (v as { status?: unknown }).status === 'string';

@@ -165,6 +165,21 @@ export function splitTomlKey(key: string): string[] {
   return parts.filter((p) => p !== '');
 }
 
+/** The last line of an array or inline table that opens on line n and may continue on the next lines. */
+function lastLineOfValue(lines: string[], n: number, value: string): number {
+  const open = value[0];
+  const close = open === '[' ? ']' : '}';
+  const delta = (text: string): number => {
+    let d = 0;
+    for (const c of text) d += c === open ? 1 : c === close ? -1 : 0;
+    return d;
+  };
+  let depth = delta(value);
+  let m = n;
+  while (depth > 0 && m + 1 < lines.length) depth += delta(lines[++m]);
+  return m;
+}
+
 /**
  * Redacts a TOML file (containerd's config.toml) line by line, keeping its layout: a sensitive
  * key's whole value (string, inline table, array, multi-line string) becomes "<redacted>".
@@ -191,21 +206,9 @@ export function redactToml(text: string, file: string, log: RedactionLog): strin
       const keyPath = [...table, ...splitTomlKey(kv[2])];
       if (isSensitiveTomlPath(keyPath) && isSecretValue(keyPath[keyPath.length - 1], kv[4].replace(/\s+#.*$/, ''))) {
         const value = kv[4];
-        for (const q of ['"""', "'''"]) {
-          if (value.startsWith(q) && value.indexOf(q, 3) === -1) skipUntil = q;
-        }
+        skipUntil = ['"""', "'''"].find((q) => value.startsWith(q) && value.indexOf(q, 3) === -1);
         // an array or inline table that continues on the next lines
-        if (!skipUntil && /^[[{]/.test(value)) {
-          const open = value[0];
-          const close = open === '[' ? ']' : '}';
-          let depth = 0;
-          for (const c of value) depth += c === open ? 1 : c === close ? -1 : 0;
-          if (depth > 0) {
-            let m = n + 1;
-            for (; m < lines.length && depth > 0; m++) for (const c of lines[m]) depth += c === open ? 1 : c === close ? -1 : 0;
-            n = m - 1;
-          }
-        }
+        if (!skipUntil && /^[[{]/.test(value)) n = lastLineOfValue(lines, n, value);
         log.push({ file, where: `line ${n + 1}`, key: keyPath.join('.'), rule: keyPath.includes('registry') ? 'registry-auth' : 'sensitive-key' });
         out.push(`${kv[1]}${kv[2]}${kv[3]}"${REDACTED}"`);
         continue;
@@ -282,38 +285,46 @@ function pathJoin(path: string, key: string | number): string {
  * values (objects and arrays whole), TOML-path diff entries of containerd's config, and secrets
  * inside any string (PEM, Bearer, --token=). Booleans and null are kept: they are not secrets.
  */
+type Walk = (v: unknown, path: string, key: string | undefined) => unknown;
+
+/** A string's secrets (PEM, Bearer, --token=...), each logged at its JSON path. */
+function redactJsonString(v: string, path: string, file: string, log: RedactionLog): string {
+  if (!/(?:BEGIN|Bearer|Basic|-[A-Za-z]|[=:]|Env|env)/.test(v)) return v;
+  const r = redactText(v, { pairs: v.length > 0 && /[\s"]/.test(v) });
+  for (const h of r.hits) log.push({ file, where: path, key: h.key, rule: h.rule });
+  return r.text;
+}
+
+/** Is this key's value a secret as a whole? (null and booleans never are; a string only when it looks like one) */
+const secretField = (k: string, x: unknown): boolean => isSensitiveKey(k) && x !== null && typeof x !== 'boolean' && (typeof x !== 'string' || isSecretValue(k, x));
+
+/** An object's fields: sensitive keys' values redacted whole, the rest walked. */
+function redactJsonObject(o: Record<string, unknown>, path: string, file: string, log: RedactionLog, walk: Walk): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  // a key named "__proto__" (hostile or odd input) must stay an own key, not set a prototype
+  const put = (k: string, x: unknown) => {
+    if (k === '__proto__') Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+    else out[k] = x;
+  };
+  // a containerd config diff entry: { path: 'plugins."…".registry.configs."h".auth.password', default, actual }
+  const tomlSensitive = typeof o.path === 'string' && ('actual' in o || 'default' in o) && isSensitiveTomlPath(splitTomlKey(o.path));
+  for (const [k, x] of Object.entries(o)) {
+    const p = pathJoin(path, k);
+    if ((tomlSensitive && (k === 'actual' || k === 'default')) || secretField(k, x)) {
+      log.push({ file, where: p, key: tomlSensitive ? String(o.path) : k, rule: tomlSensitive ? 'registry-auth' : 'sensitive-key' });
+      put(k, x === undefined ? x : REDACTED);
+    } else put(k, walk(x, p, k));
+  }
+  return out;
+}
+
 export function redactJson(value: unknown, file: string, log: RedactionLog): unknown {
-  const walk = (v: unknown, path: string, key: string | undefined): unknown => {
-    if (typeof v === 'string') {
-      if (!/(?:BEGIN|Bearer|Basic|-[A-Za-z]|[=:]|Env|env)/.test(v)) return v;
-      const r = redactText(v, { pairs: v.length > 0 && /[\s"]/.test(v) });
-      for (const h of r.hits) log.push({ file, where: path, key: h.key, rule: h.rule });
-      return r.text;
-    }
+  const walk: Walk = (v, path, key) => {
+    if (typeof v === 'string') return redactJsonString(v, path, file, log);
     if (v === null || typeof v !== 'object') return v;
-    if (Array.isArray(v)) {
-      if (key !== undefined && ENV_KEYS.has(key.toLowerCase())) return v.map((x, i) => redactEnvItem(x, pathJoin(path, i), file, log, walk));
-      return v.map((x, i) => walk(x, pathJoin(path, i), undefined));
-    }
-    const o = v as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    // a key named "__proto__" (hostile or odd input) must stay an own key, not set a prototype
-    const put = (k: string, x: unknown) => {
-      if (k === '__proto__') Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
-      else out[k] = x;
-    };
-    // a containerd config diff entry: { path: 'plugins."…".registry.configs."h".auth.password', default, actual }
-    const tomlSensitive = typeof o.path === 'string' && ('actual' in o || 'default' in o) && isSensitiveTomlPath(splitTomlKey(o.path));
-    for (const [k, x] of Object.entries(o)) {
-      const p = pathJoin(path, k);
-      if ((tomlSensitive && (k === 'actual' || k === 'default')) || (isSensitiveKey(k) && x !== null && typeof x !== 'boolean' && (typeof x !== 'string' || isSecretValue(k, x)))) {
-        log.push({ file, where: p, key: tomlSensitive ? String(o.path) : k, rule: tomlSensitive ? 'registry-auth' : 'sensitive-key' });
-        put(k, x === undefined ? x : REDACTED);
-        continue;
-      }
-      put(k, walk(x, p, k));
-    }
-    return out;
+    if (!Array.isArray(v)) return redactJsonObject(v as Record<string, unknown>, path, file, log, walk);
+    if (key !== undefined && ENV_KEYS.has(key.toLowerCase())) return v.map((x, i) => redactEnvItem(x, pathJoin(path, i), file, log, walk));
+    return v.map((x, i) => walk(x, pathJoin(path, i), undefined));
   };
   return walk(value, '$', undefined);
 }

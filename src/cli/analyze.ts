@@ -9,7 +9,8 @@ import { reportFlags, reportOptions, reportUsage, writeDoctorReport } from './do
 const usage = `Usage: ctrdoc analyze FILE.tar.gz [flags]
 
 Runs the doctor's rules on the Snapshot inside a support bundle written by \`ctrdoc bundle\`, and
-prints the findings exactly as \`ctrdoc doctor\` would have on the node. The bundle is read into
+prints the findings exactly as \`ctrdoc doctor\` would have on the node. Every goroutine dump
+the bundle carries (goroutines/*.txt) is analysed too, also when the live run took none. The bundle is read into
 memory and checked: absolute or ".." paths, links, devices, oversized entries and gzip bombs
 are refused with a message naming the entry; nothing is written to disk.
 Exit code: 0 nothing at or above --severity, 1 findings, 2 the bundle could not be read.
@@ -39,7 +40,9 @@ const analyze: Command = {
     if (o.format === 'text') {
       io.stderr.write(`bundle ${b.topDir}: made ${b.manifest.createdAt}${b.manifest.redacted ? '' : ' (NOT redacted)'}, ${b.files.size} files\n`);
     }
-    return writeDoctorReport(b.snapshot, o, io);
+    // every goroutine dump the bundle carries is judged, whether or not the live run analysed one
+    const { withBundleDumps } = await import('../bundle/dumps.ts');
+    return writeDoctorReport(await withBundleDumps(b.snapshot, b.files), o, io);
   },
 };
 

@@ -1,19 +1,25 @@
-// The collection step shared by `doctor`, `bundle` and `report`: the same flags, one /proc scan
-// for discovery and the tree, then collect() under the deadlines.
+// The collection step shared by `doctor`, `bundle`, `report` and `serve`: the same flags, one
+// /proc scan for the stack's resolution and the tree, then collect() (src/collect) under the deadlines.
 import type { CliIO } from './command.ts';
 import { stackFlags, stackFlagsUsage } from './flags.ts';
 import { parseDuration } from '../deadline.ts';
+import { CtrdocError } from '../errors.ts';
 import type { Snapshot } from '../snapshot/types/index.ts';
+import type { CollectOptions } from '../collect/context.ts';
+import { sinceWindow } from '../sources/logs/window.ts';
 
 export const collectUsage = `      --timeout DURATION   overall deadline for the collection (default 10s)
       --probe-timeout D    deadline for each call to the runtime (default 2s)
-      --signal             allow SIGUSR1 to containerd for a goroutine dump when it looks hung
-                           (never SIGQUIT); without it only the debug socket is used
+      --signal             without a debug socket, allow SIGUSR1 to containerd for a goroutine
+                           dump when it looks hung (never SIGQUIT); the debug socket, when
+                           there is one, is read on every run (it changes nothing)
       --no-goroutines      never take a goroutine dump
       --stuck-after D      a container Created, or a runc init parked, this long is stuck
       --kubelet-config F   kubelet config file (default: from kubelet's --config)
       --kubeadm-flags F    kubeadm flags file (default /var/lib/kubelet/kubeadm-flags.env)
       --kubeconfig F       kubelet's kubeconfig (default: from kubelet's --kubeconfig)
+      --kubelet-pid PID    the kubelet process to read (default: the one found; say which when
+                           several run, e.g. kubelets of nested or test clusters)
       --since D|TIME       the log window: log episodes that ended before it are info (2h,
                            1h30m, 3d, or an RFC 3339 time; default: since containerd started,
                            or the last 6 h when that is longer ago)
@@ -33,6 +39,7 @@ export const collectFlags = {
   'kubelet-config': { type: 'string' },
   'kubeadm-flags': { type: 'string' },
   kubeconfig: { type: 'string' },
+  'kubelet-pid': { type: 'string' },
   since: { type: 'string' },
 } as const;
 
@@ -47,24 +54,38 @@ export function kubeletFilesOf(values: CollectValues): Record<string, string> {
   };
 }
 
-/** Collects a Snapshot: the one collection step of doctor, bundle and report. */
-export async function collectLive(values: CollectValues, io: CliIO, progress: boolean, opts: { canary?: boolean } = {}): Promise<Snapshot> {
+function kubeletPidOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[1-9]\d{0,9}$/.test(v)) throw new CtrdocError('invalid-argument', `--kubelet-pid: not a pid: "${v}"`, 'ctrdoc tree --all | grep kubelet');
+  return Number(v);
+}
+
+/** Collects a Snapshot: the one collection step of doctor, bundle, report and serve. */
+export async function collectLive(values: CollectValues, io: CliIO, progress: boolean, opts: {
+  canary?: boolean;
+  /** say on stderr which containerd was chosen among several (default true) */
+  notes?: boolean;
+  /** results kept from an earlier collection (watch) */
+  reuse?: CollectOptions['reuse'];
+} = {}): Promise<Snapshot> {
+  const t0 = performance.now();
   const deadlineMs = values.timeout ? parseDuration(values.timeout) : 10_000;
   const perCall = values['probe-timeout'] ? parseDuration(values['probe-timeout']) : 2000;
-  const [{ resolveStack }, { collect }] = await Promise.all([
-    import('../sources/containerd/discover.ts'),
-    import('../snapshot/collect.ts'),
+  const [{ resolveStack, daemonChoiceNote }, { collect }, { scanProcesses }] = await Promise.all([
+    import('../collect/stack.ts'),
+    import('../collect/collect.ts'),
+    import('../sources/proc/scan.ts'),
   ]);
-  // as doctor does: one pass over /proc serves both discovery and the process tree
-  const { scanProcesses } = await import('../sources/proc/scan.ts');
+  // one pass over /proc serves both the stack's resolution and the process tree
   let procTable;
   try {
     procTable = scanProcesses();
   } catch {
-    procTable = undefined; // collect() scans again and records the error as a probe result
+    procTable = undefined; // the proc probe scans again and records the error
   }
-  const stack = resolveStack(values, Math.min(perCall, deadlineMs), process.env, procTable?.processes);
-  const logWindow = await logWindowFor(values.since, stack.containerdPid, procTable);
+  const stack = await resolveStack(values, { timeoutMs: Math.min(perCall, deadlineMs), processes: procTable?.processes });
+  const choice = daemonChoiceNote(stack);
+  if (choice && opts.notes !== false) io.stderr.write(`note: ${choice}\n`);
   let done = 0;
   const { kubeconfig: _k, ...doctorKubeletFiles } = kubeletFilesOf(values);
   const snapshot = await collect({
@@ -75,18 +96,15 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
     stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
     goroutines: values['no-goroutines'] ? 'off' : values.signal ? 'signal' : 'auto',
     kubeletFiles: doctorKubeletFiles,
-    logWindow,
-    onProgress: progress ? (t) => io.stderr.write(`\r\x1b[Kcollecting: ${++done} probes done (${t.probe} ${t.status})`) : undefined,
+    logWindow: values.since === undefined ? undefined : sinceWindow(values.since, Date.now()),
+    kubeletPid: kubeletPidOf(values['kubelet-pid']),
+    reuse: opts.reuse,
+    onProgress: process.env.CTRDOC_DEBUG
+      // when each probe ended, from the start of the collection: where the time goes
+      ? (t) => io.stderr.write(`debug: +${Math.round(performance.now() - t0)}ms ${t.probe} ${t.status} (${t.durationMs}ms)\n`)
+      : progress ? (t) => io.stderr.write(`\r\x1b[Kcollecting: ${++done} probes done (${t.probe} ${t.status})`) : undefined,
   });
   if (progress) io.stderr.write('\r\x1b[K');
   return snapshot;
 }
 
-/** The log window: --since, else containerd's start (its process's age) or the last 6 hours. */
-async function logWindowFor(since: string | undefined, containerdPid: number | undefined, procTable: { processes: { pid: number; ageSec: number }[] } | undefined) {
-  const { sinceWindow, defaultLogWindow } = await import('../sources/logs/window.ts');
-  const now = Date.now();
-  if (since !== undefined) return sinceWindow(since, now);
-  const age = procTable?.processes.find((p) => p.pid === containerdPid)?.ageSec;
-  return defaultLogWindow(age === undefined ? undefined : now - age * 1000, now);
-}

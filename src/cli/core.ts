@@ -4,6 +4,10 @@ import type { CliIO, Command } from './command.ts';
 import { parseFlags } from './flags.ts';
 import { parseDuration } from '../deadline.ts';
 import { CtrdocError, EXIT_OK } from '../errors.ts';
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { parseShimArgs } from '../sources/proc/argv.ts';
+import { toEndpoint } from '../sources/protocol/endpoint.ts';
+import type { Got } from '../collect/results.ts';
 
 const usage = `Usage: ctrdoc core PID [--yes] [-o DIR] [flags]
 
@@ -20,7 +24,77 @@ Flags:
       --timeout DURATION   give up on gcore after this (default 2m); the process is then
                            sent SIGCONT so it does not stay stopped
   -r, --runtime-endpoint   CRI endpoint, to name the pod or container of a shim or runc init
-                           (default: CONTAINER_RUNTIME_ENDPOINT, then /run/containerd)`;
+                           (default: CONTAINER_RUNTIME_ENDPOINT, /etc/crictl.yaml, the running
+                           containerd's socket, then /run/containerd/containerd.sock)`;
+
+/**
+ * -o DIR as it stands: a directory we may write to, or one --yes will create; anything else is
+ * an error that says what is wrong with it (before gdb is ever run).
+ */
+export function outputDir(dir: string, create: boolean): { missing: boolean } {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new CtrdocError('invalid-argument', `-o ${dir}: a part of the path is a file, not a directory`, 'choose another directory with -o');
+    if (code !== 'ENOENT') throw CtrdocError.from(err, `-o ${dir}`);
+    if (!create) return { missing: true };
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new CtrdocError('invalid-argument', `-o ${dir}: cannot create it: ${(e as Error).message}`, 'choose another directory with -o');
+    }
+    return { missing: false };
+  }
+  if (!st.isDirectory()) throw new CtrdocError('invalid-argument', `-o ${dir}: not a directory`, 'give a directory: the core and its .json are written into it');
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new CtrdocError('permission-denied', `-o ${dir}: not writable by this user`, 'choose another directory with -o, or run as root');
+  }
+  return { missing: false };
+}
+
+/** The -address of the shim that is this process or its nearest ancestor: the containerd that owns it. */
+function ownerAddress(pid: number): string | undefined {
+  let cur = pid;
+  for (let i = 0; i < 16 && cur > 1; i++) {
+    try {
+      const argv = readFileSync(`/proc/${cur}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (/(^|\/)containerd-shim/.test(argv[0] ?? '')) return parseShimArgs(argv).address;
+      const stat = readFileSync(`/proc/${cur}/stat`, 'utf8');
+      cur = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * CRI's pod and container lists (two calls, not one per id), from the registry, asked of the
+ * containerd that owns the process (its shim's -address) unless -r names one.
+ */
+async function criNames(values: { 'runtime-endpoint'?: string }, pid: number): Promise<Got> {
+  const [{ resolveStack }, { collectProbes }] = await Promise.all([import('../collect/stack.ts'), import('../collect/run.ts')]);
+  const owner = values['runtime-endpoint'] ? undefined : ownerAddress(pid);
+  const stack = await resolveStack({ ...values, ...(owner ? { 'runtime-endpoint': toEndpoint(owner) } : {}) }, { timeoutMs: 1500, need: 'endpoint' });
+  return collectProbes(['cri.pods', 'cri.containers'], { stack, deadlineMs: 2000 });
+}
+
+function nameOf(got: Got, id: string, kind: 'sandbox' | 'container'): string | undefined {
+  const pods = got.data('cri.pods') ?? [];
+  if (kind === 'sandbox') {
+    const m = pods.find((p) => p.id === id)?.metadata;
+    return m?.name ? `${m.namespace}/${m.name}` : undefined;
+  }
+  const c = got.data('cri.containers')?.find((x) => x.id === id);
+  if (!c?.metadata?.name) return undefined;
+  const l = c.labels ?? {};
+  const pod = l['io.kubernetes.pod.name'] ? ` of pod ${l['io.kubernetes.pod.namespace']}/${l['io.kubernetes.pod.name']}` : '';
+  return `${c.metadata.name} (${id.slice(0, 13)})${pod}`;
+}
 
 const core: Command = {
   summary: 'a gzipped core dump of one process with gdb, with its build-id (stops it while writing; asks first)',
@@ -38,31 +112,19 @@ const core: Command = {
     const outDir = values.output ?? '.';
     const { describeTarget, refusal, goAdvice, planCore, takeCore } = await import('../bundle/core.ts');
 
-    // Name pods and containers through CRI when it answers quickly; a hung runtime is fine.
-    const endpoint = values['runtime-endpoint'] ?? process.env.CONTAINER_RUNTIME_ENDPOINT ?? 'unix:///run/containerd/containerd.sock';
-    let cri: { close(): void; podSandboxStatus: Function; containerStatus: Function } | undefined;
+    const dir = outputDir(outDir, !!values.yes);
+    // Name pods and containers from CRI's lists when it answers quickly (a hung runtime is fine):
+    // the stack's one resolution finds the endpoint (flag, env, crictl.yaml, the running containerd)
+    let names: Got | undefined;
     const namer = async (id: string, kind: 'sandbox' | 'container') => {
-      const { openCri } = await import('../sources/cri/client.ts');
-      cri ??= openCri(endpoint, { timeoutMs: 1500 });
-      if (kind === 'sandbox') {
-        const s = (await cri.podSandboxStatus(id)) as { status?: { metadata?: { namespace?: string; name?: string } } };
-        const m = s.status?.metadata;
-        return m?.name ? `${m.namespace}/${m.name}` : undefined;
-      }
-      const c = (await cri.containerStatus(id)) as { status?: { metadata?: { name?: string }; labels?: Record<string, string> } };
-      const l = c.status?.labels ?? {};
-      const pod = l['io.kubernetes.pod.name'] ? ` of pod ${l['io.kubernetes.pod.namespace']}/${l['io.kubernetes.pod.name']}` : '';
-      return c.status?.metadata?.name ? `${c.status.metadata.name} (${id.slice(0, 13)})${pod}` : undefined;
+      names ??= await criNames(values, pid);
+      return nameOf(names, id, kind);
     };
-    let t;
-    try {
-      t = await describeTarget(pid, namer);
-    } finally {
-      cri?.close();
-    }
+    const t = await describeTarget(pid, namer);
     const no = refusal(t);
     if (no) throw new CtrdocError('failed-precondition', `will not dump pid ${pid}: ${no}`);
     const plan = planCore(t, outDir);
+    if (dir.missing) io.stderr.write(`${outDir} does not exist: --yes creates it\n`);
     const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
     const lines = [
       `pid ${pid}: ${t.what}`,

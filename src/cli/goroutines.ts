@@ -4,11 +4,12 @@ import { createReadStream, writeFileSync } from 'node:fs';
 import type { CliIO, Command } from './command.ts';
 import { parseFlags, timeoutMs } from './flags.ts';
 import { CtrdocError, EXIT_FINDINGS, EXIT_OK } from '../errors.ts';
-import { analyzeDump, analyzeFile, analyzeStream, shortName, type AnalyzeOptions } from '../goroutines/index.ts';
-import type { GoroutineAnalysis, GoroutineBucket, GoroutineDump, GoroutineSimilarity } from '../snapshot/types/goroutines.ts';
+import { analyzeDump, analyzeFile, analyzeStream, type AnalyzeOptions } from '../goroutines/index.ts';
+import type { GoroutineAnalysis, GoroutineBucket, GoroutineSimilarity } from '../snapshot/types/goroutines.ts';
 import { GOROUTINE_DUMP_PATH, openDebugStream } from '../sources/debug/http.ts';
 import { existingStacksFile, shimAddress, signalContainerdDump, signalShimDump } from '../sources/debug/signal.ts';
 import { renderGoroutinesHtml } from '../report/goroutines-html.ts';
+import { renderText } from '../report/goroutines-text.ts';
 
 const usage = `Usage: ctrdoc goroutines [FILE|-] [flags]
 
@@ -62,34 +63,27 @@ const flags = {
   timeout: { type: 'string', short: 't' },
 } as const;
 
-/** `--shim` as a pid, or the shim of a sandbox id, a container id or a pod name. */
+/**
+ * `--shim` as a pid, or the shim of a sandbox id, a container id or a pod name: the shims from
+ * /proc, the task bundles and (for a name) CRI's pod list, from the registry's probes.
+ */
 async function resolveShimPid(target: string, ms: number, runtimeEndpoint?: string): Promise<number> {
   if (/^\d+$/.test(target)) return positiveInt(target, '--shim');
-  const [{ scanProcesses, isShimProcess }, { parseShimArgs }, { resolveStack }, { readTaskBundles }, { whichShim }] = await Promise.all([
-    import('../sources/proc/scan.ts'), import('../tree/build.ts'), import('../sources/containerd/discover.ts'),
-    import('../sources/runc/bundles.ts'), import('../sources/shim/which.ts'),
+  const [{ scanProcesses, isShimProcess }, { parseShimArgs }, { resolveStack }, { collectProbes }, { whichShim }] = await Promise.all([
+    import('../sources/proc/scan.ts'), import('../sources/proc/argv.ts'), import('../collect/stack.ts'),
+    import('../collect/run.ts'), import('../sources/shim/which.ts'),
   ]);
-  const procs = scanProcesses({ select: () => new Map() }).processes;
-  const shims = procs.filter((p) => isShimProcess(p))
+  const procTable = scanProcesses({ select: () => new Map(), cmdlines: 'stack' });
+  const shims = procTable.processes.filter((p) => isShimProcess(p))
     .map((p) => ({ pid: p.pid, args: parseShimArgs(p.cmdline) }))
     .filter((x) => x.args.id && !x.args.action)
     .map((x) => ({ pid: x.pid, id: x.args.id! }));
-  const stack = resolveStack({ 'runtime-endpoint': runtimeEndpoint }, ms, process.env, procs);
-  const bundles = readTaskBundles(stack.stateDir, stack.namespace).bundles.map((b) => ({ id: b.id, sandboxId: b.sandboxId }));
-  let pods: { id: string; name: string; namespace: string }[] | undefined;
-  if (!/^[0-9a-f]+$/.test(target)) {
-    const { openCri } = await import('../sources/cri/client.ts');
-    try {
-      const cri = openCri(stack.runtimeEndpoint, { timeoutMs: ms });
-      try {
-        pods = (await cri.listPodSandbox()).map((p) => ({ id: p.id, name: p.metadata.name, namespace: p.metadata.namespace }));
-      } finally {
-        cri.close();
-      }
-    } catch {
-      pods = undefined; // no CRI, or a hung one: ids still work, names cannot
-    }
-  }
+  const stack = await resolveStack({ 'runtime-endpoint': runtimeEndpoint }, { timeoutMs: ms, processes: procTable.processes });
+  // a name needs CRI's pods; ids do not (and still work when CRI hangs)
+  const byName = !/^[0-9a-f]+$/.test(target);
+  const got = await collectProbes(byName ? ['bundles', 'cri.pods'] : ['bundles'], { stack, procTable, deadlineMs: ms * 2 });
+  const bundles = (got.data('bundles')?.bundles ?? []).map((b) => ({ id: b.id, sandboxId: b.sandboxId }));
+  const pods = got.data('cri.pods')?.map((p) => ({ id: p.id, name: p.metadata.name, namespace: p.metadata.namespace }));
   const choice = whichShim(target, { shims, bundles, pods });
   if ('error' in choice) {
     throw new CtrdocError('not-found', `--shim ${target}: ${choice.error}`, choice.candidates ? `one of: ${choice.candidates.join('; ')}` : 'give the shim\'s pid (ctrdoc shims lists them)');
@@ -139,8 +133,8 @@ async function readDump(v: Record<string, string | boolean | undefined>, positio
     if (!v.signal) throw new CtrdocError('invalid-argument', 'a shim dumps its goroutines only on SIGUSR1', 'add --signal to send it (the shim keeps running)');
     let log = v['containerd-log'] as string | undefined;
     if (!log) {
-      const { resolveStack } = await import('../sources/containerd/discover.ts');
-      log = resolveStack({ address: shimAddress(pid) }, ms).containerdLog;
+      const { resolveStack } = await import('../collect/stack.ts');
+      log = (await resolveStack({ address: shimAddress(pid) }, { timeoutMs: ms })).containerdLog;
     }
     const got = await signalShimDump(pid, { timeoutMs: ms, containerdLog: log });
     raw?.push(got.text);
@@ -161,8 +155,8 @@ async function readDump(v: Record<string, string | boolean | undefined>, positio
   }
   let socket = (v.address ?? v['debug-address']) as string | undefined;
   if (!socket) {
-    const { resolveStack } = await import('../sources/containerd/discover.ts');
-    const loc = resolveStack({}, ms);
+    const { resolveStack } = await import('../collect/stack.ts');
+    const loc = await resolveStack({}, { timeoutMs: ms });
     socket = loc.debugAddress;
     if (!socket) {
       throw new CtrdocError('failed-precondition', 'no dump to read: no FILE, and containerd has no [debug] address',
@@ -186,60 +180,6 @@ function filterAnalysis(a: GoroutineAnalysis, keep?: RegExp, drop?: RegExp): Gor
       buckets: d.buckets.filter((b) => (!keep || bucketMatches(b, keep)) && (!drop || !bucketMatches(b, drop))),
     })),
   };
-}
-
-function waitText(b: GoroutineBucket): string {
-  if (b.waitingCount === 0) return '-';
-  return b.waitMinMinutes === b.waitMaxMinutes ? `${b.waitMaxMinutes}m` : `${b.waitMinMinutes}-${b.waitMaxMinutes}m`;
-}
-
-function table(rows: string[][]): string {
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('   ').trimEnd()).join('\n');
-}
-
-export function renderText(a: GoroutineAnalysis, opts: { stacks?: boolean; limit?: number; from?: string } = {}): string {
-  const out: string[] = [];
-  if (a.dumps.length === 0) {
-    out.push(`no goroutine dump found${opts.from ? ` in ${opts.from}` : ''} (${a.inputBytes} bytes read)`);
-  }
-  for (const w of a.warnings) out.push(`warning: ${w}`);
-  for (const d of a.dumps) out.push(renderDumpText(d, a.dumps.length, opts));
-  return out.join('\n\n') + '\n';
-}
-
-function renderDumpText(d: GoroutineDump, of: number, opts: { stacks?: boolean; limit?: number }): string {
-  const lines: string[] = [];
-  const origin = Object.entries(d.origin).map(([k, v]) => `${k}=${v}`).join(' ');
-  lines.push(`DUMP ${d.index + 1}/${of}: ${d.goroutines} goroutines in ${d.buckets.length} buckets (${d.format}, similarity ${d.similarity})${origin ? ` ${origin}` : ''}`);
-  lines.push('states: ' + Object.entries(d.states).sort((x, y) => y[1] - x[1]).map(([s, n]) => `${n} ${s}`).join(', '));
-  if (d.cut) lines.push(`CUT at byte ${d.cut.offset} (line ${d.cut.line}): ${d.cut.reason}`);
-  if (d.findings.length) {
-    lines.push('', 'FINDINGS');
-    for (const f of d.findings) {
-      lines.push(`  ${f.severity.toUpperCase().padEnd(8)} ${f.title} (${f.count} goroutine${f.count === 1 ? '' : 's'}${f.waitMaxMinutes ? `, up to ${f.waitMaxMinutes} minutes` : ''})`);
-      for (const e of f.evidence) lines.push(`           ${e}`);
-      for (const l of f.links) lines.push(`           ${l}`);
-    }
-  }
-  const limit = opts.limit ?? 40;
-  const shown = limit > 0 ? d.buckets.slice(0, limit) : d.buckets;
-  lines.push('', 'BUCKETS');
-  if (!opts.stacks) {
-    const rows = [['#', 'COUNT', 'STATE', 'WAIT', 'TOP FUNCTION', 'CREATED BY']];
-    for (const b of shown) {
-      rows.push([String(b.id), String(b.count), b.state + (b.lockedCount ? ' [locked]' : ''), waitText(b), shortName(b.topFunction), b.createdBy ? shortName(b.createdBy.func) : '']);
-    }
-    lines.push(table(rows));
-  } else {
-    for (const b of shown) {
-      lines.push(`#${b.id}: ${b.count} [${b.state}${b.waitingCount ? `, ${waitText(b)}` : ''}${b.lockedCount ? ', locked' : ''}]${b.createdBy ? ` created by ${shortName(b.createdBy.func)} @ ${b.createdBy.file}:${b.createdBy.line}` : ''}`);
-      for (const f of b.frames) lines.push(`    ${f.func}(${f.args})\n        ${f.file}:${f.line}`);
-      if (b.elided) lines.push('    ...additional frames elided...');
-    }
-  }
-  if (shown.length < d.buckets.length) lines.push(`… ${d.buckets.length - shown.length} more buckets (--limit 0 shows all)`);
-  return lines.join('\n');
 }
 
 const goroutines: Command = {

@@ -7,6 +7,7 @@ import { CtrdocError, EXIT_OK, EXIT_FAILED } from '../errors.ts';
 import { DEFAULT_LAB_DIR, labPaths } from '../lab/paths.ts';
 import { DEFAULT_LAB_VERSION, LAB_VERSION_ENV, LAB_VERSIONS, VERSION_TABLE, parseLabVersion, type LabVersion } from '../lab/containerd/versions.ts';
 import { DEFAULT_CACHE_DIR } from '../lab/containerd/cache.ts';
+import type { LabStatus } from '../lab/lab.ts';
 import { parseDuration } from '../deadline.ts';
 
 const usage = `Usage:
@@ -66,113 +67,132 @@ function podsCount(v: string | undefined): number {
   return n;
 }
 
+type LabValues = ReturnType<typeof parseFlags<typeof flagSpec>>['values'];
+/** What each subcommand gets: its flags, the lab dir, the rest of the words, where to write. */
+interface Sub { values: LabValues; dir: string; rest: string[]; io: CliIO; log: (l: string) => void }
+
+async function up({ values, dir, io, log }: Sub): Promise<number> {
+  const { labUp } = await import('../lab/lab.ts');
+  const pods = podsCount(values.pods);
+  if (values.containerd !== undefined) parseLabVersion(values.containerd);
+  const r = await labUp({ dir, pods, containerd: values.containerd, log });
+  out(io, `lab up at ${r.paths.dir}: containerd ${r.binaries.labVersion} (${r.binaries.binaryVersion}) pid ${r.record.containerd?.pid}, supervisor pid ${r.record.supervisor.pid}, ${r.readyPods} ready pods`);
+  out(io, `export CONTAINER_RUNTIME_ENDPOINT=unix://${r.paths.socket}`);
+  out(io, `flags: ${r.flags.join(' ')}`);
+  out(io, `env file: ${r.paths.env}`);
+  return EXIT_OK;
+}
+
+async function servePod({ values, dir, io, log }: Sub): Promise<number> {
+  const { startServePod } = await import('../lab/serve-pod.ts');
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) throw new CtrdocError('invalid-argument', `--port must be 1-65535, not "${values.port}"`);
+  const r = await startServePod({ dir, executable: values.executable, port, interval: values.interval, log });
+  out(io, `serve pod ${r.podId.slice(0, 13)} (${r.image}) answers on ${r.url}/metrics`);
+  return EXIT_OK;
+}
+
+async function down({ dir, io, log }: Sub): Promise<number> {
+  const { labDown } = await import('../lab/lab.ts');
+  const r = await labDown({ dir, log });
+  const left = r.left.processes.length + r.left.mounts.length + r.left.cgroups.length;
+  out(io, `lab down at ${r.dir}: removed ${r.removedPods} pods, killed ${r.killed.length} leftover processes, unmounted ${r.unmounted}` + (r.removedDir ? ', removed the dir' : ''));
+  if (r.podErrors.length) io.stderr.write(`lab: pod removal errors:\n  ${r.podErrors.join('\n  ')}\n`);
+  if (!left) return EXIT_OK;
+  io.stderr.write(`lab: left behind: processes ${r.left.processes.join(',') || '-'}; mounts ${r.left.mounts.join(',') || '-'}; cgroups ${r.left.cgroups.join(',') || '-'}\n`);
+  return EXIT_FAILED;
+}
+
+function statusText(io: CliIO, st: LabStatus): void {
+  if (!st.exists) {
+    out(io, `no lab at ${st.dir}`);
+    return;
+  }
+  const c = st.containerd;
+  out(io, `lab ${st.dir}`);
+  out(io, `  supervisor  pid ${st.supervisor.pid ?? '-'} ${st.supervisor.alive ? 'running' : 'not running'}`);
+  out(io, `  containerd  ${c.labVersion ?? '-'} (${c.version ?? 'version unknown'}) pid ${c.pid ?? '-'} ${c.alive ? `running (state ${c.state})` : 'not running'}`);
+  out(io, `  CRI         ${st.cri.answered ? `${st.cri.readyPods}/${st.cri.pods} pods ready, ${st.cri.runningContainers}/${st.cri.containers} containers running` : `no answer: ${st.cri.error ?? 'containerd not running'}`}`);
+  out(io, `  shims       ${st.shims.length} (${st.shims.join(' ') || '-'})`);
+  for (const [s, ok] of Object.entries(st.sockets)) out(io, `  socket      ${s} ${ok ? 'present' : 'absent'}`);
+  for (const [n, h] of Object.entries(st.helpers)) out(io, `  helper      ${n} pid ${h.pid} ${h.alive ? 'running' : 'exited'}`);
+  out(io, `  cgroups     ${st.cgroups.length} controller dirs; mounts under dir: ${st.mounts}`);
+  out(io, `  flags       ${st.flags.join(' ')}`);
+}
+
+async function status({ values, dir, io }: Sub): Promise<number> {
+  const { labStatus } = await import('../lab/lab.ts');
+  const st = await labStatus({ dir });
+  const fmt = outputFormat(values.output);
+  if (fmt === 'json') out(io, JSON.stringify(st, null, 2));
+  else if (fmt === 'yaml') out(io, (await import('yaml')).stringify(st));
+  else statusText(io, st);
+  return EXIT_OK;
+}
+
+async function versions({ values, io }: Sub): Promise<number> {
+  const { versionsReport } = await import('../lab/containerd/report.ts');
+  const rows = versionsReport();
+  if (outputFormat(values.output) === 'json') out(io, JSON.stringify(rows, null, 2));
+  else {
+    out(io, 'VERSION  READY  BINARY / WHERE IT COMES FROM');
+    for (const r of rows) out(io, `${r.labVersion.padEnd(7)}  ${(r.ready ? 'yes' : 'no').padEnd(5)}  ${r.ready ? `${r.binaryVersion} at ${r.containerd}` : r.title}${r.note ? ` (${r.note})` : ''}`);
+  }
+  return EXIT_OK;
+}
+
+async function prepare({ values, io, log }: Sub): Promise<number> {
+  const { prepareBinaries } = await import('../lab/containerd/binaries.ts');
+  const which: LabVersion[] = values.containerd === 'all' ? [...LAB_VERSIONS] : [parseLabVersion(values.containerd ?? DEFAULT_LAB_VERSION)];
+  for (const v of which) {
+    const b = await prepareBinaries(v, log);
+    out(io, `containerd ${v}: ${b.binaryVersion} at ${b.containerd} (${VERSION_TABLE[v].kind === 'system' ? 'installed' : 'cached'})`);
+  }
+  return EXIT_OK;
+}
+
+async function churn({ values, dir, io, log }: Sub): Promise<number> {
+  const { runChurn, parseChurnRate, churnReport } = await import('../lab/churn.ts');
+  const rate = parseChurnRate(values.rate);
+  const forMs = values.for === undefined ? undefined : parseDuration(values.for);
+  const stop = new AbortController();
+  const onSignal = (sig: string) => { log(`${sig}: no new pods; the pods alive finish and are removed`); stop.abort(); };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  log(`CHANGES THIS MACHINE: creating and removing pods in the lab at ${dir}, ${rate} a second, ${forMs === undefined ? 'until SIGINT/SIGTERM' : `for ${values.for}`}`);
+  const r = await runChurn({ p: labPaths(dir), rate, forMs, stop: stop.signal, log }).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
+  out(io, outputFormat(values.output, ['text', 'json']) === 'json' ? JSON.stringify(r, null, 2) : churnReport(r).join('\n'));
+  return r.counts.errors || r.left.pods.length + r.left.cgroups.length + r.left.logDirs.length ? EXIT_FAILED : EXIT_OK;
+}
+
+const SUBCOMMANDS: Record<string, (s: Sub) => Promise<number>> = {
+  up,
+  'serve-pod': servePod,
+  down,
+  status,
+  versions,
+  prepare,
+  churn,
+  async supervise({ dir }) {
+    const { runSupervisor } = await import('../lab/supervisor.ts');
+    return runSupervisor(labPaths(dir));
+  },
+  async fault({ values, dir, rest, io }) {
+    const { faultCommand } = await import('./lab-fault.ts');
+    return faultCommand(rest, { dir, pod: values.pod, all: values.all, period: values.period, variant: values.variant, output: values.output }, io);
+  },
+  // a fault's background loop (hung-start, crashloop, busy-shim), run by the supervisor
+  async 'fault-loop'({ values, dir, rest }) {
+    const { faultLoopCommand } = await import('../lab/faults/index.ts');
+    return faultLoopCommand(rest, { dir, pod: values.pod, period: values.period, attempt: values.attempt });
+  },
+};
+
 async function run(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseFlags(args, flagSpec);
   const [sub, ...rest] = positionals;
-  const dir = values.dir ?? DEFAULT_LAB_DIR;
-  const log = (l: string) => io.stderr.write(`lab: ${l}\n`);
-  switch (sub) {
-    case 'up': {
-      const { labUp } = await import('../lab/lab.ts');
-      const pods = podsCount(values.pods);
-      if (values.containerd !== undefined) parseLabVersion(values.containerd);
-      const r = await labUp({ dir, pods, containerd: values.containerd, log });
-      out(io, `lab up at ${r.paths.dir}: containerd ${r.binaries.labVersion} (${r.binaries.binaryVersion}) pid ${r.record.containerd?.pid}, supervisor pid ${r.record.supervisor.pid}, ${r.readyPods} ready pods`);
-      out(io, `export CONTAINER_RUNTIME_ENDPOINT=unix://${r.paths.socket}`);
-      out(io, `flags: ${r.flags.join(' ')}`);
-      out(io, `env file: ${r.paths.env}`);
-      return EXIT_OK;
-    }
-    case 'serve-pod': {
-      const { startServePod } = await import('../lab/serve-pod.ts');
-      const port = values.port === undefined ? undefined : Number(values.port);
-      if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) throw new CtrdocError('invalid-argument', `--port must be 1-65535, not "${values.port}"`);
-      const r = await startServePod({ dir, executable: values.executable, port, interval: values.interval, log });
-      out(io, `serve pod ${r.podId.slice(0, 13)} (${r.image}) answers on ${r.url}/metrics`);
-      return EXIT_OK;
-    }
-    case 'down': {
-      const { labDown } = await import('../lab/lab.ts');
-      const r = await labDown({ dir, log });
-      const left = r.left.processes.length + r.left.mounts.length + r.left.cgroups.length;
-      out(io, `lab down at ${r.dir}: removed ${r.removedPods} pods, killed ${r.killed.length} leftover processes, unmounted ${r.unmounted}` + (r.removedDir ? ', removed the dir' : ''));
-      if (r.podErrors.length) io.stderr.write(`lab: pod removal errors:\n  ${r.podErrors.join('\n  ')}\n`);
-      if (left) {
-        io.stderr.write(`lab: left behind: processes ${r.left.processes.join(',') || '-'}; mounts ${r.left.mounts.join(',') || '-'}; cgroups ${r.left.cgroups.join(',') || '-'}\n`);
-        return EXIT_FAILED;
-      }
-      return EXIT_OK;
-    }
-    case 'status': {
-      const { labStatus } = await import('../lab/lab.ts');
-      const st = await labStatus({ dir });
-      const fmt = outputFormat(values.output);
-      if (fmt === 'json') out(io, JSON.stringify(st, null, 2));
-      else if (fmt === 'yaml') out(io, (await import('yaml')).stringify(st));
-      else {
-        if (!st.exists) {
-          out(io, `no lab at ${st.dir}`);
-          return EXIT_OK;
-        }
-        out(io, `lab ${st.dir}`);
-        out(io, `  supervisor  pid ${st.supervisor.pid ?? '-'} ${st.supervisor.alive ? 'running' : 'not running'}`);
-        out(io, `  containerd  ${st.containerd.labVersion ?? '-'} (${st.containerd.version ?? 'version unknown'}) pid ${st.containerd.pid ?? '-'} ${st.containerd.alive ? `running (state ${st.containerd.state})` : 'not running'}`);
-        out(io, `  CRI         ${st.cri.answered ? `${st.cri.readyPods}/${st.cri.pods} pods ready, ${st.cri.runningContainers}/${st.cri.containers} containers running` : `no answer: ${st.cri.error ?? 'containerd not running'}`}`);
-        out(io, `  shims       ${st.shims.length} (${st.shims.join(' ') || '-'})`);
-        for (const [s, ok] of Object.entries(st.sockets)) out(io, `  socket      ${s} ${ok ? 'present' : 'absent'}`);
-        for (const [n, h] of Object.entries(st.helpers)) out(io, `  helper      ${n} pid ${h.pid} ${h.alive ? 'running' : 'exited'}`);
-        out(io, `  cgroups     ${st.cgroups.length} controller dirs; mounts under dir: ${st.mounts}`);
-        out(io, `  flags       ${st.flags.join(' ')}`);
-      }
-      return EXIT_OK;
-    }
-    case 'versions': {
-      const { versionsReport } = await import('../lab/containerd/report.ts');
-      const rows = versionsReport();
-      if (outputFormat(values.output) === 'json') out(io, JSON.stringify(rows, null, 2));
-      else {
-        out(io, 'VERSION  READY  BINARY / WHERE IT COMES FROM');
-        for (const r of rows) out(io, `${r.labVersion.padEnd(7)}  ${(r.ready ? 'yes' : 'no').padEnd(5)}  ${r.ready ? `${r.binaryVersion} at ${r.containerd}` : r.title}${r.note ? ` (${r.note})` : ''}`);
-      }
-      return EXIT_OK;
-    }
-    case 'prepare': {
-      const { prepareBinaries } = await import('../lab/containerd/binaries.ts');
-      const which: LabVersion[] = values.containerd === 'all' ? [...LAB_VERSIONS] : [parseLabVersion(values.containerd ?? DEFAULT_LAB_VERSION)];
-      for (const v of which) {
-        const b = await prepareBinaries(v, log);
-        out(io, `containerd ${v}: ${b.binaryVersion} at ${b.containerd} (${VERSION_TABLE[v].kind === 'system' ? 'installed' : 'cached'})`);
-      }
-      return EXIT_OK;
-    }
-    case 'supervise': {
-      const { runSupervisor } = await import('../lab/supervisor.ts');
-      return runSupervisor(labPaths(dir));
-    }
-    case 'churn': {
-      const { runChurn, parseChurnRate, churnReport } = await import('../lab/churn.ts');
-      const rate = parseChurnRate(values.rate);
-      const forMs = values.for === undefined ? undefined : parseDuration(values.for);
-      const stop = new AbortController();
-      const onSignal = (sig: string) => { log(`${sig}: no new pods; the pods alive finish and are removed`); stop.abort(); };
-      process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-      log(`CHANGES THIS MACHINE: creating and removing pods in the lab at ${dir}, ${rate} a second, ${forMs === undefined ? 'until SIGINT/SIGTERM' : `for ${values.for}`}`);
-      const r = await runChurn({ p: labPaths(dir), rate, forMs, stop: stop.signal, log }).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
-      out(io, outputFormat(values.output, ['text', 'json']) === 'json' ? JSON.stringify(r, null, 2) : churnReport(r).join('\n'));
-      return r.counts.errors || r.left.pods.length + r.left.cgroups.length + r.left.logDirs.length ? EXIT_FAILED : EXIT_OK;
-    }
-    case 'fault': {
-      const { faultCommand } = await import('./lab-fault.ts');
-      return faultCommand(rest, { dir, pod: values.pod, all: values.all, period: values.period, variant: values.variant, output: values.output }, io);
-    }
-    case 'fault-loop': {
-      // a fault's background loop (hung-start, crashloop, busy-shim), run by the supervisor
-      const { faultLoopCommand } = await import('../lab/faults/index.ts');
-      return faultLoopCommand(rest, { dir, pod: values.pod, period: values.period, attempt: values.attempt });
-    }
-    default:
-      throw new CtrdocError('invalid-argument', sub ? `unknown lab command "${sub}"` : 'lab needs a command', 'ctrdoc lab --help');
-  }
+  const handler = sub !== undefined && Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined;
+  if (!handler) throw new CtrdocError('invalid-argument', sub ? `unknown lab command "${sub}"` : 'lab needs a command', 'ctrdoc lab --help');
+  return handler({ values, dir: values.dir ?? DEFAULT_LAB_DIR, rest, io, log: (l: string) => io.stderr.write(`lab: ${l}\n`) });
 }
 
 const lab: Command = { summary: 'a private containerd on this machine, with faults on demand (changes the node)', usage, run };

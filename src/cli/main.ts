@@ -18,6 +18,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   serve: { summary: 'the doctor on a loop, served as Prometheus metrics and JSON', load: () => import('./serve.ts') },
   shims: { summary: 'every shim: pod, socket, ttrpc liveness and latency, children, CPU/RSS/threads/fds, subreaper', load: () => import('./shims.ts') },
   tree: { summary: 'the stack as a process forest (like ps aux --forest): roles, pods, containers, facts', load: () => import('./tree.ts') },
+  watch: { summary: 'follow the stack live: events, parked inits, shims, process states, containerd answering, incidents', load: () => import('./watch.ts') },
 };
 
 

@@ -37,7 +37,8 @@ const report: Command = {
     if (values.from) {
       const { readBundle } = await import('../bundle/read.ts');
       const b = await readBundle(values.from);
-      snapshot = b.snapshot;
+      // every dump the bundle carries, as analyze judges it
+      snapshot = await (await import('../bundle/dumps.ts')).withBundleDumps(b.snapshot, b.files);
       source = `bundle ${values.from.split('/').pop()}`;
       redacted = b.manifest.redacted;
     } else {

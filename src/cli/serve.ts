@@ -51,7 +51,7 @@ const serve: Command = {
     let timer: NodeJS.Timeout | undefined;
     const cycle = async () => {
       try {
-        const snapshot = await collectLive(values, io, false);
+        const snapshot = await collectLive(values, io, false, { notes: false }); // the choice is in /report's stack
         // served off the node: redacted like everything ctrdoc lets out
         latest = redactedReport(buildReport(snapshot, evaluate(allRules, snapshot)));
       } catch (err) {

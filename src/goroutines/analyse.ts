@@ -162,48 +162,58 @@ export function shortName(func: string): string {
 
 const RANK: Record<GoroutineSeverity, number> = { critical: 0, warning: 1, info: 2 };
 
+type SignatureHit = { b: BucketAgg; at: number[] };
+
+/** The buckets a signature matches: its state and frames, not an excepted frame, not a bucket an `unless` signature took. */
+function signatureHits(sig: GoroutineSignature, buckets: BucketAgg[], skip: Set<number>): SignatureHit[] {
+  const { frames, state } = compile(sig);
+  const except = (sig.exceptFrames ?? []).map((r) => new RegExp(r));
+  const isExcepted = (b: BucketAgg) => except.length > 0
+    && (b.frames.some((f) => except.some((re) => re.test(f.func))) || (!!b.createdBy && except.some((re) => re.test(b.createdBy!.func))));
+  const hits: SignatureHit[] = [];
+  for (const b of buckets) {
+    if (skip.has(b.id) || (state && !state.test(b.state)) || isExcepted(b)) continue;
+    const at = matchFrames(b, frames);
+    if (at) hits.push({ b, at });
+  }
+  return hits;
+}
+
+/** groupByReceiverOf: how many clients wait in that function, and the busiest one. */
+function busiestReceiver(hits: SignatureHit[], func: string): string | undefined {
+  const per = new Map<string, number>();
+  for (const t of hits.flatMap((h) => h.b.tracked ?? [])) {
+    if (t.func !== func) continue;
+    for (const [v, n] of t.values) per.set(v, (per.get(v) ?? 0) + n);
+  }
+  const ranked = [...per].sort((a, b) => b[1] - a[1]);
+  if (!ranked.length) return undefined;
+  return `${ranked.length} client${ranked.length === 1 ? '' : 's'}; the busiest, ${ranked[0][0]}, has ${ranked[0][1]} call${ranked[0][1] === 1 ? '' : 's'} waiting`;
+}
+
+/** A signature's severity at this wait: critical once waited past criticalAfterMinutes, info while a call may still be in flight. */
+function signatureSeverity(sig: GoroutineSignature, waitMax: number): GoroutineFinding['severity'] {
+  if (sig.criticalAfterMinutes !== undefined && waitMax >= sig.criticalAfterMinutes) return 'critical';
+  if (sig.inFlightUnderMinutes !== undefined && waitMax < sig.inFlightUnderMinutes) return 'info';
+  return sig.severity;
+}
+
 export function matchSignatures(buckets: BucketAgg[], table: readonly GoroutineSignature[] = GOROUTINE_SIGNATURES): GoroutineFinding[] {
   const matchedBy = new Map<string, Set<number>>();
   const out: GoroutineFinding[] = [];
   for (const sig of table) {
-    const { frames, state } = compile(sig);
-    const except = (sig.exceptFrames ?? []).map((r) => new RegExp(r));
-    const isExcepted = (b: BucketAgg) => except.length > 0
-      && (b.frames.some((f) => except.some((re) => re.test(f.func))) || (!!b.createdBy && except.some((re) => re.test(b.createdBy!.func))));
     const skip = new Set<number>();
     for (const u of sig.unless ?? []) for (const id of matchedBy.get(u) ?? []) skip.add(id);
-    const hits: { b: BucketAgg; at: number[] }[] = [];
-    for (const b of buckets) {
-      if (skip.has(b.id)) continue;
-      if (state && !state.test(b.state)) continue;
-      if (isExcepted(b)) continue;
-      const at = matchFrames(b, frames);
-      if (at) hits.push({ b, at });
-    }
+    const hits = signatureHits(sig, buckets, skip);
     matchedBy.set(sig.id, new Set(hits.map((h) => h.b.id)));
     const count = hits.reduce((n, h) => n + h.b.count, 0);
     if (count === 0 || count < (sig.minCount ?? 1)) continue;
     const waitMax = Math.max(0, ...hits.map((h) => h.b.waitMaxMinutes));
-    let severity = sig.severity;
-    if (sig.criticalAfterMinutes !== undefined && waitMax >= sig.criticalAfterMinutes) severity = 'critical';
-    else if (sig.warnAfterMinutes !== undefined && waitMax < sig.warnAfterMinutes) severity = 'info';
+    const severity = signatureSeverity(sig, waitMax);
     const evidence = hits.slice(0, 5).map((h) => describeBucket(h.b, h.at));
     if (hits.length > 5) evidence.push(`… and ${hits.length - 5} more buckets`);
-    if (sig.groupByReceiverOf) {
-      const per = new Map<string, number>();
-      for (const h of hits) {
-        for (const t of h.b.tracked ?? []) {
-          if (t.func !== sig.groupByReceiverOf) continue;
-          for (const [v, n] of t.values) per.set(v, (per.get(v) ?? 0) + n);
-        }
-      }
-      const ranked = [...per].sort((a, b) => b[1] - a[1]);
-      if (ranked.length > 0) {
-        evidence.push(
-          `${ranked.length} client${ranked.length === 1 ? '' : 's'}; the busiest, ${ranked[0][0]}, has ${ranked[0][1]} call${ranked[0][1] === 1 ? '' : 's'} waiting`,
-        );
-      }
-    }
+    const busiest = sig.groupByReceiverOf ? busiestReceiver(hits, sig.groupByReceiverOf) : undefined;
+    if (busiest) evidence.push(busiest);
     out.push({
       id: sig.id,
       severity,

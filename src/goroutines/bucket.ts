@@ -37,6 +37,24 @@ export interface BucketAgg extends GoroutineBucket {
   tracked?: { frame: number; func: string; values: Map<string, number>; overflow: number }[];
 }
 
+/** A waiting goroutine's minutes, into its bucket's range. */
+function addWait(b: BucketAgg, minutes: number): void {
+  if (b.waitingCount === 0 || minutes < b.waitMinMinutes) b.waitMinMinutes = minutes;
+  if (b.waitingCount === 0 || minutes > b.waitMaxMinutes) b.waitMaxMinutes = minutes;
+  b.waitingCount++;
+}
+
+/** A tracked frame's first argument (the receiver), counted per value up to TRACK_MAX values. */
+function track(t: NonNullable<BucketAgg['tracked']>[number], g: ScannedGoroutine, w: number): void {
+  const [, args] = splitFuncLine(latin1(g.fBuf[t.frame], g.fS[t.frame], g.fE[t.frame]));
+  const c = args.indexOf(',');
+  const v = (c === -1 ? args : args.slice(0, c)).replace('?', '');
+  const prev = t.values.get(v);
+  if (prev !== undefined) t.values.set(v, prev + w);
+  else if (t.values.size < TRACK_MAX) t.values.set(v, w);
+  else t.overflow += w;
+}
+
 export class Bucketer {
   private readonly map = new Map<number, BucketAgg>();
   /** buckets whose hash collided with a different signature (practically never) */
@@ -50,11 +68,8 @@ export class Bucketer {
     private readonly trackArgsOf: ReadonlySet<string> = new Set(),
   ) {}
 
-  /** One goroutine, or a pprof debug=1 record standing for g.weight of them. */
-  add(g: ScannedGoroutine): void {
-    const w = g.weight;
-    this.total += w;
-    this.states[g.state] = (this.states[g.state] ?? 0) + w;
+  /** The bucket of g's key, or a spill bucket when the key collides with another signature. */
+  private bucketOf(g: ScannedGoroutine): BucketAgg {
     let b = this.map.get(g.key);
     if (!b) {
       b = this.create(g);
@@ -65,31 +80,20 @@ export class Bucketer {
       b = this.spill.get(k);
       if (!b) this.spill.set(k, (b = this.create(g)));
     }
+    return b;
+  }
+
+  /** One goroutine, or a pprof debug=1 record standing for g.weight of them. */
+  add(g: ScannedGoroutine): void {
+    const w = g.weight;
+    this.total += w;
+    this.states[g.state] = (this.states[g.state] ?? 0) + w;
+    const b = this.bucketOf(g);
     b.count += w;
     if (g.locked) b.lockedCount++;
-    if (g.waitMinutes >= 0) {
-      if (b.waitingCount === 0) {
-        b.waitMinMinutes = g.waitMinutes;
-        b.waitMaxMinutes = g.waitMinutes;
-      } else {
-        if (g.waitMinutes < b.waitMinMinutes) b.waitMinMinutes = g.waitMinutes;
-        if (g.waitMinutes > b.waitMaxMinutes) b.waitMaxMinutes = g.waitMinutes;
-      }
-      b.waitingCount++;
-    }
+    if (g.waitMinutes >= 0) addWait(b, g.waitMinutes);
     if (g.id >= 0 && b.sampleIds.length < SAMPLE_IDS) b.sampleIds.push(g.id);
-    if (b.tracked) {
-      for (const t of b.tracked) {
-        if (t.frame >= g.n) continue;
-        const [, args] = splitFuncLine(latin1(g.fBuf[t.frame], g.fS[t.frame], g.fE[t.frame]));
-        const c = args.indexOf(',');
-        const v = (c === -1 ? args : args.slice(0, c)).replace('?', '');
-        const prev = t.values.get(v);
-        if (prev !== undefined) t.values.set(v, prev + w);
-        else if (t.values.size < TRACK_MAX) t.values.set(v, w);
-        else t.overflow += w;
-      }
-    }
+    if (b.tracked) for (const t of b.tracked) if (t.frame < g.n) track(t, g, w);
   }
 
   private create(g: ScannedGoroutine): BucketAgg {

@@ -171,19 +171,12 @@ export class GoroutineAnalyzer {
     const o = this.open;
     if (!o) return;
     this.open = null;
-    this.dumps.push(finishDump(this.dumps.length, o.format, o.start, end, origin, o.bucketer, cut));
+    this.dumps.push(finishDump(this.dumps.length, o, end, origin, cut));
   }
 }
 
-function finishDump(
-  index: number,
-  format: GoroutineDumpFormat,
-  start: number,
-  end: number,
-  origin: GoroutineDumpOrigin,
-  bucketer: Bucketer,
-  cut?: GoroutineCut,
-): GoroutineDump {
+/** A dump that ended (at `end`, or cut): its buckets, locks, piles and findings. */
+function finishDump(index: number, { format, start, bucketer }: OpenDump, end: number, origin: GoroutineDumpOrigin, cut?: GoroutineCut): GoroutineDump {
   const aggs = bucketer.buckets();
   const locks = lockContention(aggs);
   const pileList = piles(aggs);

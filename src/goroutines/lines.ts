@@ -327,9 +327,7 @@ export class StackLines {
     // a function after a header or a frame, and the file line after a function
     const st = this.st;
     if ((st === S.HEADER || st === S.FRAMES) && e > s) {
-      const c = buf[s];
-      if (c !== 9 && c !== 32 && c !== 61 && c !== 46 && buf[e - 1] !== 101 && !(c === 103 && startsWith(buf, s, e, GOROUTINE_))
-        && !(c === 99 && startsWith(buf, s, e, CREATED_BY_)) && this.funcLine(buf, s, e)) {
+      if (couldBeFunc(buf, s, e) && this.funcLine(buf, s, e)) {
         this.st = S.FUNC;
         return this.took(end);
       }
@@ -346,106 +344,136 @@ export class StackLines {
 
   /** Every other line: blank lines, markers, headers, `created by`, pprof records, what ends a dump. */
   private otherLine(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
-    const g = this.g;
     switch (this.st) {
       case S.OUTSIDE:
         return this.outside(buf, s, e, offset, end, lineNo);
       case S.HEADER:
       case S.FRAMES:
-        if (e === s) {
-          // header, blank, function: the dump is double-spaced; after frames: the goroutine may be done
-          if (this.st === S.HEADER) this.spaced = true;
-          else this.st = S.FRAMES_BLANK;
-          return this.took(end);
-        }
-        return this.frameLine(buf, s, e, offset, end, lineNo);
-      case S.FRAMES_BLANK: {
-        if (e === s) return this.took(end);
-        if (this.spaced) {
-          const t = skipWs(buf, s, e);
-          const c = buf[t];
-          if (!(c === 103 && startsWith(buf, t, e, GOROUTINE_)) && c !== 61) {
-            this.st = S.FRAMES;
-            return this.frameLine(buf, s, e, offset, end, lineNo);
-          }
-        }
-        this.emit();
-        this.st = S.BETWEEN;
-        return this.line(buf, s, e, offset, end, lineNo);
-      }
-      case S.FUNC: {
-        if (e === s) {
-          this.spaced = true;
-          return this.took(end);
-        }
-        // not a file line (line() tried)
-        const n = g.n;
-        return this.cut(offset, lineNo, `goroutine ${g.id}: function ${funcName(g.fBuf[n], g.fS[n], g.fE[n])} without its file line`, buf, s, e, end);
-      }
-      case S.CREATED: {
-        if (e === s) {
-          this.spaced = true;
-          return this.took(end);
-        }
-        const r = fileLocRange(buf, s, e);
-        if (!r) return this.cut(offset, lineNo, `goroutine ${g.id}: "created by" without its file line`, buf, s, e, end);
-        g.createdLoc = latin1(buf, r[0], r[1]);
-        this.st = S.CREATED_FILE;
-        return this.took(end);
-      }
+        return this.inFrames(buf, s, e, offset, end, lineNo);
+      case S.FRAMES_BLANK:
+        return this.afterFramesBlank(buf, s, e, offset, end, lineNo);
+      case S.FUNC:
+        return this.afterFuncNotFile(buf, s, e, offset, end, lineNo);
+      case S.CREATED:
+        return this.afterCreatedBy(buf, s, e, offset, end, lineNo);
       case S.CREATED_FILE:
         this.emit();
         this.st = S.BETWEEN;
         if (e === s) return this.took(end);
         return this.line(buf, s, e, offset, end, lineNo);
-      case S.BETWEEN: {
-        if (e === s) return this.took(end);
-        const t = skipWs(buf, s, e);
-        if (this.isMarker(buf, t, e, END_MARKER)) {
-          this.took(end);
-          this.close();
-          return true;
-        }
-        if (buf[t] === 103 && this.header(buf, t, e)) {
-          this.st = S.HEADER;
-          return this.took(end);
-        }
-        if (this.oneLine(buf, t, e, offset, end, lineNo)) return true;
-        this.close();
-        return this.line(buf, s, e, offset, end, lineNo);
-      }
-      case S.P_BETWEEN: {
-        if (e === s) return this.took(end);
-        const t = skipWs(buf, s, e);
-        if (this.record(buf, t, e)) {
-          this.st = S.P_RECORD;
-          return this.took(end);
-        }
-        if (this.isMarker(buf, t, e, END_MARKER)) {
-          this.took(end);
-          this.close(lineNo);
-          return true;
-        }
-        this.close(lineNo);
-        return this.line(buf, s, e, offset, end, lineNo);
-      }
-      case S.P_RECORD: {
-        if (e === s) {
-          this.emitRecord();
-          this.st = S.P_BETWEEN;
-          return this.took(end);
-        }
-        const t = skipWs(buf, s, e);
-        // a frame, or `# labels: {…}` (and any other comment of the record)
-        if (buf[t] === 35 /* # */) {
-          this.pprofFrame(buf, t, e);
-          return this.took(end);
-        }
-        this.emitRecord();
-        this.st = S.P_BETWEEN;
-        return this.line(buf, s, e, offset, end, lineNo);
+      case S.BETWEEN:
+        return this.between(buf, s, e, offset, end, lineNo);
+      case S.P_BETWEEN:
+        return this.pprofBetween(buf, s, e, offset, end, lineNo);
+      case S.P_RECORD:
+        return this.pprofRecord(buf, s, e, offset, end, lineNo);
+    }
+  }
+
+  /** After a header or a frame: a blank line (double-spaced dump, or the goroutine may be done), or another frame line. */
+  private inFrames(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
+    if (e !== s) return this.frameLine(buf, s, e, offset, end, lineNo);
+    // header, blank, function: the dump is double-spaced; after frames: the goroutine may be done
+    if (this.st === S.HEADER) this.spaced = true;
+    else this.st = S.FRAMES_BLANK;
+    return this.took(end);
+  }
+
+  /** A blank line after frames: in a double-spaced dump the frames may go on; else the goroutine is done. */
+  private afterFramesBlank(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
+    if (e === s) return this.took(end);
+    if (this.spaced) {
+      const t = skipWs(buf, s, e);
+      const c = buf[t];
+      if (!(c === 103 && startsWith(buf, t, e, GOROUTINE_)) && c !== 61) {
+        this.st = S.FRAMES;
+        return this.frameLine(buf, s, e, offset, end, lineNo);
       }
     }
+    this.emit();
+    this.st = S.BETWEEN;
+    return this.line(buf, s, e, offset, end, lineNo);
+  }
+
+  /** After a function, a line that is not its file line (line() tried): blank in a double-spaced dump, else the dump is cut. */
+  private afterFuncNotFile(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
+    if (e === s) {
+      this.spaced = true;
+      return this.took(end);
+    }
+    const g = this.g;
+    const n = g.n;
+    this.cut(offset, lineNo, `goroutine ${g.id}: function ${funcName(g.fBuf[n], g.fS[n], g.fE[n])} without its file line`);
+    return this.line(buf, s, e, offset, end, lineNo);
+  }
+
+  /** The file line of `created by`. */
+  private afterCreatedBy(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
+    if (e === s) {
+      this.spaced = true;
+      return this.took(end);
+    }
+    const r = fileLocRange(buf, s, e);
+    if (!r) {
+      this.cut(offset, lineNo, `goroutine ${this.g.id}: "created by" without its file line`);
+      return this.line(buf, s, e, offset, end, lineNo);
+    }
+    this.g.createdLoc = latin1(buf, r[0], r[1]);
+    this.st = S.CREATED_FILE;
+    return this.took(end);
+  }
+
+  /** Between goroutines: the end marker, the next header, a one-line goroutine, or the end of the dump. */
+  private between(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
+    if (e === s) return this.took(end);
+    const t = skipWs(buf, s, e);
+    if (this.isMarker(buf, t, e, END_MARKER)) {
+      this.took(end);
+      this.close();
+      return true;
+    }
+    if (buf[t] === 103 && this.header(buf, t, e)) {
+      this.st = S.HEADER;
+      return this.took(end);
+    }
+    if (this.oneLine(buf, t, e, offset, end, lineNo)) return true;
+    this.close();
+    return this.line(buf, s, e, offset, end, lineNo);
+  }
+
+  /** Between pprof records: the next record, the end marker, or the end of the dump. */
+  private pprofBetween(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
+    if (e === s) return this.took(end);
+    const t = skipWs(buf, s, e);
+    if (this.record(buf, t, e)) {
+      this.st = S.P_RECORD;
+      return this.took(end);
+    }
+    if (this.isMarker(buf, t, e, END_MARKER)) {
+      this.took(end);
+      this.close(lineNo);
+      return true;
+    }
+    this.close(lineNo);
+    return this.line(buf, s, e, offset, end, lineNo);
+  }
+
+  /** Inside a pprof record: a frame or comment (`# labels: {…}`), or its end. */
+  private pprofRecord(buf: Buffer, s: number, e: number, offset: number, end: number, lineNo: number): boolean {
+    if (e === s) {
+      this.emitRecord();
+      this.st = S.P_BETWEEN;
+      return this.took(end);
+    }
+    const t = skipWs(buf, s, e);
+    // a frame, or `# labels: {…}` (and any other comment of the record)
+    if (buf[t] === 35 /* # */) {
+      this.pprofFrame(buf, t, e);
+      return this.took(end);
+    }
+    this.emitRecord();
+    this.st = S.P_BETWEEN;
+    return this.line(buf, s, e, offset, end, lineNo);
   }
 
   /** No dump open: does this line start one? */
@@ -530,7 +558,8 @@ export class StackLines {
       this.st = S.BETWEEN;
       return this.line(buf, s, e, offset, end, lineNo);
     }
-    return this.cut(offset, lineNo, `goroutine ${g.id}: header without frames`, buf, s, e, end);
+    this.cut(offset, lineNo, `goroutine ${g.id}: header without frames`);
+    return this.line(buf, s, e, offset, end, lineNo);
   }
 
   /**
@@ -763,14 +792,23 @@ export class StackLines {
     return [start, end];
   }
 
-  /** A line interrupted a goroutine: keep what was parsed, end the dump as cut, re-read the line. */
-  private cut(offset: number, lineNo: number, reason: string, buf: Buffer, s: number, e: number, end: number): boolean {
+  /** A line interrupted a goroutine: keep what was parsed, end the dump as cut (the caller re-reads the line). */
+  private cut(offset: number, lineNo: number, reason: string): void {
     // it counts, with the frames that were complete (a function without its file line is dropped)
     this.emit();
     this.sink.dumpEnd(this.lastDumpEnd, { offset, line: lineNo, reason });
     this.st = S.OUTSIDE;
-    return this.line(buf, s, e, offset, end, lineNo);
   }
+}
+
+/**
+ * A first look at a line after a header or a frame, before the full parse: the characters that
+ * rule out a function line (a tab or space, `=`, `.`, a last `e`), and a header or `created by`.
+ */
+function couldBeFunc(buf: Buffer, s: number, e: number): boolean {
+  const c = buf[s];
+  return c !== 9 && c !== 32 && c !== 61 && c !== 46 && buf[e - 1] !== 101 && !(c === 103 && startsWith(buf, s, e, GOROUTINE_))
+    && !(c === 99 && startsWith(buf, s, e, CREATED_BY_));
 }
 
 function funcName(buf: Buffer, s: number, e: number): string {

@@ -37,18 +37,22 @@ function kind(buf: Buffer, s: number, e: number): K {
   const c = buf[s];
   if (c === 103 && buf.subarray(s, s + 10).toString('latin1') === 'goroutine ' && buf[e - 1] === 58 && buf[e - 2] === 93) return K.HEADER;
   if (c === 35 && (buf[s + 1] === 9 || buf[s + 1] === 32)) return K.PFRAME;
-  if (c >= 49 && c <= 57) {
-    let i = s;
-    while (i < e && buf[i] >= 48 && buf[i] <= 57) i++;
-    if (buf[i] === 32 && buf[i + 1] === 64) return K.RECORD;
-    return K.OTHER;
-  }
-  // a function line: a name (no space before its '(') ending in ')'
-  if (buf[e - 1] === 41) {
-    const p = buf.indexOf(40, s);
-    if (p > s && p < e && buf.subarray(s, p).indexOf(32) === -1) return K.FUNC;
-  }
-  return K.OTHER;
+  if (c >= 49 && c <= 57) return isRecord(buf, s, e) ? K.RECORD : K.OTHER;
+  return isFunc(buf, s, e) ? K.FUNC : K.OTHER;
+}
+
+/** `N @ 0x…`: a pprof record's first line. */
+function isRecord(buf: Buffer, s: number, e: number): boolean {
+  let i = s;
+  while (i < e && buf[i] >= 48 && buf[i] <= 57) i++;
+  return buf[i] === 32 && buf[i + 1] === 64;
+}
+
+/** A function line: a name (no space before its '(') ending in ')'. */
+function isFunc(buf: Buffer, s: number, e: number): boolean {
+  if (buf[e - 1] !== 41) return false;
+  const p = buf.indexOf(40, s);
+  return p > s && p < e && buf.subarray(s, p).indexOf(32) === -1;
 }
 
 export interface OrderVerdict {
@@ -57,78 +61,88 @@ export interface OrderVerdict {
   why: string;
 }
 
-/** Is this head of an input (complete lines only are judged) newest first? */
-export function sniffOrder(head: Buffer, refMs = Date.now()): OrderVerdict {
-  let fwd = 0;
-  let rev = 0;
-  let prev = K.OTHER;
-  let sawBegin = -1;
-  let sawEnd = -1;
-  const lastTime = new Map<string, number>();
-  let timeBack = 0;
-  let timeFwd = 0;
+/** What the lines of a head say about their order, counted line by line. */
+class OrderEvidence {
+  fwd = 0;
+  rev = 0;
+  private prev = K.OTHER;
+  sawBegin = -1;
+  sawEnd = -1;
+  private readonly lastTime = new Map<string, number>();
+  timeBack = 0;
+  timeFwd = 0;
   /** the previous line closed a split message (END + quote), written by: */
-  let closedBy: string | undefined;
-  let splitBack = 0;
-  let s = 0;
-  let n = 0;
-  for (;;) {
-    const nl = head.indexOf(10, s);
-    if (nl === -1) break;
-    let ps = s;
+  private closedBy: string | undefined;
+  splitBack = 0;
+
+  constructor(private readonly refMs: number) {}
+
+  /** The prefix's time against the previous line of the same writer. */
+  private time(head: Buffer, s: number, nl: number, who: string): void {
+    const f = lineFrame(head.toString('utf8', s, Math.min(nl, s + 400)));
+    const t = f ? frameTime(f, this.refMs) : undefined;
+    if (t === undefined) return;
+    const p = this.lastTime.get(who);
+    if (p !== undefined && t < p) this.timeBack++;
+    else if (p !== undefined && t > p) this.timeFwd++;
+    this.lastTime.set(who, t);
+  }
+
+  /** What follows what: a header then a function, a record then its frame (and the reverse). */
+  private sequence(k: K): void {
+    if (this.prev === K.HEADER && k === K.FUNC) this.fwd++;
+    else if (this.prev === K.FUNC && k === K.HEADER) this.rev++;
+    else if (this.prev === K.RECORD && k === K.PFRAME) this.fwd++;
+    else if (this.prev === K.PFRAME && k === K.RECORD) this.rev++;
+    this.prev = k;
+  }
+
+  /** Line n of the head: head[s..nl). */
+  line(head: Buffer, s: number, nl: number, n: number): void {
     const pre = prefixAt(head, s, nl);
-    if (pre) {
-      ps = pre.at;
-      const f = lineFrame(head.toString('utf8', s, Math.min(nl, s + 400)));
-      const t = f ? frameTime(f, refMs) : undefined;
-      if (t !== undefined) {
-        const p = lastTime.get(pre.who);
-        if (p !== undefined) {
-          if (t < p) timeBack++;
-          else if (t > p) timeFwd++;
-        }
-        lastTime.set(pre.who, t);
-      }
-    }
+    if (pre) this.time(head, s, nl, pre.who);
+    const ps = pre ? pre.at : s;
     const line = head.subarray(ps, nl);
     const hasBegin = line.indexOf(BEGIN) !== -1;
-    if (sawBegin === -1 && hasBegin) sawBegin = n;
-    if (sawEnd === -1 && line.indexOf(END) !== -1) sawEnd = n;
+    if (this.sawBegin === -1 && hasBegin) this.sawBegin = n;
+    if (this.sawEnd === -1 && line.indexOf(END) !== -1) this.sawEnd = n;
     const who = pre ? pre.who : '';
-    if (closedBy === who && nl > ps && !startsEntry(head, ps, nl)) splitBack++;
-    closedBy = !hasBegin && line.indexOf(END_QUOTED) !== -1 ? who : undefined;
+    if (this.closedBy === who && nl > ps && !startsEntry(head, ps, nl)) this.splitBack++;
+    this.closedBy = !hasBegin && line.indexOf(END_QUOTED) !== -1 ? who : undefined;
     const k = kind(head, ps, nl);
-    if (k !== K.OTHER || nl - ps > 0) {
-      if (prev === K.HEADER && k === K.FUNC) fwd++;
-      else if (prev === K.FUNC && k === K.HEADER) rev++;
-      else if (prev === K.RECORD && k === K.PFRAME) fwd++;
-      else if (prev === K.PFRAME && k === K.RECORD) rev++;
-      prev = k;
+    if (k !== K.OTHER || nl - ps > 0) this.sequence(k);
+  }
+
+  verdict(): OrderVerdict {
+    const reasons: string[] = [];
+    let { fwd, rev } = this;
+    if (rev > 0) reasons.push(`${rev} function line(s) or pprof frames come before their header`);
+    if (this.sawBegin !== -1 && this.sawEnd !== -1 && this.sawBegin !== this.sawEnd) {
+      if (this.sawEnd < this.sawBegin) {
+        rev += 2;
+        reasons.push('"=== END goroutine stack dump ===" comes before its BEGIN');
+      } else fwd += 2;
     }
-    n++;
-    s = nl + 1;
+    if (this.splitBack > 0) {
+      rev += 2 * this.splitBack;
+      reasons.push('the end of a split log line comes before the rest of it');
+    }
+    // times only break a tie: a dump's lines are often all of one second
+    if (this.timeBack > this.timeFwd && this.timeBack >= 2) {
+      rev++;
+      reasons.push('the journal\'s times go back');
+    } else if (this.timeFwd > this.timeBack && this.timeFwd >= 2) fwd++;
+    // the markers alone do not decide: a log's head may hold the end of one dump and a whole next one
+    const reversed = rev >= 3 && rev > 2 * fwd;
+    return { reversed, why: reversed ? reasons.join('; ') : '' };
   }
-  const reasons: string[] = [];
-  const structural = rev;
-  if (structural > 0) reasons.push(`${structural} function line(s) or pprof frames come before their header`);
-  if (sawBegin !== -1 && sawEnd !== -1 && sawBegin !== sawEnd) {
-    if (sawEnd < sawBegin) {
-      rev += 2;
-      reasons.push('"=== END goroutine stack dump ===" comes before its BEGIN');
-    } else fwd += 2;
-  }
-  if (splitBack > 0) {
-    rev += 2 * splitBack;
-    reasons.push('the end of a split log line comes before the rest of it');
-  }
-  // times only break a tie: a dump's lines are often all of one second
-  if (timeBack > timeFwd && timeBack >= 2) {
-    rev++;
-    reasons.push('the journal\'s times go back');
-  } else if (timeFwd > timeBack && timeFwd >= 2) fwd++;
-  // the markers alone do not decide: a log's head may hold the end of one dump and a whole next one
-  const reversed = rev >= 3 && rev > 2 * fwd;
-  return { reversed, why: reversed ? reasons.join('; ') : '' };
+}
+
+/** Is this head of an input (complete lines only are judged) newest first? */
+export function sniffOrder(head: Buffer, refMs = Date.now()): OrderVerdict {
+  const ev = new OrderEvidence(refMs);
+  for (let s = 0, n = 0, nl = head.indexOf(10); nl !== -1; s = nl + 1, n++, nl = head.indexOf(10, s)) ev.line(head, s, nl, n);
+  return ev.verdict();
 }
 
 /**

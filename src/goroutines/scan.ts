@@ -256,16 +256,11 @@ export class GoroutineScanner {
     let pb = buf;
     let ps = s;
     let pe = e;
-    // most lines of a dump rule a prefix out in a byte or two: file lines start with a tab, and
-    // functions and headers with a lower-case word longer than a month's name (`dic  3`, `déc.  3`)
-    const c = buf[s];
-    const pre = c === 9 || e - s < 16 || (c >= 97 && c <= 122 && buf[s + 3] !== 32 && buf[s + 4] !== 32 && buf[s + 5] !== 32 && buf[s + 6] !== 32)
-      ? null
-      : this.prefixOf(buf, s, e);
+    const pre = mayHavePrefix(buf, s, e) ? this.prefixOf(buf, s, e) : null;
     if (pre) {
       // another process's line in the middle of a dump (a shared journal): not the dump's
       if (this.lines.inDump && this.dumpWho !== undefined && pre.who !== this.dumpWho) {
-        this.passthrough(buf, s, newline && buf.length > e ? e + 1 : e, newline && buf.length <= e);
+        this.passLine(buf, s, e, newline);
         return;
       }
       ps = pre.at;
@@ -279,7 +274,12 @@ export class GoroutineScanner {
     this.dumpOpened = false;
     const took = this.lines.line(pb, ps, pe, start, end, this.lineNo);
     if (this.dumpOpened) this.dumpWho = pre?.who;
-    if (!took) this.passthrough(buf, s, newline && buf.length > e ? e + 1 : e, newline && buf.length <= e);
+    if (!took) this.passLine(buf, s, e, newline);
+  }
+
+  /** A line that is not the dump's, passed through with its newline (or one added, when it is the buffer's last byte). */
+  private passLine(buf: Buffer, s: number, e: number, newline: boolean): void {
+    this.passthrough(buf, s, newline && buf.length > e ? e + 1 : e, newline && buf.length <= e);
   }
 
   /** the last prefix seen: a journal's lines mostly repeat it byte for byte (one second, one process) */
@@ -493,53 +493,54 @@ export class GoroutineScanner {
     while (i < e) {
       const c = buf[i++];
       if (emb.esc === 0) {
-        if (c === 92 /* \ */) {
-          emb.esc = 1;
-          continue;
-        }
-        if (c === 34 /* " */) {
+        if (c === 92 /* \ */) emb.esc = 1;
+        else if (c === 34 /* " */) {
           this.innerFlushLine(true);
           this.mode = M.FIELDS;
           return i;
-        }
-        this.innerByte(c);
-        continue;
-      }
-      if (emb.esc === 1) {
-        emb.esc = 0;
-        switch (c) {
-          case 110: emb.escNewlines++; this.innerByte(10); break; // \n
-          case 116: this.innerByte(9); break; // \t
-          case 114: this.innerByte(13); break; // \r
-          case 34: this.innerByte(34); break;
-          case 92: this.innerByte(92); break;
-          case 47: this.innerByte(47); break; // JSON \/
-          case 120: emb.esc = 2; emb.hexLeft = 2; emb.hexVal = 0; break; // \xNN
-          case 117: emb.esc = 3; emb.hexLeft = 4; emb.hexVal = 0; break; // \uNNNN
-          case 85: emb.esc = 3; emb.hexLeft = 8; emb.hexVal = 0; break; // \UNNNNNNNN
-          case 97: this.innerByte(7); break;
-          case 98: this.innerByte(8); break;
-          case 102: this.innerByte(12); break;
-          case 118: this.innerByte(11); break;
-          default: this.innerByte(92); this.innerByte(c);
-        }
-        continue;
-      }
-      // hex digits of \x / \u / \U
-      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-      if (d < 0) {
-        emb.esc = 0;
-        i--; // not a hex digit: re-read it as text
-        continue;
-      }
-      emb.hexVal = emb.hexVal * 16 + d;
-      if (--emb.hexLeft === 0) {
-        if (emb.esc === 2) this.innerByte(emb.hexVal);
-        else for (const b of Buffer.from(String.fromCodePoint(Math.min(emb.hexVal, 0x10ffff)))) this.innerByte(b);
-        emb.esc = 0;
-      }
+        } else this.innerByte(c);
+      } else if (emb.esc === 1) this.escaped(c);
+      else if (!this.hexDigit(c)) i--; // not a hex digit: re-read it as text
     }
     return i;
+  }
+
+  /** The character after a backslash. */
+  private escaped(c: number): void {
+    const emb = this.emb;
+    emb.esc = 0;
+    const simple = ESCAPES[c];
+    if (simple !== undefined) {
+      if (c === 110) emb.escNewlines++; // \n
+      this.innerByte(simple);
+      return;
+    }
+    const hex = c === 120 ? 2 : c === 117 ? 4 : c === 85 ? 8 : 0; // \xNN, \uNNNN, \UNNNNNNNN
+    if (hex) {
+      emb.esc = hex === 2 ? 2 : 3;
+      emb.hexLeft = hex;
+      emb.hexVal = 0;
+      return;
+    }
+    this.innerByte(92);
+    this.innerByte(c);
+  }
+
+  /** One hex digit of \x / \u / \U; false when c is none (the escape ends there). */
+  private hexDigit(c: number): boolean {
+    const emb = this.emb;
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0) {
+      emb.esc = 0;
+      return false;
+    }
+    emb.hexVal = emb.hexVal * 16 + d;
+    if (--emb.hexLeft === 0) {
+      if (emb.esc === 2) this.innerByte(emb.hexVal);
+      else for (const b of Buffer.from(String.fromCodePoint(Math.min(emb.hexVal, 0x10ffff)))) this.innerByte(b);
+      emb.esc = 0;
+    }
+    return true;
   }
 
   private innerByte(c: number): void {
@@ -618,6 +619,41 @@ export class GoroutineScanner {
 
 const NEWLINE = Buffer.from('\n');
 
+/** Go's and JSON's one-character escapes: the byte each stands for (`\n` → 10, JSON's `\/` → 47). */
+const ESCAPES: Record<number, number> = { 110: 10, 116: 9, 114: 13, 34: 34, 92: 92, 47: 47, 97: 7, 98: 8, 102: 12, 118: 11 };
+
+/**
+ * Most lines of a dump rule a prefix out in a byte or two: file lines start with a tab, and
+ * functions and headers with a lower-case word longer than a month's name (`dic  3`, `déc.  3`).
+ */
+function mayHavePrefix(buf: Buffer, s: number, e: number): boolean {
+  const c = buf[s];
+  return !(c === 9 || e - s < 16 || (c >= 97 && c <= 122 && buf[s + 3] !== 32 && buf[s + 4] !== 32 && buf[s + 5] !== 32 && buf[s + 6] !== 32));
+}
+
+/** 2026-…, 1702894106.…, 8月 …: not `N @ 0x…`. */
+function digitsCanStartPrefix(buf: Buffer, s: number, e: number): boolean {
+  if (buf[s + 4] === 45 /* - */) return true;
+  let j = s;
+  while (j < e && buf[j] >= 48 && buf[j] <= 57) j++;
+  return j - s >= 9 || (j - s <= 2 && buf[j] >= 0x80);
+}
+
+/** A month or weekday name: a short word without '(', '/', '.' inside, then a space and a digit (not `goroutine …`). */
+function nameCanStartPrefix(buf: Buffer, s: number, e: number): boolean {
+  if (buf[s] === 103 && buf[s + 1] === 111 && buf[s + 2] === 114) return false; // goroutine …
+  let j = s;
+  const lim = Math.min(e, s + 14);
+  while (j < lim && buf[j] !== 32) {
+    const b = buf[j];
+    if (b === 40 || b === 47 || b === 61 || b === 58 || b === 34 || (b === 46 && buf[j + 1] !== 32)) return false;
+    j++;
+  }
+  if (j === lim || j - s < 2) return false;
+  const d = buf[j + 1] === 32 ? buf[j + 2] : buf[j + 1];
+  return d >= 48 && d <= 57;
+}
+
 /**
  * The syslog or journald prefix of buf[s..e) (sources/logs/frame.ts): where the payload starts
  * and who wrote it (`tag[pid]`); null when there is none. Dump lines (tab, `goroutine `, a
@@ -627,28 +663,7 @@ export function prefixAt(buf: Buffer, s: number, e: number): { at: number; who: 
   if (e - s < 16) return null;
   const c = buf[s];
   if (c === 9 || c === 32 || c === 35 /* # */ || c === 61 /* = */) return null;
-  if (c >= 48 && c <= 57) {
-    // 2026-…, 1702894106.…, 8月 …: not `N @ 0x…`
-    if (buf[s + 4] !== 45 /* - */) {
-      let j = s;
-      while (j < e && buf[j] >= 48 && buf[j] <= 57) j++;
-      if (!(j - s >= 9 || (j - s <= 2 && buf[j] >= 0x80))) return null;
-    }
-  } else if (c !== 60 /* < */ && c !== 91 /* [ */) {
-    // a month or weekday name: a short word without '(', '/', '.' inside, then a space and a digit
-    if (c === 103 && buf[s + 1] === 111 && buf[s + 2] === 114) return null; // goroutine …
-    let j = s;
-    const lim = Math.min(e, s + 14);
-    while (j < lim && buf[j] !== 32) {
-      const b = buf[j];
-      if (b === 40 || b === 47 || b === 61 || b === 58 || b === 34 || (b === 46 && buf[j + 1] !== 32)) return null;
-      j++;
-    }
-    if (j === lim || j - s < 2) return null;
-    let d = buf[j + 1];
-    if (d === 32) d = buf[j + 2];
-    if (d < 48 || d > 57) return null;
-  }
+  if (c >= 48 && c <= 57 ? !digitsCanStartPrefix(buf, s, e) : c !== 60 /* < */ && c !== 91 /* [ */ && !nameCanStartPrefix(buf, s, e)) return null;
   const head = buf.toString('utf8', s, Math.min(e, s + 400));
   const f = lineFrame(head);
   if (!f) return null;

@@ -9,9 +9,12 @@ export interface GoroutineSignature {
   severity: GoroutineSeverity;
   /** raise to critical when the longest wait reaches this many minutes */
   criticalAfterMinutes?: number;
-  /** info until the longest wait reaches this many minutes: a call in flight on a busy node looks
-   * the same for its first seconds (Go's dump shows a wait only from a minute on) */
-  warnAfterMinutes?: number;
+  /**
+   * below this many minutes of wait the calls are in flight, which is normal (a Start while a pod
+   * starts): info. The dump is read on every run, on busy healthy nodes too. Known deadlocks have
+   * no such floor: they are conclusive at any age.
+   */
+  inFlightUnderMinutes?: number;
   title: string;
   explanation: string;
   links: string[];
@@ -71,8 +74,8 @@ export const GOROUTINE_SIGNATURES: readonly GoroutineSignature[] = [
   {
     id: 'task-start-waiting',
     severity: 'warning',
-    warnAfterMinutes: 1,
     criticalAfterMinutes: 1,
+    inFlightUnderMinutes: 1,
     title: 'Tasks.Start waiting on the shim',
     explanation:
       "containerd's task Start is waiting for the shim to answer. The shim runs `runc start`, which blocks until the " +
@@ -86,8 +89,8 @@ export const GOROUTINE_SIGNATURES: readonly GoroutineSignature[] = [
   {
     id: 'task-create-waiting',
     severity: 'warning',
-    warnAfterMinutes: 1,
     criticalAfterMinutes: 1,
+    inFlightUnderMinutes: 1,
     title: 'Tasks.Create waiting',
     explanation:
       "containerd's task Create is waiting (on the shim's `runc create`, or on a lock). Until it returns, no Start " +
@@ -100,8 +103,8 @@ export const GOROUTINE_SIGNATURES: readonly GoroutineSignature[] = [
   {
     id: 'ttrpc-calls-to-one-shim',
     severity: 'warning',
-    warnAfterMinutes: 1,
     criticalAfterMinutes: 5,
+    inFlightUnderMinutes: 1,
     title: 'containerd goroutines waiting on ttrpc calls to a shim',
     explanation:
       'These goroutines wait for answers from shims over ttrpc; calls on the same ttrpc client are calls to one shim. ' +

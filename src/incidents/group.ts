@@ -151,14 +151,12 @@ function takeCause(cause: CompiledCause, causes: CompiledCause[], pool: Pool): B
     const f = queue.shift()!;
     // the links of every cause this finding is: the roots are this cause; a consequence may be
     // another's (a stopped containerd is why kubelet's calls time out)
-    for (const d of causes) {
-      if (!d.match.some((m) => matches(m, f))) continue;
-      for (const link of d.explains) {
-        const once = link.join === 'node' || link.join === 'anyPod';
-        if (once && followed.has(link)) continue;
-        if (once) followed.add(link);
-        for (const g of pool.matching(link)) if (joined(link.join, f.subject, g.subject, g.text)) take(g, 'consequences');
-      }
+    const links = causes.filter((d) => d.match.some((m) => matches(m, f))).flatMap((d) => d.explains);
+    for (const link of links) {
+      const once = link.join === 'node' || link.join === 'anyPod';
+      if (once && followed.has(link)) continue;
+      if (once) followed.add(link);
+      for (const g of pool.matching(link)) if (joined(link.join, f.subject, g.subject, g.text)) take(g, 'consequences');
     }
   }
   return b;

@@ -2,7 +2,7 @@
 // process tree), a shim to its pod, a container id to its pod container (CRI, the tree), a pod
 // name to its sandbox id, and the ids and pod names a finding's lines mention (log findings carry
 // the ids their lines name). Plain data in, plain data out.
-import type { Finding, Snapshot } from '../snapshot/types/index.ts';
+import type { Finding, Snapshot, TreeProcess } from '../snapshot/types/index.ts';
 
 export interface PodName {
   sandboxId: string;
@@ -24,31 +24,42 @@ export interface SubjectIndex {
   shims: Map<number, string>;
 }
 
+/** A process of the tree: its pod, its container, and the pid itself as theirs. */
+function indexProcess(p: TreeProcess, ix: { addPod: (sandboxId: string, namespace?: string, name?: string) => void } & Pick<SubjectIndex, 'containers' | 'pids'>): void {
+  const pod = p.pod;
+  const c = p.container;
+  if (pod) ix.addPod(pod.sandboxId, pod.namespace, pod.name);
+  if (c && !ix.containers.has(c.id)) ix.containers.set(c.id, { sandboxId: pod?.sandboxId, name: c.name });
+  if (pod || c) ix.pids.set(p.pid, { sandboxId: pod?.sandboxId, containerId: c?.id, containerName: c?.name });
+}
+
+/** A pod's name and state: what was known first stays. */
+const mergedPod = (had: PodName | undefined, sandboxId: string, name: string | undefined, state: string | undefined): PodName => ({ sandboxId, name: had?.name ?? name, state: had?.state ?? state });
+
 export function subjectIndex(s: Snapshot): SubjectIndex {
   const pods = new Map<string, PodName>();
   const containers = new Map<string, { sandboxId?: string; name?: string }>();
   const pids = new Map<number, { sandboxId?: string; containerId?: string; containerName?: string }>();
   const shims = new Map<number, string>();
-  const addPod = (sandboxId: string, namespace?: string, name?: string, state?: string) => {
-    const had = pods.get(sandboxId);
-    pods.set(sandboxId, { sandboxId, name: had?.name ?? (namespace && name ? `${namespace}/${name}` : undefined), state: had?.state ?? state });
-  };
-  for (const p of (s.cri.pods.status === 'ok' ? s.cri.pods.data : undefined) ?? []) addPod(p.id, p.metadata?.namespace, p.metadata?.name, p.state);
-  for (const c of (s.cri.containers.status === 'ok' ? s.cri.containers.data : undefined) ?? []) containers.set(c.id, { sandboxId: c.podSandboxId, name: c.metadata?.name });
-  const tree = s.tree.status === 'ok' ? s.tree.data : undefined;
-  for (const p of tree?.processes ?? []) {
-    if (p.pod) addPod(p.pod.sandboxId, p.pod.namespace, p.pod.name);
-    if (p.container && !containers.has(p.container.id)) containers.set(p.container.id, { sandboxId: p.pod?.sandboxId, name: p.container.name });
-    if (p.pod || p.container) pids.set(p.pid, { sandboxId: p.pod?.sandboxId, containerId: p.container?.id, containerName: p.container?.name });
-  }
+  const addPod = (sandboxId: string, namespace?: string, name?: string, state?: string) => pods.set(sandboxId, mergedPod(pods.get(sandboxId), sandboxId, namespace && name ? `${namespace}/${name}` : undefined, state));
+  const ok = <T>(r: { status: string; data?: T }): T | undefined => (r.status === 'ok' ? r.data : undefined);
+  for (const p of ok(s.cri.pods) ?? []) addPod(p.id, p.metadata?.namespace, p.metadata?.name, p.state);
+  for (const c of ok(s.cri.containers) ?? []) containers.set(c.id, { sandboxId: c.podSandboxId, name: c.metadata?.name });
+  const tree = ok(s.tree);
+  for (const p of tree?.processes ?? []) indexProcess(p, { addPod, containers, pids });
   for (const sh of tree?.shims ?? []) {
-    const id = sh.pod?.sandboxId ?? sh.id;
     if (sh.pod) addPod(sh.pod.sandboxId, sh.pod.namespace, sh.pod.name);
+    const id = sh.pod?.sandboxId ?? sh.id;
     if (id) shims.set(sh.pid, id);
   }
-  const podIdsByName = new Map<string, string[]>();
-  for (const p of pods.values()) if (p.name) podIdsByName.set(p.name, [...(podIdsByName.get(p.name) ?? []), p.sandboxId]);
-  return { pods, podIdsByName, containers, pids, shims };
+  return { pods, podIdsByName: idsByName(pods), containers, pids, shims };
+}
+
+/** Pod name → the sandbox ids of that name (a pod re-created keeps its name). */
+function idsByName(pods: Map<string, PodName>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const p of pods.values()) if (p.name) out.set(p.name, [...(out.get(p.name) ?? []), p.sandboxId]);
+  return out;
 }
 
 /** A finding's subject, joined: every pod, pod container, container id and pid it is about. */
@@ -72,9 +83,8 @@ export function findingText(f: Finding): string {
   return [f.summary, ...f.evidence].join('\n');
 }
 
-export function joinSubject(f: Finding, ix: SubjectIndex): JoinedSubject {
-  const j: JoinedSubject = { pods: new Set(), podContainers: new Set(), containerIds: new Set(), pids: new Set(), tokens: new Set(), mentionedPods: new Set() };
-  const sub = f.subject ?? {};
+/** What the subject itself names: its pod (by id or name), container, pid and shim. */
+function joinOwnSubject(j: JoinedSubject, sub: NonNullable<Finding['subject']>, ix: SubjectIndex): void {
   const addContainer = (id: string | undefined, sandboxId: string | undefined, name: string | undefined) => {
     if (id) j.containerIds.add(id);
     const known = id ? ix.containers.get(id) : undefined;
@@ -95,34 +105,36 @@ export function joinSubject(f: Finding, ix: SubjectIndex): JoinedSubject {
     const p = ix.pids.get(sub.pid);
     if (p) addContainer(p.containerId, p.sandboxId, p.containerName);
   }
-  if (sub.shimPid !== undefined) {
-    const pod = ix.shims.get(sub.shimPid);
-    if (pod) j.pods.add(pod);
-  }
-  // what the finding's own lines name: log findings carry ids, not subjects
-  for (const id of findingText(f).match(FULL_ID) ?? []) {
-    if (ix.pods.has(id)) j.mentionedPods.add(id);
-    else {
-      const c = ix.containers.get(id);
-      if (c?.sandboxId) j.mentionedPods.add(c.sandboxId);
-    }
-  }
-  for (const id of j.containerIds) j.tokens.add(id);
-  for (const pod of j.pods) {
-    if (pod.startsWith('name:')) j.tokens.add(pod.slice(5));
-    else {
-      j.tokens.add(pod);
-      const name = ix.pods.get(pod)?.name;
-      if (name) j.tokens.add(name);
-    }
-  }
-  // a finding found through its mentions is about those pods too, so its consequences may mention them
-  for (const pod of j.mentionedPods) {
+  const shimPod = sub.shimPid !== undefined ? ix.shims.get(sub.shimPid) : undefined;
+  if (shimPod) j.pods.add(shimPod);
+}
+
+/** The tokens a mention of the finding would use: container ids, sandbox ids and pod names (short ones dropped). */
+function tokensOf(j: JoinedSubject, ix: SubjectIndex): void {
+  const addPod = (pod: string) => {
     j.tokens.add(pod);
     const name = ix.pods.get(pod)?.name;
     if (name) j.tokens.add(name);
+  };
+  for (const id of j.containerIds) j.tokens.add(id);
+  for (const pod of j.pods) {
+    if (pod.startsWith('name:')) j.tokens.add(pod.slice(5));
+    else addPod(pod);
   }
+  // a finding found through its mentions is about those pods too, so its consequences may mention them
+  for (const pod of j.mentionedPods) addPod(pod);
   for (const t of [...j.tokens]) if (t.length < 8) j.tokens.delete(t);
+}
+
+export function joinSubject(f: Finding, ix: SubjectIndex): JoinedSubject {
+  const j: JoinedSubject = { pods: new Set(), podContainers: new Set(), containerIds: new Set(), pids: new Set(), tokens: new Set(), mentionedPods: new Set() };
+  joinOwnSubject(j, f.subject ?? {}, ix);
+  // what the finding's own lines name: log findings carry ids, not subjects
+  for (const id of findingText(f).match(FULL_ID) ?? []) {
+    const pod = ix.pods.has(id) ? id : ix.containers.get(id)?.sandboxId;
+    if (pod) j.mentionedPods.add(pod);
+  }
+  tokensOf(j, ix);
   return j;
 }
 

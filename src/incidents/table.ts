@@ -75,6 +75,16 @@ export interface TableContext {
   signatures: ReadonlySet<string>;
 }
 
+/** A matcher's text: a regular expression that compiles. */
+function textRegex(text: unknown, where: string, name: string): RegExp {
+  if (typeof text !== 'string' || !text) throw bad(name, `${where}: text must be a regular expression`);
+  try {
+    return new RegExp(text);
+  } catch (err) {
+    throw bad(name, `${where}: text does not compile: ${(err as Error).message}`);
+  }
+}
+
 function compileMatcher(m: unknown, where: string, name: string, ctx: TableContext, inMatch: boolean): CompiledMatcher {
   if (!m || typeof m !== 'object' || Array.isArray(m)) throw bad(name, `${where}: a matcher must be an object {"rule": ...}`);
   const o = m as Record<string, unknown>;
@@ -87,15 +97,7 @@ function compileMatcher(m: unknown, where: string, name: string, ctx: TableConte
   const join = (o.join ?? 'node') as Join;
   if (!JOINS.includes(join)) throw bad(name, `${where}: join "${String(o.join)}" is not one of ${JOINS.join(', ')}`);
   if (inMatch && join !== 'node' && join !== 'anyPod') throw bad(name, `${where}: a match can only say join node or anyPod`);
-  let regex: RegExp | undefined;
-  if (o.text !== undefined) {
-    if (typeof o.text !== 'string' || !o.text) throw bad(name, `${where}: text must be a regular expression`);
-    try {
-      regex = new RegExp(o.text);
-    } catch (err) {
-      throw bad(name, `${where}: text does not compile: ${(err as Error).message}`);
-    }
-  }
+  const regex = o.text === undefined ? undefined : textRegex(o.text, where, name);
   return { rule: o.rule, ...(o.signature ? { signature: o.signature as string } : {}), ...(o.text ? { text: o.text as string } : {}), join, regex };
 }
 
@@ -105,6 +107,22 @@ function checkTemplate(text: unknown, where: string, name: string): void {
   for (const v of placeholdersIn(text)) {
     if (!CATALOGUE[v]) throw bad(name, `${where} names {${v}}, which rules/variables.json does not declare`);
   }
+}
+
+/** A cause's fields: known names, a layer, a certainty, its title and short text (the NPD line's length), lists, templates, https links. */
+function checkCauseFields(c: Record<string, unknown>, id: string, where: string, name: string): asserts c is Record<string, unknown> & { title: string; short: string; certainty: 'proven' | 'likely' } {
+  for (const k of Object.keys(c)) if (!CAUSE_FIELDS.includes(k)) throw bad(name, `${where}: unknown field "${k}"`);
+  if (!LAYERS.includes(c.layer as Layer)) throw bad(name, `${where}: layer must be one of ${LAYERS.join(', ')}`);
+  if (c.certainty !== 'proven' && c.certainty !== 'likely') throw bad(name, `${where}: certainty must be proven or likely`);
+  if (typeof c.title !== 'string' || !c.title.trim()) throw bad(name, `${where}: title must be text`);
+  if (typeof c.short !== 'string' || !c.short.trim() || c.short.length > SHORT_MAX) throw bad(name, `${where}: short must be text of at most ${SHORT_MAX} characters`);
+  // the NPD line says "ID: short" in node-problem-detector's 80 characters
+  if (id.length + 2 + c.short.length > NPD_MAX) throw bad(name, `${where}: "${id}: ${c.short}" is over ${NPD_MAX} characters (the NPD line)`);
+  if (!Array.isArray(c.match) || !c.match.length) throw bad(name, `${where}: match must name at least one rule`);
+  for (const k of ['evidence', 'explains'] as const) if (c[k] !== undefined && !Array.isArray(c[k])) throw bad(name, `${where}: ${k} must be a list`);
+  checkTemplate(c.nextStep, `${where}: nextStep`, name);
+  checkTemplate(c.fix, `${where}: fix`, name);
+  if (!Array.isArray(c.references) || c.references.some((r) => typeof r !== 'string' || !/^https:\/\//.test(r))) throw bad(name, `${where}: references must be a list of https links`);
 }
 
 /** Checks a parsed causes file and compiles its matchers; every problem names the cause. */
@@ -120,18 +138,7 @@ export function compileCauseTable(file: unknown, name: string, ctx: TableContext
     if (!ID.test(id)) throw bad(name, `${where}: id must be UPPER_SNAKE text`);
     if (seen.has(id) || ctx.ruleIds.has(id)) throw bad(name, `${where}: duplicate id (or the id of a rule)`);
     seen.add(id);
-    for (const k of Object.keys(c)) if (!CAUSE_FIELDS.includes(k)) throw bad(name, `${where}: unknown field "${k}"`);
-    if (!LAYERS.includes(c.layer as Layer)) throw bad(name, `${where}: layer must be one of ${LAYERS.join(', ')}`);
-    if (c.certainty !== 'proven' && c.certainty !== 'likely') throw bad(name, `${where}: certainty must be proven or likely`);
-    if (typeof c.title !== 'string' || !c.title.trim()) throw bad(name, `${where}: title must be text`);
-    if (typeof c.short !== 'string' || !c.short.trim() || c.short.length > SHORT_MAX) throw bad(name, `${where}: short must be text of at most ${SHORT_MAX} characters`);
-    // the NPD line says "ID: short" in node-problem-detector's 80 characters
-    if (id.length + 2 + c.short.length > NPD_MAX) throw bad(name, `${where}: "${id}: ${c.short}" is over ${NPD_MAX} characters (the NPD line)`);
-    if (!Array.isArray(c.match) || !c.match.length) throw bad(name, `${where}: match must name at least one rule`);
-    for (const k of ['evidence', 'explains'] as const) if (c[k] !== undefined && !Array.isArray(c[k])) throw bad(name, `${where}: ${k} must be a list`);
-    checkTemplate(c.nextStep, `${where}: nextStep`, name);
-    checkTemplate(c.fix, `${where}: fix`, name);
-    if (!Array.isArray(c.references) || c.references.some((r) => typeof r !== 'string' || !/^https:\/\//.test(r))) throw bad(name, `${where}: references must be a list of https links`);
+    checkCauseFields(c, id, where, name);
     const list = (k: 'match' | 'evidence' | 'explains') => ((c[k] as unknown[] | undefined) ?? []).map((m, j) => compileMatcher(m, `${where} ${k}[${j}]`, name, ctx, k === 'match'));
     return {
       id,

@@ -136,6 +136,16 @@ export function labMounts(dir: string): string[] {
   return [...points].sort((a, b) => b.split('/').length - a.split('/').length || b.length - a.length);
 }
 
+/** umount(8) on one mount point: did it succeed? */
+function umount(mp: string, ...flags: string[]): boolean {
+  try {
+    execFileSync('umount', [...flags, mp], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Unmounts every mount under dir, deepest first; lazily when a plain umount fails. */
 export function unmountAll(dir: string): { unmounted: string[]; failed: string[] } {
   const unmounted: string[] = [];
@@ -144,17 +154,8 @@ export function unmountAll(dir: string): { unmounted: string[]; failed: string[]
     const points = labMounts(dir);
     if (points.length === 0) break;
     for (const mp of points) {
-      try {
-        execFileSync('umount', [mp], { stdio: 'ignore', timeout: 10_000 });
-        unmounted.push(mp);
-      } catch {
-        try {
-          execFileSync('umount', ['-l', mp], { stdio: 'ignore', timeout: 10_000 });
-          unmounted.push(mp);
-        } catch {
-          if (round === 2) failed.push(mp);
-        }
-      }
+      if (umount(mp) || umount(mp, '-l')) unmounted.push(mp);
+      else if (round === 2) failed.push(mp);
     }
   }
   return { unmounted, failed: [...new Set([...failed, ...labMounts(dir)])] };

@@ -1,12 +1,14 @@
 // `ctrdoc lab up|down|status`: a private containerd with the CRI plugin on this machine, filled
 // with pods the way kubelet fills a node, and removed again by pid and by path.
-import { mkdirSync, writeFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CtrdocError } from '../errors.ts';
 import { withDeadline } from '../deadline.ts';
 import { openCri, type CriClient } from '../sources/cri/client.ts';
 import { labPaths, criEndpoint, CNI_CONFIG_FILE, CRI_NAMESPACE, type LabPaths } from './paths.ts';
+import { TASK_STATE_SUBDIR } from '../sources/containerd/layout.ts';
+import { readBundleShim } from '../sources/runc/bundles.ts';
 import { defaultConfigText, labConfigText } from './config.ts';
 import { prepareBinaries, type LabBinaries } from './containerd/binaries.ts';
 import { requestedLabVersion, LAB_VERSION_ENV, type LabVersion } from './containerd/versions.ts';
@@ -175,6 +177,34 @@ async function importImages(p: LabPaths, cri: CriClient, ctr: string, log: (l: s
   return missing;
 }
 
+/** Starts `want` lab pods, four at a time. */
+async function startPods(cri: CriClient, p: LabPaths, want: number, o: { timeoutMs: number; log: (l: string) => void }): Promise<LabPod[]> {
+  const newPods: LabPod[] = [];
+  const queue = Array.from({ length: want }, (_, i) => i);
+  const worker = async () => {
+    while (queue.shift() !== undefined) {
+      const pod = await startLabPod(cri, p, { timeoutMs: o.timeoutMs });
+      newPods.push(pod);
+      o.log(`pod ${pod.namespace}/${pod.name} ${pod.podId.slice(0, 13)} started`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, want) }, worker));
+  return newPods;
+}
+
+/** The lab's dirs, its config (kept while a lab runs: a fault may have changed it), CNI config and plugins. */
+function writeLabFiles(p: LabPaths, binaries: LabBinaries, running: boolean): void {
+  for (const d of [p.dir, p.root, p.state, p.images, p.pods, p.cniConfDir, p.cniBinDir, p.faults, join(p.dir, 'opt')]) mkdirSync(d, { recursive: true, mode: 0o711 });
+  const defText = defaultConfigText(binaries.containerd);
+  writeFileSync(p.defaultConfig, defText);
+  // a running lab keeps its config (a fault may have changed it); a dead one of another version does not
+  const stale = readLabRecord(p)?.binaries?.labVersion;
+  if (!running && stale && stale !== binaries.labVersion) rmSync(p.config, { force: true });
+  if (!existsSync(p.config)) writeFileSync(p.config, labConfigText(p, defText));
+  if (!existsSync(join(p.cniConfDir, CNI_CONFIG_FILE)) && !existsSync(join(p.faults, CNI_CONFIG_FILE + '.no-cni'))) writeFileSync(join(p.cniConfDir, CNI_CONFIG_FILE), cniConfigText());
+  for (const plugin of CNI_PLUGINS) writeFileSync(join(p.cniBinDir, plugin), CNI_PLUGIN_SCRIPT, { mode: 0o755 });
+}
+
 /** Idempotent: reuses a running lab, imports missing images, tops pods up to `pods` ready ones. */
 export async function labUp(o: UpOptions = {}): Promise<UpResult> {
   requireRoot();
@@ -186,15 +216,7 @@ export async function labUp(o: UpOptions = {}): Promise<UpResult> {
   const version = chooseLabVersion(p, record, o.containerd, log);
   const binaries = await prepareBinaries(version, log);
   if (binaries.note) log(binaries.note);
-  for (const d of [p.dir, p.root, p.state, p.images, p.pods, p.cniConfDir, p.cniBinDir, p.faults, join(p.dir, 'opt')]) mkdirSync(d, { recursive: true, mode: 0o711 });
-  const defText = defaultConfigText(binaries.containerd);
-  writeFileSync(p.defaultConfig, defText);
-  // a running lab keeps its config (a fault may have changed it); a dead one of another version does not
-  const stale = readLabRecord(p)?.binaries?.labVersion;
-  if (!record && stale && stale !== version) rmSync(p.config, { force: true });
-  if (!existsSync(p.config)) writeFileSync(p.config, labConfigText(p, defText));
-  if (!existsSync(join(p.cniConfDir, CNI_CONFIG_FILE)) && !existsSync(join(p.faults, CNI_CONFIG_FILE + '.no-cni'))) writeFileSync(join(p.cniConfDir, CNI_CONFIG_FILE), cniConfigText());
-  for (const plugin of CNI_PLUGINS) writeFileSync(join(p.cniBinDir, plugin), CNI_PLUGIN_SCRIPT, { mode: 0o755 });
+  writeLabFiles(p, binaries, !!record);
 
   if (!record) {
     log('starting the lab supervisor');
@@ -211,17 +233,7 @@ export async function labUp(o: UpOptions = {}): Promise<UpResult> {
     await waitForCri(cri, timeoutMs, p);
     const importedImages = await importImages(p, cri, binaries.ctr, log);
     const ready = (await cri.listPodSandbox({ state: 'SANDBOX_READY', labelSelector: { [LAB_POD_LABEL]: 'true', app: 'web' } })).length;
-    const want = Math.max(0, (o.pods ?? 0) - ready);
-    const newPods: LabPod[] = [];
-    const queue = Array.from({ length: want }, (_, i) => i);
-    const worker = async () => {
-      while (queue.shift() !== undefined) {
-        const pod = await startLabPod(cri, p, { timeoutMs });
-        newPods.push(pod);
-        log(`pod ${pod.namespace}/${pod.name} ${pod.podId.slice(0, 13)} started`);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, want) }, worker));
+    const newPods = await startPods(cri, p, Math.max(0, (o.pods ?? 0) - ready), { timeoutMs, log });
     writeFileSync(p.env, envFileText(p, binaries));
     return { paths: p, record: readLabRecord(p) ?? record, startedContainerd, importedImages, newPods, readyPods: ready + newPods.length, flags: labFlags(p), binaries };
   } finally {
@@ -232,10 +244,7 @@ export async function labUp(o: UpOptions = {}): Promise<UpResult> {
 /** A task bundle's shim address: `address` (1.x) or bootstrap.json's address (2.x). */
 function bundleShimAddress(bundle: string): string | undefined {
   try {
-    return readFileSync(join(bundle, 'address'), 'utf8').trim();
-  } catch { /* 2.x */ }
-  try {
-    return String((JSON.parse(readFileSync(join(bundle, 'bootstrap.json'), 'utf8')) as { address?: string }).address ?? '') || undefined;
+    return readBundleShim(bundle).address;
   } catch {
     return undefined;
   }
@@ -244,7 +253,7 @@ function bundleShimAddress(bundle: string): string | undefined {
 /** Shim socket paths named in the lab's task bundles (they live in /run/containerd/s). */
 export function shimSocketPaths(p: LabPaths): string[] {
   const out: string[] = [];
-  const base = join(p.state, 'io.containerd.runtime.v2.task');
+  const base = join(p.state, TASK_STATE_SUBDIR);
   let nss: string[] = [];
   try {
     nss = readdirSync(base);
@@ -272,6 +281,42 @@ export interface DownResult {
   removedDir: boolean;
 }
 
+/** Through CRI, while containerd runs: never-started tasks killed, every pod stopped and removed. */
+async function removePods(p: LabPaths, log: (l: string) => void, result: DownResult): Promise<void> {
+  const ctx = faultContext(p, log, 5000);
+  try {
+    const killed = await withDeadline(killNeverStartedTasks(ctx), 15_000, 'killing never-started tasks').catch((err: Error) => {
+      log(err.message);
+      return 0;
+    });
+    if (killed) log(`killed ${killed} never-started task(s)`);
+    const r = await withDeadline(removeAllPods(ctx.cri(), 5000), 20_000, 'removing the lab pods');
+    result.removedPods = r.removed;
+    result.podErrors = r.failed;
+  } catch (err) {
+    result.podErrors.push((err as Error).message);
+  } finally {
+    ctx.close();
+  }
+  log(`removed ${result.removedPods} pods`);
+}
+
+/** Whatever of the lab still runs, by pid (thawed first: SIGKILL cannot reach a frozen task on cgroup v1); up to three rounds. */
+async function killLabProcesses(p: LabPaths): Promise<number[]> {
+  const killed: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    thawLabCgroups(p.cgroupParent);
+    const procs = labProcesses(p.dir, p.cgroupParent);
+    if (procs.length === 0) break;
+    for (const proc of procs) {
+      signal(proc.pid, 'SIGCONT');
+      if (signal(proc.pid, 'SIGKILL')) killed.push(proc.pid);
+    }
+    await waitGone(procs.map((x) => x.pid), 5000);
+  }
+  return killed;
+}
+
 /** Stops exactly what the lab started (by pid), unmounts, removes cgroups and the lab dir. */
 export async function labDown(o: { dir?: string; log?: (l: string) => void } = {}): Promise<DownResult> {
   requireRoot();
@@ -280,7 +325,7 @@ export async function labDown(o: { dir?: string; log?: (l: string) => void } = {
   const result: DownResult = { dir: p.dir, removedPods: 0, podErrors: [], killed: [], unmounted: 0, left: { processes: [], mounts: [], cgroups: [] }, removedDir: false };
   if (!existsSync(p.dir)) return result;
   const record = readLabRecord(p);
-  const containerdPid = record?.containerd && !record.containerd.exit ? record.containerd.pid : undefined;
+  const containerdPid = liveContainerdPid(record);
   // the faults' background loops first, so nothing creates containers while pods go away;
   // everything else a fault made is a process, mount or cgroup of the lab and goes below
   for (const name of Object.keys(record?.helpers ?? {})) {
@@ -289,22 +334,7 @@ export async function labDown(o: { dir?: string; log?: (l: string) => void } = {
   thawLabCgroups(p.cgroupParent);
   if (ownedPid(containerdPid, p.dir)) {
     signal(containerdPid!, 'SIGCONT');
-    const ctx = faultContext(p, log, 5000);
-    try {
-      const killed = await withDeadline(killNeverStartedTasks(ctx), 15_000, 'killing never-started tasks').catch((err: Error) => {
-        log(err.message);
-        return 0;
-      });
-      if (killed) log(`killed ${killed} never-started task(s)`);
-      const r = await withDeadline(removeAllPods(ctx.cri(), 5000), 20_000, 'removing the lab pods');
-      result.removedPods = r.removed;
-      result.podErrors = r.failed;
-    } catch (err) {
-      result.podErrors.push((err as Error).message);
-    } finally {
-      ctx.close();
-    }
-    log(`removed ${result.removedPods} pods`);
+    await removePods(p, log, result);
   }
   const shimSockets = shimSocketPaths(p);
   try {
@@ -320,16 +350,7 @@ export async function labDown(o: { dir?: string; log?: (l: string) => void } = {
     }
   }
   await waitGone([containerdPid ?? 0, record?.supervisor.pid ?? 0].filter(Boolean), 5000);
-  for (let round = 0; round < 3; round++) {
-    thawLabCgroups(p.cgroupParent);
-    const procs = labProcesses(p.dir, p.cgroupParent);
-    if (procs.length === 0) break;
-    for (const proc of procs) {
-      signal(proc.pid, 'SIGCONT');
-      if (signal(proc.pid, 'SIGKILL')) result.killed.push(proc.pid);
-    }
-    await waitGone(procs.map((x) => x.pid), 5000);
-  }
+  result.killed = await killLabProcesses(p);
   result.left.processes = labProcesses(p.dir, p.cgroupParent).map((x) => x.pid);
   const um = unmountAll(p.dir);
   result.unmounted = um.unmounted.length;
@@ -361,18 +382,26 @@ export interface LabStatus {
   flags: string[];
 }
 
+/** The pid of the lab's containerd unless it is recorded as exited. */
+const liveContainerdPid = (record: LabRecord | undefined): number | undefined => (record?.containerd && !record.containerd.exit ? record.containerd.pid : undefined);
+
+function containerdStatus(p: LabPaths, record: LabRecord | undefined, cdPid: number | undefined): LabStatus['containerd'] {
+  const b = record?.binaries;
+  return {
+    pid: cdPid, alive: ownedPid(cdPid, p.dir), state: cdPid ? readProcess(cdPid)?.state : undefined, config: record?.containerd?.config,
+    labVersion: b?.labVersion, version: b?.binaryVersion, binary: b?.containerd,
+  };
+}
+
 export async function labStatus(o: { dir?: string; timeoutMs?: number } = {}): Promise<LabStatus> {
   const p = labPaths(o.dir);
   const record = readLabRecord(p);
-  const cdPid = record?.containerd && !record.containerd.exit ? record.containerd.pid : undefined;
+  const cdPid = liveContainerdPid(record);
   const st: LabStatus = {
     dir: p.dir,
     exists: existsSync(p.dir),
     supervisor: { pid: record?.supervisor.pid, alive: ownedPid(record?.supervisor.pid, p.dir) },
-    containerd: {
-      pid: cdPid, alive: ownedPid(cdPid, p.dir), state: cdPid ? readProcess(cdPid)?.state : undefined, config: record?.containerd?.config,
-      labVersion: record?.binaries?.labVersion, version: record?.binaries?.binaryVersion, binary: record?.binaries?.containerd,
-    },
+    containerd: containerdStatus(p, record, cdPid),
     sockets: Object.fromEntries([p.socket, p.socket + '.ttrpc', p.debugSocket, p.supervisorSocket].map((s) => [s, existsSync(s)])),
     cri: { answered: false },
     shims: [],
@@ -383,27 +412,29 @@ export async function labStatus(o: { dir?: string; timeoutMs?: number } = {}): P
   };
   for (const [name, h] of Object.entries(record?.helpers ?? {})) st.helpers[name] = { pid: h.pid, alive: !h.exit && isAlive(h.pid) };
   if (st.exists) st.shims = labProcesses(p.dir, p.cgroupParent).filter((x) => x.comm.startsWith('containerd-shim')).map((x) => x.pid);
-  if (st.containerd.alive && st.containerd.state !== 'T') {
-    const cri = openCri(criEndpoint(p), { timeoutMs: o.timeoutMs ?? 2000 });
-    try {
-      const pods = await cri.listPodSandbox();
-      const ctrs = await cri.listContainers();
-      st.cri = {
-        answered: true,
-        pods: pods.length,
-        readyPods: pods.filter((x) => x.state === 'SANDBOX_READY').length,
-        containers: ctrs.length,
-        runningContainers: ctrs.filter((c) => c.state === 'CONTAINER_RUNNING').length,
-      };
-    } catch (err) {
-      st.cri = { answered: false, error: (err as Error).message };
-    } finally {
-      cri.close();
-    }
-  } else if (st.containerd.state === 'T') {
-    st.cri = { answered: false, error: 'containerd is stopped (state T)' };
-  }
+  if (st.containerd.alive && st.containerd.state !== 'T') st.cri = await criCounts(p, o.timeoutMs ?? 2000);
+  else if (st.containerd.state === 'T') st.cri = { answered: false, error: 'containerd is stopped (state T)' };
   return st;
+}
+
+/** What the lab's CRI answers: its pods and containers, counted. */
+async function criCounts(p: LabPaths, timeoutMs: number): Promise<LabStatus['cri']> {
+  const cri = openCri(criEndpoint(p), { timeoutMs });
+  try {
+    const pods = await cri.listPodSandbox();
+    const ctrs = await cri.listContainers();
+    return {
+      answered: true,
+      pods: pods.length,
+      readyPods: pods.filter((x) => x.state === 'SANDBOX_READY').length,
+      containers: ctrs.length,
+      runningContainers: ctrs.filter((c) => c.state === 'CONTAINER_RUNNING').length,
+    };
+  } catch (err) {
+    return { answered: false, error: (err as Error).message };
+  } finally {
+    cri.close();
+  }
 }
 
 export interface LabLeftovers {

@@ -72,23 +72,36 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-/** SIGCONT (a stopped process cannot act on SIGTERM), the signal, SIGKILL after graceMs. */
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
-  if (!running(child)) return;
+/** Sends sig to the child's whole process group when it leads one (a helper), else to the child. */
+function signalChild(child: ChildProcess, sig: NodeJS.Signals, group: boolean): void {
   try {
-    child.kill('SIGCONT');
-    child.kill(signal);
+    if (group && child.pid) process.kill(-child.pid, sig);
+    else child.kill(sig);
   } catch { /* already gone */ }
-  const done = exited(child);
-  const timer = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, graceMs);
-  await done;
-  clearTimeout(timer);
 }
 
-/** Spawns a child with stdout and stderr appended to a log file; resolves once it runs. */
-async function spawnLogged(argv: string[], logFile: string, o: { env?: NodeJS.ProcessEnv; cwd: string }, notFound: (err: Error) => CtrdocError): Promise<ChildProcess> {
+/**
+ * SIGCONT (a stopped process cannot act on SIGTERM), the signal, SIGKILL after graceMs. A child
+ * that leads its own process group (a helper: a shell loop, a stand-in, and what they started)
+ * gets each signal as a group, and the group a last SIGKILL once the child is gone: a child that
+ * outlived its parent's trap would be orphaned to init and never stopped.
+ */
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: number, group = false): Promise<void> {
+  if (running(child)) {
+    signalChild(child, 'SIGCONT', group);
+    signalChild(child, signal, group);
+    const done = exited(child);
+    const timer = setTimeout(() => signalChild(child, 'SIGKILL', group), graceMs);
+    await done;
+    clearTimeout(timer);
+  }
+  if (group) signalChild(child, 'SIGKILL', true);
+}
+
+/** Spawns a child with stdout and stderr appended to a log file; resolves once it runs. group: it leads a process group of its own. */
+async function spawnLogged(argv: string[], logFile: string, o: { env?: NodeJS.ProcessEnv; cwd: string; group?: boolean }, notFound: (err: Error) => CtrdocError): Promise<ChildProcess> {
   const fd = openSync(logFile, 'a');
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd], env: o.env, cwd: o.cwd });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd], env: o.env, cwd: o.cwd, detached: !!o.group });
   closeSync(fd);
   await new Promise<void>((res, rej) => {
     child.once('spawn', () => res());
@@ -144,7 +157,8 @@ async function startContainerd(s: Supervisor, config: string, waitMs: number, bi
 async function spawnHelper(s: Supervisor, req: Extract<SupervisorRequest, { op: 'spawn' }>): Promise<number> {
   const old = s.helpers.get(req.name);
   if (running(old)) throw new CtrdocError('failed-precondition', `helper ${req.name} already runs (pid ${old.pid})`);
-  const child = await spawnLogged(req.argv, req.log ?? join(s.p.dir, `${req.name}.log`), { env: { ...process.env, ...req.env }, cwd: req.cwd ?? s.p.dir }, (err) => new CtrdocError('internal', `cannot start ${req.name}: ${err.message}`));
+  // its own process group: stopping it stops everything it started
+  const child = await spawnLogged(req.argv, req.log ?? join(s.p.dir, `${req.name}.log`), { env: { ...process.env, ...req.env }, cwd: req.cwd ?? s.p.dir, group: true }, (err) => new CtrdocError('internal', `cannot start ${req.name}: ${err.message}`));
   s.helpers.set(req.name, child);
   const rec: ProcessRecord & { log?: string } = { pid: child.pid!, argv: req.argv, startedAt: now(), log: req.log };
   s.record.helpers[req.name] = rec;
@@ -158,14 +172,14 @@ async function spawnHelper(s: Supervisor, req: Extract<SupervisorRequest, { op: 
 
 async function stopHelper(s: Supervisor, name: string, graceMs: number): Promise<void> {
   const c = s.helpers.get(name);
-  if (c) await stopChild(c, 'SIGTERM', graceMs);
+  if (c) await stopChild(c, 'SIGTERM', graceMs, true);
   s.helpers.delete(name);
   delete s.record.helpers[name];
   saveRecord(s);
 }
 
 async function shutdown(s: Supervisor, graceMs: number): Promise<void> {
-  await Promise.all([...s.helpers.values()].map((c) => stopChild(c, 'SIGTERM', 3000)));
+  await Promise.all([...s.helpers.values()].map((c) => stopChild(c, 'SIGTERM', 3000, true)));
   if (s.containerd) await stopChild(s.containerd, 'SIGTERM', graceMs);
 }
 
@@ -245,7 +259,7 @@ export async function runSupervisor(p: LabPaths): Promise<never> {
   };
   const server = serveRequests(s, finish);
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.on(sig, () => { say(`${sig}: shutting down`); shutdown(s, 10_000).finally(() => finish(0)); });
+    process.on(sig, () => { say(`${sig}: shutting down`); void shutdown(s, 10_000).finally(() => finish(0)); });
   }
   await new Promise<void>((res, rej) => {
     server.once('error', rej);

@@ -12,16 +12,22 @@ export interface FindingGroup {
 /** What makes two failing findings one entry: the same thing, in the same incident. */
 function identity(f: ReportFinding): string | undefined {
   if (f.status !== 'fail') return undefined;
-  const s = f.subject;
   const inc = f.incident ?? '';
-  // a pod's sandbox is one thing: its shim (without pause) and its pause container's runc init
-  if (s?.podSandboxId && (s.containerId === s.podSandboxId || (s.shimPid !== undefined && !s.container))) return `${inc}|pod:${s.podSandboxId}`;
-  // a container or a process is one thing whatever rule describes it
-  if (s?.podSandboxId && s.container) return `${inc}|pc:${s.podSandboxId}/${s.container}`;
-  if (s?.containerId) return `${inc}|c:${s.containerId}`;
-  if (s?.pid !== undefined && !s.pod && !s.path) return `${inc}|p:${s.pid}`;
+  const s = f.subject;
+  const thing = s ? thingOf(s) : undefined;
+  if (thing) return `${inc}|${thing}`;
   // anything else repeats only under one rule: its episodes, its findings about one file or pod
   return `${inc}|r:${f.rule}|${s?.pod ?? ''}|${s?.shimPid ?? ''}|${s?.pid ?? ''}|${s?.path ?? ''}`;
+}
+
+/** The one thing a subject names whatever rule describes it: a pod's sandbox, a container, a process. */
+function thingOf(s: NonNullable<ReportFinding['subject']>): string | undefined {
+  // a pod's sandbox is one thing: its shim (without pause) and its pause container's runc init
+  if (s.podSandboxId && (s.containerId === s.podSandboxId || (s.shimPid !== undefined && !s.container))) return `pod:${s.podSandboxId}`;
+  if (s.podSandboxId && s.container) return `pc:${s.podSandboxId}/${s.container}`;
+  if (s.containerId) return `c:${s.containerId}`;
+  if (s.pid !== undefined && !s.pod && !s.path) return `p:${s.pid}`;
+  return undefined;
 }
 
 export function groupRepeats(findings: ReportFinding[]): FindingGroup[] {

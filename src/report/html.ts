@@ -12,6 +12,7 @@ import type { Incident } from '../incidents/index.ts';
 import { escapeHtml as esc, renderGoroutineDumpHtml } from './goroutines-html.ts';
 import { groupRules } from './finding-groups.ts';
 import { shortRef } from './incident-lines.ts';
+import { parseContainerdArgs, parseShimArgs } from '../sources/proc/argv.ts';
 
 export interface HtmlReportOptions {
   /** where the Snapshot came from: "live" or the bundle's file name */
@@ -170,36 +171,37 @@ function diagnosisHtml(r: DoctorReport): string {
     (urgent.length && rest ? `<details class="more"><summary>${rest} more at info level</summary>${r.incidents.filter((i) => i.severity === 'info').map((i) => incidentHtml(i, r.incidents.indexOf(i) + 1, r)).join('')}</details>` : '');
 }
 
-function boxDetail(s: Snapshot, id: string): string {
-  switch (id) {
-    case 'kubelet': {
-      const k = s.kubelet.data;
-      if (!k) return `kubelet: ${s.kubelet.message ?? s.kubelet.status}`;
-      return [k.pid ? `pid ${k.pid}` : 'no process', k.version, k.runtimeEndpoint && `→ ${k.runtimeEndpoint}`].filter(Boolean).join(' · ');
-    }
-    case 'containerd': {
-      const p = s.containerd.process.data;
-      const v = s.containerd.version.data?.version ?? s.cri.version.data?.runtimeVersion;
-      return [v && `v${v.replace(/^v/, '')}`, p && `pid ${p.pid} (${p.state})`, s.cri.pods.data && `${s.cri.pods.data.length} pods`,
-        s.cri.containers.data && `${s.cri.containers.data.length} containers`].filter(Boolean).join(' · ') || String(s.cri.version.message ?? '');
-    }
-    case 'shim': {
-      const shims = s.tree.data?.shims;
-      if (shims) return `${shims.length} shim${shims.length === 1 ? '' : 's'}`;
-      const n = s.proc.data?.processes.filter((p) => /^containerd-shim/.test(p.comm) && servesThis(p, s.stack.address)).length;
-      return n === undefined ? 'no process table' : `${n} shim process${n === 1 ? '' : 'es'}`;
-    }
-    case 'runc': {
-      const r = s.runc.data;
-      if (!r) return `runc state: ${s.runc.message ?? s.runc.status}`;
-      const by: Record<string, number> = {};
-      for (const c of r.containers) by[c.status] = (by[c.status] ?? 0) + 1;
-      return `${r.containers.length} containers${Object.keys(by).length ? ` (${Object.entries(by).map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}`;
-    }
-    default:
-      return '';
-  }
-}
+/** What each layer's box says under its title, in a few words. */
+const BOX_DETAIL: Record<string, (s: Snapshot) => string> = {
+  kubelet(s) {
+    const k = s.kubelet.data;
+    if (!k) return `kubelet: ${s.kubelet.message ?? s.kubelet.status}`;
+    return [k.pid ? `pid ${k.pid}` : 'no process', k.version, k.runtimeEndpoint && `→ ${k.runtimeEndpoint}`].filter(Boolean).join(' · ');
+  },
+  containerd(s) {
+    const p = s.containerd.process.data;
+    const v = s.containerd.version.data?.version ?? s.cri.version.data?.runtimeVersion;
+    const pods = s.cri.pods.data;
+    const containers = s.cri.containers.data;
+    return [v && `v${v.replace(/^v/, '')}`, p && `pid ${p.pid} (${p.state})`, pods && `${pods.length} pods`,
+      containers && `${containers.length} containers`].filter(Boolean).join(' · ') || String(s.cri.version.message ?? '');
+  },
+  shim(s) {
+    const shims = s.tree.data?.shims;
+    if (shims) return `${shims.length} shim${shims.length === 1 ? '' : 's'}`;
+    const n = s.proc.data?.processes.filter((p) => /^containerd-shim/.test(p.comm) && servesThis(p, s.stack.address)).length;
+    return n === undefined ? 'no process table' : `${n} shim process${n === 1 ? '' : 'es'}`;
+  },
+  runc(s) {
+    const r = s.runc.data;
+    if (!r) return `runc state: ${s.runc.message ?? s.runc.status}`;
+    const by: Record<string, number> = {};
+    for (const c of r.containers) by[c.status] = (by[c.status] ?? 0) + 1;
+    return `${r.containers.length} containers${Object.keys(by).length ? ` (${Object.entries(by).map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}`;
+  },
+};
+
+const boxDetail = (s: Snapshot, id: string): string => (Object.hasOwn(BOX_DETAIL, id) ? BOX_DETAIL[id](s) : '');
 
 function stackHtml(s: Snapshot, r: DoctorReport): string {
   const boxes = BOXES.map((b, i) => {
@@ -232,11 +234,8 @@ function treeRows(procs: TreeProcess[]): string {
 
 /** A shim started by the containerd at `address` (its -address flag), or that containerd itself. */
 export function servesThis(p: ProcessInfo, address: string): boolean {
-  const i = p.cmdline.indexOf('-address');
-  if (i !== -1) return p.cmdline[i + 1] === address;
-  const a = p.cmdline.indexOf('--address');
-  if (a !== -1) return p.cmdline[a + 1] === address;
-  return true;
+  const a = /^containerd-shim/.test(p.comm) ? parseShimArgs(p.cmdline).address : parseContainerdArgs(p.cmdline).address;
+  return a === undefined || a === address;
 }
 
 /** Without the joined tree: containerd, its shims and everything under them, from the process table. */
@@ -295,7 +294,7 @@ function treeHtml(s: Snapshot): string {
 
 function goroutinesHtml(s: Snapshot): string {
   const g = s.containerd.goroutines;
-  if (!g) return '<p class="meta">No goroutine dump was taken (the doctor takes one when the runtime looks hung; <code>ctrdoc goroutines</code> takes one on demand).</p>';
+  if (!g) return '<p class="meta">No goroutine dump in this Snapshot (the doctor reads one from containerd\'s debug socket on every run; <code>ctrdoc goroutines</code> takes one on demand).</p>';
   if (!g.data) return `<p class="meta">goroutine dump: ${esc(g.status)}${g.message ? `: ${esc(g.message)}` : ''}</p>`;
   const a = g.data;
   return '<div class="toolbar"><button type="button" onclick="setAll(true)">expand all</button> <button type="button" onclick="setAll(false)">collapse all</button> ' +

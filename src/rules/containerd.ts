@@ -2,12 +2,13 @@
 // windows, its config against its defaults, its plugins and its debug surface.
 // The text of every rule here is in rules/containerd.json, rules/containerd-config.json and
 // rules/containerd-versions.json; this file holds the predicates.
-import type { Hit, Rule, RuleCode } from './rule.ts';
+import type { Hit, Outcome, Rule, RuleCode } from './rule.ts';
 import { defineRules, maybe, need, numberParam, patternsParam } from './rule.ts';
 import { configTable, containerdTable, explainedDrift, versionTable } from './tables.ts';
 import { conditionHolds, conditionText, inRange, parseVersion, rangeText } from './conditions.ts';
 import type { ConfigEntry, VersionEntry } from './table.ts';
-import { runningConfigFacts, unappliedKeys } from './running-config.ts';
+import { configEditedSinceStart, containerdStartedAt, runningConfigFacts, runningSandboxImage, sameImage, unappliedKeys } from './running-config.ts';
+import { configKeyName, factsDiffOfRawDiff } from '../sources/containerd/layout.ts';
 import type { Snapshot } from '../snapshot/types/index.ts';
 import { processStates, seenInDTwice } from './process-state.ts';
 
@@ -91,14 +92,17 @@ const driftRule: RuleCode = {
   check(s) {
     const cfg = need(s.containerd.config, 'containerd config');
     if (!cfg.dumpOk) return { skipped: 'the config does not load (see CONFIG_LOAD_ERROR)' };
-    const explained = new Map(explainedDrift.map((d) => [d.path, d.why]));
-    const changed = cfg.diff.filter((d) => explained.has(d.path));
+    // the one shape's keys (layout.ts), the same on a v2 and a v3 config; a Snapshot from an
+    // older ctrdoc has only the raw diff, read into the shape here
+    const explained = new Map(explainedDrift.map((d) => [d.key, d.why]));
+    const name = (key: string) => configKeyName(key, cfg.version);
+    const changed = (cfg.factsDiff ?? factsDiffOfRawDiff(cfg.diff, cfg.version)).filter((d) => explained.has(d.key));
     if (!changed.length) return { hits: [] };
-    const others = cfg.diff.length - changed.length;
+    const others = Math.max(0, cfg.diff.length - changed.length);
     const hits: Hit[] = [{
-      summary: `${changed.length} key(s) that matter differ from \`containerd config default\`: ${changed.map((d) => d.path.split('.').pop()).join(', ')}`,
+      summary: `${changed.length} key(s) that matter differ from \`containerd config default\`: ${changed.map((d) => name(d.key)).join(', ')}`,
       evidence: [
-        ...changed.map((d) => `${d.path}: ${d.default ?? '(unset)'} -> ${d.actual ?? '(unset)'} (${explained.get(d.path)})`),
+        ...changed.map((d) => `${name(d.key)}: ${d.default ?? '(unset)'} -> ${d.actual ?? '(unset)'} (${explained.get(d.key)})`),
         ...(others ? [`and ${others} other difference(s) (-o json lists them all under the config probe)`] : []),
       ],
     }];
@@ -106,31 +110,21 @@ const driftRule: RuleCode = {
   },
 };
 
-/** When containerd started (ms since the epoch), from its uptime at collection; undefined when not known. */
-export function containerdStartedAt(s: Snapshot): number | undefined {
-  const p = maybe(s.containerd.process);
-  const at = Date.parse(s.collectedAt);
-  return p && Number.isFinite(at) ? at - p.uptimeSec * 1000 : undefined;
-}
-
 const unappliedRule: RuleCode = {
   id: 'CONFIG_NOT_APPLIED',
   check(s) {
     const cfg = need(s.containerd.config, 'containerd config');
     if (!cfg.dumpOk) return { skipped: 'the config does not load (see CONFIG_LOAD_ERROR)' };
     const running = runningConfigFacts(maybe(s.cri.status)?.info);
-    const started = containerdStartedAt(s);
-    const modified = cfg.modifiedAt ? Date.parse(cfg.modifiedAt) : undefined;
-    // uptime is in whole seconds: an edit within 2 s of the start may be the one it loaded
-    const editedSince = started !== undefined && modified !== undefined && modified > started + 2000;
-    const when = editedSince ? [`${cfg.path} modified ${cfg.modifiedAt}, after containerd started (${new Date(started!).toISOString()})`] : [];
-    const keys = running ? unappliedKeys(cfg.facts, running) : [];
+    const editedSince = configEditedSinceStart(s) === true;
+    const when = editedSince ? [`${cfg.path} modified ${cfg.modifiedAt}, after containerd started (${new Date(containerdStartedAt(s)!).toISOString()})`] : [];
+    const keys = running ? unappliedKeys(cfg.facts, running, runningSandboxImage(s)) : [];
     if (keys.length) {
       return {
         hits: [{
           summary: `the running CRI plugin has ${keys.map((k) => k.key).join(', ')} different from ${cfg.path ?? 'the config file'}: the file was changed and containerd not restarted`,
           subject: { path: cfg.path },
-          evidence: [...keys.map((k) => `${k.key}: ${k.file} in the file, ${k.running} in the running containerd`), ...when],
+          evidence: [...keys.map((k) => `${k.key}: ${k.file} in the file, ${k.running} in the running containerd${k.note ? ` (${k.note})` : ''}`), ...when],
         }],
       };
     }
@@ -154,13 +148,18 @@ const sandboxImageRule: RuleCode = {
   check(s) {
     const images = need(s.cri.images, 'CRI images');
     // the image containerd uses now; the file's may wait for a restart (CONFIG_NOT_APPLIED)
-    const running = runningConfigFacts(maybe(s.cri.status)?.info)?.sandboxImage;
-    const want = running ?? need(s.containerd.config, 'containerd config').facts.sandboxImage;
-    if (!want) return { skipped: 'no sandbox_image in the config' };
-    const have = images.some((t) => t === want || t === `docker.io/${want}` || t === `docker.io/library/${want}`);
-    if (have) return { hits: [] };
-    const from = running ? 'the running CRI plugin' : 'the config file';
-    return { hits: [{ summary: `sandbox_image ${want} is not among the ${images.length} images`, evidence: [`sandbox_image = ${want} (${from})`, `images: ${images.slice(0, 10).join(', ') || '(none)'}`], vars: { image: want } }] };
+    const running = runningSandboxImage(s);
+    const present = (want: string) => images.some((t) => sameImage(t, want));
+    const hit = (want: string, from: string): Outcome => ({
+      hits: [{ summary: `sandbox image ${want} is not among the ${images.length} images`, evidence: [`sandbox image ${want} (${from})`, `images: ${images.slice(0, 10).join(', ') || '(none)'}`], vars: { image: want } }],
+    });
+    if (running?.image !== undefined) return present(running.image) ? { hits: [] } : hit(running.image, running.from);
+    // 2.x, the file edited since containerd started: an image CRI pins is there, and is the
+    // running one as likely as the file's; with none pinned, the file's is all there is to judge
+    if (running?.pinned.length) return { hits: [] };
+    const want = need(s.containerd.config, 'containerd config').facts.sandboxImage;
+    if (!want) return { skipped: 'no sandbox image in the config' };
+    return present(want) ? { hits: [] } : hit(want, running ? 'the config file; the running CRI plugin pins no image' : 'the config file');
   },
 };
 

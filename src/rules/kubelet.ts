@@ -13,6 +13,7 @@ import { runningConfigFacts } from './running-config.ts';
 /** kubelet's view, or skipped when this node has no kubelet at all. */
 function kubeletOf(s: Snapshot): KubeletView {
   const k = need(s.kubelet, 'kubelet');
+  if (k.notChosen) throw new ProbeMissing('skipped', k.notChosen.why);
   if (k.pid === undefined && !Object.keys(k.flags).length && !k.config) throw new ProbeMissing('skipped', 'no kubelet process on this node');
   return k;
 }

@@ -26,8 +26,8 @@ export function idNames(s: Snapshot): Map<string, IdName> {
   return names;
 }
 
-function buildNames(s: Snapshot): Map<string, IdName> {
-  const names = new Map<string, IdName>();
+/** CRI's pods and containers: the names kubelet gave them. */
+function criNames(s: Snapshot, names: Map<string, IdName>): void {
   const podOf = new Map<string, string>();
   for (const p of s.cri.pods.data ?? []) {
     const pod = `${p.metadata.namespace}/${p.metadata.name}`;
@@ -37,26 +37,40 @@ function buildNames(s: Snapshot): Map<string, IdName> {
   for (const c of s.cri.containers.data ?? []) {
     names.set(c.id, { pod: podOf.get(c.podSandboxId), podSandboxId: c.podSandboxId, container: c.metadata.name, containerId: c.id });
   }
-  // containerd's own record of a container carries kubelet's labels (and CRI's sandbox id)
-  for (const c of s.containerd.containers.data ?? []) {
-    if (names.has(c.id)) continue;
-    const l = c.labels ?? {};
-    const ns = l['io.kubernetes.pod.namespace'];
-    const name = l['io.kubernetes.pod.name'];
-    const pod = ns && name ? `${ns}/${name}` : undefined;
-    const sandbox = l['io.cri-containerd.kind'] === 'sandbox';
-    if (!pod) continue;
-    names.set(c.id, sandbox ? { pod, podSandboxId: c.id } : { pod, container: l['io.kubernetes.container.name'], containerId: c.id, podSandboxId: l['io.kubernetes.sandbox.id'] });
-  }
+}
+
+/** containerd's own record of a container carries kubelet's labels (and CRI's sandbox id). */
+function labelName(id: string, l: Record<string, string>): IdName | undefined {
+  const ns = l['io.kubernetes.pod.namespace'];
+  const name = l['io.kubernetes.pod.name'];
+  if (!ns || !name) return undefined;
+  const pod = `${ns}/${name}`;
+  if (l['io.cri-containerd.kind'] === 'sandbox') return { pod, podSandboxId: id };
+  return { pod, container: l['io.kubernetes.container.name'], containerId: id, podSandboxId: l['io.kubernetes.sandbox.id'] };
+}
+
+/** The process tree's pods and containers (from the shims' and runc's ids). */
+function treeNames(s: Snapshot, names: Map<string, IdName>): void {
   for (const t of s.tree.data?.processes ?? []) {
     const pod = t.pod?.namespace && t.pod.name ? `${t.pod.namespace}/${t.pod.name}` : undefined;
-    if (t.pod && !names.has(t.pod.sandboxId) && pod) names.set(t.pod.sandboxId, { pod, podSandboxId: t.pod.sandboxId });
-    if (t.container && !names.has(t.container.id) && pod) {
+    if (!pod) continue;
+    if (t.pod && !names.has(t.pod.sandboxId)) names.set(t.pod.sandboxId, { pod, podSandboxId: t.pod.sandboxId });
+    if (t.container && !names.has(t.container.id)) {
       names.set(t.container.id, t.container.type === 'sandbox'
         ? { pod, podSandboxId: t.container.id }
         : { pod, podSandboxId: t.pod?.sandboxId, container: t.container.name, containerId: t.container.id });
     }
   }
+}
+
+function buildNames(s: Snapshot): Map<string, IdName> {
+  const names = new Map<string, IdName>();
+  criNames(s, names);
+  for (const c of s.containerd.containers.data ?? []) {
+    const n = names.has(c.id) ? undefined : labelName(c.id, c.labels ?? {});
+    if (n) names.set(c.id, n);
+  }
+  treeNames(s, names);
   return names;
 }
 

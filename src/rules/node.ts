@@ -114,6 +114,11 @@ function stackPids(s: Snapshot): Set<number> {
   return new Set(reported.map((t) => t.pid));
 }
 
+/** Another containerd's processes (or another runc root's): that containerd's doctor judges them. */
+function foreignPids(s: Snapshot): Set<number> {
+  return new Set(maybe(s.tree)?.foreignPids ?? []);
+}
+
 const dStateRule: RuleCode = {
   id: 'NODE_D_STATE_TASKS',
   // commands whose D is critical; at most `shown` tasks become hits
@@ -121,9 +126,10 @@ const dStateRule: RuleCode = {
   check(s, rule) {
     const n = node(s);
     const stack = stackPids(s);
+    const foreign = foreignPids(s);
     // D for milliseconds is normal work: a task the process scan saw in another state (or not at
     // all) was only passing through; without a process scan one read has to do
-    const tasks = n.dStateTasks.filter((t) => !stack.has(t.pid) && dStateConfirmed(s, t.pid) !== false);
+    const tasks = n.dStateTasks.filter((t) => !stack.has(t.pid) && !foreign.has(t.pid) && dStateConfirmed(s, t.pid) !== false);
     return {
       hits: tasks.slice(0, numberParam(rule, 'shown')).map((t) => {
         // newer kernels freeze without __refrigerator on the stack: also join with the frozen cgroups
@@ -159,8 +165,12 @@ const frozenRule: RuleCode = {
   params: { podCgroup: 'pattern', shown: 'number' },
   check(s, rule) {
     const n = node(s);
+    const foreign = foreignPids(s);
+    // a cgroup whose every process is another containerd's is that containerd's to judge (Docker
+    // pauses its containers with the freezer)
+    const ours = n.frozenCgroups.filter((c) => !(c.pids.length && c.pids.every((pid) => foreign.has(pid))));
     return {
-      hits: n.frozenCgroups.slice(0, numberParam(rule, 'shown')).map((c): Hit => {
+      hits: ours.slice(0, numberParam(rule, 'shown')).map((c): Hit => {
         const owner = frozenOwner(s, c.pids);
         const who = owner.pod ? `pod ${owner.pod}${owner.container ? ` container ${owner.container}` : ''}: ` : '';
         return {

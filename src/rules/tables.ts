@@ -40,13 +40,13 @@ export const configTable = readRuleTable<ConfigEntry>('rules/containerd-config.j
 export const versionTable = readRuleTable<VersionEntry>('rules/containerd-versions.json', versionsJson, 'version');
 
 /** Config keys whose difference from `containerd config default` is shown with why it matters. */
-export const explainedDrift: { path: string; why: string }[] = (() => {
+export const explainedDrift: { key: string; why: string }[] = (() => {
   const list = (configJson as { drift?: { explained?: unknown } }).drift?.explained;
-  if (!Array.isArray(list)) throw new TableProblem('rules/containerd-config.json', 'drift', 'field "explained": must be a list of {path, why}');
-  list.forEach((d: { path?: unknown; why?: unknown }, i) => {
-    if (typeof d?.path !== 'string' || typeof d.why !== 'string' || !d.path || !d.why) throw new TableProblem('rules/containerd-config.json', `drift.explained[${i}]`, 'needs a path and why it matters');
+  if (!Array.isArray(list)) throw new TableProblem('rules/containerd-config.json', 'drift', 'field "explained": must be a list of {key, why}');
+  list.forEach((d: { key?: unknown; why?: unknown }, i) => {
+    if (typeof d?.key !== 'string' || typeof d.why !== 'string' || !d.key || !d.why) throw new TableProblem('rules/containerd-config.json', `drift.explained[${i}]`, 'needs a config shape key (layout.ts) and why it matters');
   });
-  return list as { path: string; why: string }[];
+  return list as { key: string; why: string }[];
 })();
 
 /** A log table's text half (checked here) beside its patterns (compiled by sources/logs). */

@@ -60,9 +60,21 @@ function otherLayers(s: Snapshot, spec: TreeFactEntry, f: TreeFact): string[] {
   return layerEvidence(containerLayers(s, { containerId: id, podSandboxId: f.subject.pod?.sandboxId, initPid: f.subject.pid }), ['runc', 'init']);
 }
 
+/**
+ * Orphans under a running containerd: it will not clean them up on its own (containerd 2.x leaves
+ * a killed shim's app containers running while it is up: testdata/captures/VERSIONS.md#dead-shim).
+ */
+const CONTAINERD_10727 = 'https://github.com/containerd/containerd/issues/10727';
+function variantOf(s: Snapshot, spec: TreeFactEntry): Pick<Hit, 'variant' | 'references'> {
+  if (spec.fact !== 'orphan-process') return {};
+  const cd = s.containerd.process.status === 'ok' ? s.containerd.process.data : undefined;
+  return cd && !['T', 't', 'Z', 'X'].includes(cd.state) ? { variant: 'containerdRunning', references: [CONTAINERD_10727] } : {};
+}
+
 function hitsOf(s: Snapshot, spec: TreeFactEntry, facts: TreeFact[]): Hit[] {
   if (!groupedKinds.has(spec.fact)) {
-    return facts.map((f) => ({ summary: f.message, subject: subjectOf(f), evidence: [...evidenceOf(f), ...otherLayers(s, spec, f)], vars: varsOf(f) }));
+    const v = variantOf(s, spec);
+    return facts.map((f) => ({ summary: f.message, subject: subjectOf(f), evidence: [...evidenceOf(f), ...otherLayers(s, spec, f)], vars: varsOf(f), ...v }));
   }
   const groups = new Map<string, TreeFact[]>();
   for (const f of facts) groups.set(groupKey(f), [...(groups.get(groupKey(f)) ?? []), f]);

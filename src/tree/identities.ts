@@ -33,40 +33,56 @@ export function nsToMs(ns: string | undefined): number | undefined {
   return v > 0 ? v : undefined;
 }
 
+type Names = Pick<Identities, 'podOfSandbox' | 'containerOfId' | 'knownIds'>;
+
+/** Names from CRI (pods, containers) and the ids containerd's tasks know. */
+function namesFromCri(n: Names, cri: CriInputs | undefined, tasks: TaskView[] | undefined): void {
+  for (const p of cri?.pods ?? []) {
+    const m = p.metadata;
+    n.podOfSandbox.set(p.id, { namespace: m?.namespace, name: m?.name, uid: m?.uid, sandboxId: p.id });
+    n.containerOfId.set(p.id, { id: p.id, name: m?.name, attempt: m?.attempt, type: 'sandbox', sandboxId: p.id });
+    n.knownIds.add(p.id);
+  }
+  for (const c of cri?.containers ?? []) {
+    n.containerOfId.set(c.id, { id: c.id, name: c.metadata?.name, attempt: c.metadata?.attempt, type: 'container', sandboxId: c.podSandboxId });
+    n.knownIds.add(c.id);
+  }
+  for (const t of tasks ?? []) n.knownIds.add(t.id);
+}
+
+/** runc labels fill in what CRI did not say (CRI down, or a container CRI forgot). */
+function namesFromRunc(n: Names, runc: RuncContainerState[]): void {
+  for (const r of runc) {
+    const k = r.kube;
+    if (k.sandboxId && !n.podOfSandbox.has(k.sandboxId) && (k.sandboxName || k.sandboxNamespace)) {
+      n.podOfSandbox.set(k.sandboxId, { namespace: k.sandboxNamespace, name: k.sandboxName, uid: k.sandboxUid, sandboxId: k.sandboxId });
+    }
+    if (n.containerOfId.has(r.id) || !(k.containerType || k.sandboxId)) continue;
+    const type = k.containerType === 'sandbox' ? 'sandbox' : 'container';
+    n.containerOfId.set(r.id, { id: r.id, name: type === 'sandbox' ? k.sandboxName : k.containerName, type, sandboxId: k.sandboxId ?? (type === 'sandbox' ? r.id : undefined) });
+  }
+}
+
+/** CRI's verbose pid per container and sandbox id. */
+function criPids(cri: CriInputs | undefined): Map<string, number> {
+  const criPid = new Map<string, number>();
+  for (const d of [...(cri?.containerDetails ?? []), ...(cri?.sandboxDetails ?? [])]) {
+    const pid = d.info?.pid;
+    if (pid && pid > 0) criPid.set(d.status.id, pid);
+  }
+  return criPid;
+}
+
 export function buildIdentities(
   procs: Map<number, ProcessInfo>,
   runc: RuncContainerState[],
   cri: CriInputs | undefined,
   tasks: TaskView[] | undefined,
 ): Identities {
-  const podOfSandbox = new Map<string, PodRef>();
-  const containerOfId = new Map<string, ContainerRef & { sandboxId?: string }>();
+  const names: Names = { podOfSandbox: new Map(), containerOfId: new Map(), knownIds: new Set() };
+  namesFromCri(names, cri, tasks);
+  namesFromRunc(names, runc);
   const containerOfPid = new Map<number, { id: string; matchedBy: string }>();
-  const criPid = new Map<string, number>();
-  const knownIds = new Set<string>();
-
-  for (const p of cri?.pods ?? []) {
-    podOfSandbox.set(p.id, { namespace: p.metadata?.namespace, name: p.metadata?.name, uid: p.metadata?.uid, sandboxId: p.id });
-    containerOfId.set(p.id, { id: p.id, name: p.metadata?.name, attempt: p.metadata?.attempt, type: 'sandbox', sandboxId: p.id });
-    knownIds.add(p.id);
-  }
-  for (const c of cri?.containers ?? []) {
-    containerOfId.set(c.id, { id: c.id, name: c.metadata?.name, attempt: c.metadata?.attempt, type: 'container', sandboxId: c.podSandboxId });
-    knownIds.add(c.id);
-  }
-  for (const t of tasks ?? []) knownIds.add(t.id);
-  // runc labels fill in what CRI did not say (CRI down, or a container CRI forgot).
-  for (const r of runc) {
-    const k = r.kube;
-    if (k.sandboxId && !podOfSandbox.has(k.sandboxId) && (k.sandboxName || k.sandboxNamespace)) {
-      podOfSandbox.set(k.sandboxId, { namespace: k.sandboxNamespace, name: k.sandboxName, uid: k.sandboxUid, sandboxId: k.sandboxId });
-    }
-    if (!containerOfId.has(r.id) && (k.containerType || k.sandboxId)) {
-      const type = k.containerType === 'sandbox' ? 'sandbox' : 'container';
-      containerOfId.set(r.id, { id: r.id, name: type === 'sandbox' ? k.sandboxName : k.containerName, type, sandboxId: k.sandboxId ?? (type === 'sandbox' ? r.id : undefined) });
-    }
-  }
-
   const claim = (pid: number | undefined, id: string, matchedBy: string): void => {
     if (!pid || pid <= 0 || containerOfPid.has(pid) || !procs.has(pid)) return;
     containerOfPid.set(pid, { id, matchedBy });
@@ -76,21 +92,14 @@ export function buildIdentities(
     if (r.initPid && r.initStart !== undefined && procs.get(r.initPid)?.starttime === r.initStart) claim(r.initPid, r.id, 'runc-state');
   }
   for (const t of tasks ?? []) if (t.status === 'RUNNING' || t.status === 'CREATED' || t.status === 'PAUSED') claim(t.pid, t.id, 'task');
-  for (const d of cri?.containerDetails ?? []) {
-    const pid = d.info?.pid;
-    if (pid && pid > 0) criPid.set(d.status.id, pid);
-  }
-  for (const d of cri?.sandboxDetails ?? []) {
-    const pid = d.info?.pid;
-    if (pid && pid > 0) criPid.set(d.status.id, pid);
-  }
+  const criPid = criPids(cri);
   for (const [id, pid] of criPid) {
     const p = procs.get(pid);
     const created = createdMsOf(cri, id);
     // CRI keeps a dead container's last pid: only trust it for a process that started after the container was created.
     if (p && (created === undefined || Date.parse(p.startedAt) + 1000 >= created)) claim(pid, id, 'cri');
   }
-  return { podOfSandbox, containerOfId, containerOfPid, criPid, knownIds };
+  return { ...names, containerOfPid, criPid };
 }
 
 export function createdMsOf(cri: CriInputs | undefined, id: string): number | undefined {
@@ -114,4 +123,12 @@ export function containerRefOf(ids: Identities, id: string): ContainerRef {
   if (c.attempt !== undefined) ref.attempt = c.attempt;
   if (c.type) ref.type = c.type;
   return ref;
+}
+
+/** true/false when containerd (tasks) or CRI could be asked; null when neither answered. */
+export function knownToContainerd(id: string, inp: { tasks?: { id: string }[]; cri?: Pick<CriInputs, 'pods' | 'containers'> }): boolean | null {
+  if (!inp.tasks && !inp.cri) return null;
+  if (inp.tasks?.some((t) => t.id === id)) return true;
+  if (inp.cri?.containers.some((c) => c.id === id) || inp.cri?.pods.some((p) => p.id === id)) return true;
+  return false;
 }

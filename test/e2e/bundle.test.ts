@@ -5,13 +5,15 @@
 // same findings as doctor live.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
-import { forVersions, versionDir, knownDifference, KNOWN_DIFFERENCES } from './versions.ts';
+import { forVersions, versionDir } from './versions.ts';
+import { readLabRecord } from '../../src/lab/supervisor.ts';
+import { PLUGIN_ID } from '../../src/sources/containerd/layout.ts';
 import { openCri } from '../../src/sources/cri/client.ts';
 import { labPaths } from '../../src/lab/paths.ts';
 import { startLabPod, containerConfig } from '../../src/lab/pods.ts';
@@ -25,7 +27,8 @@ const REG_AUTH = 'aHVudGVyMi1wbGFudGVkLWF1dGg=';
 const KUBELET_TOKEN = 'hunter2-planted-kubelet-token';
 const KUBECONFIG_TOKEN = 'hunter2-planted-kubeconfig-token';
 const CLIENT_KEY = 'aHVudGVyMi1wbGFudGVkLWNsaWVudC1rZXk=';
-const SECRETS = [ENV_SECRET, REG_SECRET, REG_AUTH, KUBELET_TOKEN, KUBECONFIG_TOKEN, CLIENT_KEY];
+const HOSTS_AUTH = 'aHVudGVyMi1wbGFudGVkLWhvc3Rz';
+const SECRETS = [ENV_SECRET, REG_SECRET, REG_AUTH, KUBELET_TOKEN, KUBECONFIG_TOKEN, CLIENT_KEY, HOSTS_AUTH];
 
 forVersions('suite', (v) => {
 const DIR = versionDir(DIR_BASE, v);
@@ -35,6 +38,7 @@ describe(`ctrdoc bundle / analyze on the lab (containerd ${v})`, { skip: !isRoot
   let configCopy: string;
   let kubeletConfig: string;
   let kubeconfig: string;
+  let idleCreatedAt = 0;
   before(async () => {
     lab = labUp(DIR, 1, v);
     work = mkdtempSync(join(tmpdir(), 'b7-bundle-'));
@@ -46,20 +50,45 @@ describe(`ctrdoc bundle / analyze on the lab (containerd ${v})`, { skip: !isRoot
       cc.envs.push({ key: 'DB_PASSWORD', value: ENV_SECRET });
       const id = await cri.createContainer(pod.podId, cc, pod.sandboxConfig, 30_000);
       await cri.startContainer(id, 30_000);
+      // and one created and never started: the doctor asks CRI's verbose status for it (its
+      // envs and runtime spec come into the Snapshot), where a healthy container's are not asked
+      const idle = containerConfig({ name: 'idle', attempt: 0, image: 'ctrdoc.local/lab/app:1', pod });
+      idle.envs.push({ key: 'DB_PASSWORD', value: ENV_SECRET });
+      await cri.createContainer(pod.podId, idle, pod.sandboxConfig, 30_000);
+      idleCreatedAt = Date.now();
     } finally {
       cri.close();
     }
-    // a registry auth and an Authorization header in a copy of the lab's containerd config
+    // a registry auth in a copy of the lab's containerd config, in the table this version reads
+    // (1.x: the CRI plugin's; 2.x: its images half, VERSIONS.md#config-v3-registry), and a
+    // registry hosts file with an Authorization header where the copy's config_path points
     configCopy = join(work, 'config.toml');
-    copyFileSync(join(DIR, 'config.toml'), configCopy);
-    appendFileSync(configCopy, [
+    const registryTable = `plugins.${JSON.stringify(readLabRecord(labPaths(DIR))!.binaries!.family === '2.x' ? PLUGIN_ID.criImages : PLUGIN_ID.criGrpc)}.registry`;
+    const hostsDir = join(work, 'certs.d');
+    mkdirSync(join(hostsDir, 'registry.example.com:5000'), { recursive: true });
+    writeFileSync(join(hostsDir, 'registry.example.com:5000', 'hosts.toml'), [
+      'server = "https://registry.example.com:5000"',
+      '[host."https://mirror.example.com"]',
+      '  capabilities = ["pull", "resolve"]',
+      '  [host."https://mirror.example.com".header]',
+      `    Authorization = ["Basic ${HOSTS_AUTH}"]`,
       '',
-      '[plugins."io.containerd.grpc.v1.cri".registry.configs."registry.example.com:5000".auth]',
+    ].join('\n'));
+    const text = readFileSync(join(DIR, 'config.toml'), 'utf8');
+    const table = new RegExp(`(\\[${registryTable.replace(/[.]/g, '\\.')}\\]\\s*\\n\\s*config_path = )""`);
+    assert.match(text, table, `the lab's config has a ${registryTable} table with config_path`);
+    writeFileSync(configCopy, text.replace(table, `$1"${hostsDir}"`) + [
+      '',
+      `[${registryTable}.configs."registry.example.com:5000".auth]`,
       '  username = "robot"',
       `  password = "${REG_SECRET}"`,
       `  auth = "${REG_AUTH}"`,
       '',
     ].join('\n'));
+    // the binary reads both where they are: `config dump` shows the auth (else there is nothing to redact)
+    const bin = readLabRecord(labPaths(DIR))!.binaries!.containerd;
+    const dump = spawnSync(bin, ['--config', configCopy, 'config', 'dump'], { encoding: 'utf8' });
+    assert.ok(dump.stdout.includes(REG_SECRET), `config dump of the copy carries the planted auth: ${dump.stderr.slice(-500)}`);
     // the kubelet stand-in, and a token in (a copy of) its config and in its kubeconfig
     const f = ctrdoc(['lab', 'fault', 'kubelet', '--dir', DIR], { timeoutMs: 60_000 });
     assert.equal(f.code, 0, f.stderr);
@@ -80,16 +109,20 @@ describe(`ctrdoc bundle / analyze on the lab (containerd ${v})`, { skip: !isRoot
   const flags = () => [...lab.flags.map((f) => (f.startsWith('--containerd-config=') ? `--containerd-config=${configCopy}` : f)),
     '--kubelet-config', kubeletConfig, '--kubeconfig', kubeconfig, '--kubelet-log', join(DIR, 'kubelet', 'kubelet.log')];
 
-  test('planted secrets appear nowhere in the bundle, and the manifest lists each redaction', knownDifference(v, KNOWN_DIFFERENCES.registryAuthV2Table), async () => {
+  test('planted secrets appear nowhere in the bundle, and the manifest lists each redaction', async () => {
     const out = join(work, 'b.tar.gz');
-    const r = ctrdoc(['bundle', '-o', out, ...flags()], { timeoutMs: 90_000 });
+    // --stuck-after 1s: the container created and never started is stuck (once it is that old),
+    // so its verbose status is read
+    await new Promise((res) => setTimeout(res, Math.max(0, idleCreatedAt + 1500 - Date.now())));
+    const r = ctrdoc(['bundle', '-o', out, '--stuck-after', '1s', ...flags()], { timeoutMs: 90_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), out);
     assert.match(r.stderr, /value\(s\) redacted/);
     const b = await readBundle(out);
     const names = [...b.files.keys()];
     for (const want of ['snapshot.json', 'manifest.json', 'containerd/config.toml', 'containerd/config-default.toml', 'containerd/config-dump.toml',
-      'kubelet/config.yaml', 'kubelet/kubeconfig', 'logs/containerd.log', 'logs/kubelet.log', 'tree/ps.txt', 'node/dmesg.txt']) {
+      'kubelet/config.yaml', 'kubelet/kubeconfig', 'logs/containerd.log', 'logs/kubelet.log', 'tree/ps.txt', 'node/dmesg.txt',
+      'containerd/hosts/registry.example.com_5000/hosts.toml']) {
       assert.ok(names.includes(want), `${want} in ${names.join(', ')}`);
     }
     assert.ok(names.some((n) => /^runc\/[0-9a-f]{64}\/state\.json$/.test(n)), 'runc state files');
@@ -118,11 +151,13 @@ describe(`ctrdoc bundle / analyze on the lab (containerd ${v})`, { skip: !isRoot
     const m = b.manifest;
     assert.equal(m.redacted, true);
     const red = (file: RegExp, key: RegExp) => m.redactions.filter((x) => file.test(x.file) && key.test(x.key));
-    assert.ok(red(/^snapshot\.json$/, /^DB_PASSWORD$/).length >= 2, 'CRI envs and runtimeSpec env in the Snapshot');
+    assert.ok(red(/^snapshot\.json$/, /^DB_PASSWORD$/).length >= 2, 'CRI envs and runtimeSpec env of the stuck container in the Snapshot');
     assert.ok(red(/^oci\/.*\/config\.json$/, /^DB_PASSWORD$/).length >= 1, 'the OCI spec');
     assert.ok(red(/^containerd\/config\.toml$/, /auth\.password$/).length === 1);
     assert.ok(red(/^containerd\/config\.toml$/, /auth\.auth$/).length === 1);
     assert.ok(red(/^containerd\/config-dump\.toml$/, /auth\.password$/).length === 1, 'the effective config dump too');
+    assert.ok(red(/^containerd\/hosts\/registry\.example\.com_5000\/hosts\.toml$/, /header\.Authorization$/).length === 1, 'the registry hosts file\'s header');
+    assert.match(b.files.get('containerd/hosts/registry.example.com_5000/hosts.toml')!.toString(), /mirror\.example\.com/, 'the rest of the hosts file is kept');
     assert.ok(red(/^kubelet\/config\.yaml$/, /./).length >= 1, 'kubelet config: the bearer token');
     assert.ok(red(/^kubelet\/kubeconfig$/, /^token$/).length === 1);
     assert.ok(red(/^kubelet\/kubeconfig$/, /^client-key-data$/).length === 1);

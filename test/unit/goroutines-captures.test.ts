@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeDump } from '../../src/goroutines/index.ts';
-import { renderText } from '../../src/cli/goroutines.ts';
+import { renderText } from '../../src/report/goroutines-text.ts';
 import { renderGoroutinesHtml } from '../../src/report/goroutines-html.ts';
 import { generateDump } from '../../bench/goroutines-gen.ts';
 import { PANICPARSE, panicparseSizes, ourSizes } from './panicparse.ts';

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import {
   splitWords, parseFlagArgs, parseEnvFile, parseDropIn, expandExecStart, versionAtLeast, resolveEffective,
-  collectKubelet, kubeletArgvOf, findKubeletProcesses, DEFAULT_CONTAINERD_ENDPOINT, DOCKERSHIM_ENDPOINT,
+  collectKubelet, kubeletArgvOf, findKubeletProcesses, DEFAULT_CONTAINERD_ENDPOINT, DOCKERSHIM_ENDPOINT, chooseKubelet,
+  type KubeletProcess,
 } from '../../src/sources/kubelet/index.ts';
 import { kubeletRules, goDurationMs, kubeletVersionOf } from '../../src/rules/kubelet.ts';
 import { evaluate, type Rule } from '../../src/rules/rule.ts';
@@ -253,4 +254,51 @@ test('KUBELET_CONFIG_UNREADABLE: a missing or broken --config file', () => {
   assert.equal(hit[0].status, 'fail');
   assert.equal(run('KUBELET_CONFIG_UNREADABLE', withKubelet({ configPath: '/c.yaml', files: [{ path: '/c.yaml', present: true, error: 'not a KubeletConfiguration: x' }] }))[0].status, 'fail');
   assert.equal(run('KUBELET_CONFIG_UNREADABLE', withKubelet({ configPath: '/c.yaml', files: [{ path: '/c.yaml', present: true }] }))[0].status, 'pass');
+});
+
+// Several kubelet-like processes on one node (kind nodes seen from the host, a test machine's
+// stand-ins): the one that names the containerd inspected is read, and none when none does.
+test('chooseKubelet: --kubelet-pid, the only one, the one naming our socket, else none', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctrdoc-choose-'));
+  try {
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, 'kind: KubeletConfiguration\ncontainerRuntimeEndpoint: unix:///run/k3s/containerd/containerd.sock\n');
+    const k = (pid: number, ...args: string[]): KubeletProcess => ({ pid, comm: 'kubelet', argv: ['/usr/bin/kubelet', ...args], matchedBy: 'argv0' });
+    const other = k(100, '--container-runtime-endpoint=unix:///tmp/lab-b/containerd.sock');
+    const viaConfig = k(200, `--config=${config}`);
+    const byDefault = k(300, '--v=2');
+    const ours = k(400, '--container-runtime-endpoint', '/var/run/lab-a/containerd.sock');
+    const sockets = ['/run/lab-a/containerd.sock', 'unix:///run/lab-a/containerd.sock'];
+
+    assert.equal((await chooseKubelet([other, ours], { pid: 100, containerdSockets: sockets })).proc, other, '--kubelet-pid wins');
+    assert.match((await chooseKubelet([other], { pid: 7 })).notes[0], /pid 7 is not a kubelet process/);
+    assert.equal((await chooseKubelet([other], { containerdSockets: sockets })).proc, other, 'the only one is the node\'s, whatever it names');
+    assert.deepEqual(await chooseKubelet([], { containerdSockets: sockets }), { proc: undefined, notes: [] });
+
+    const picked = await chooseKubelet([other, viaConfig, byDefault, ours], { containerdSockets: sockets });
+    assert.equal(picked.proc, ours, '/var/run is /run');
+    assert.match(picked.notes[0], /4 kubelet processes \(pids 100, 200, 300, 400\); reading pid 400/);
+    assert.equal((await chooseKubelet([other, viaConfig], { containerdSockets: ['/run/k3s/containerd/containerd.sock'] })).proc, viaConfig, 'containerRuntimeEndpoint in --config');
+    assert.equal((await chooseKubelet([other, byDefault], { containerdSockets: [DEFAULT_CONTAINERD_ENDPOINT] })).proc, byDefault, 'no endpoint named: kubelet\'s default');
+
+    const none = await chooseKubelet([other, viaConfig], { containerdSockets: sockets });
+    assert.equal(none.proc, undefined);
+    assert.deepEqual(none.notChosen?.pids, [100, 200]);
+    assert.match(none.notChosen!.why, /none names the containerd inspected \(\/run\/lab-a\/containerd\.sock\).*--kubelet-pid PID/);
+
+    // the rules skip with that reason, and the source reads no files for a kubelet it did not choose
+    const view = await collectKubelet({
+      processes: [other, viaConfig].map((p) => ({ pid: p.pid, comm: p.comm, cmdline: p.argv })),
+      containerdSockets: sockets, kubeadmFlagsPath: join(FIX, 'kubeadm-flags.env'), checkEndpoint: false,
+    });
+    assert.equal(view.pid, undefined);
+    assert.deepEqual(view.files, []);
+    const s = emptySnapshot();
+    s.kubelet = ok('kubelet', view);
+    const endpoint = evaluate(kubeletRules, s).find((f) => f.rule === 'KUBELET_RUNTIME_ENDPOINT');
+    assert.equal(endpoint?.status, 'skipped');
+    assert.match(endpoint?.summary ?? '', /none names the containerd inspected/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readdirSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -19,7 +19,7 @@ import { readyBinaries } from '../../src/lab/containerd/binaries.ts';
 import { labConfigText, brokenConfigText } from '../../src/lab/config.ts';
 import { labPaths } from '../../src/lab/paths.ts';
 import { PLUGIN_ID } from '../../src/sources/containerd/layout.ts';
-import { allowedVersions, testVersions, knownDifference, KNOWN_DIFFERENCES } from '../e2e/versions.ts';
+import { allowedVersions, testVersions, knownDifference, KNOWN_DIFFERENCES, type KnownDifference } from '../e2e/versions.ts';
 
 test('lab versions: the flag, else $CTRDOC_LAB_CONTAINERD, else 1.6; unknown names are errors naming the choices', () => {
   assert.deepEqual(requestedLabVersion('2.1', {}), { version: '2.1', from: 'flag' });
@@ -148,8 +148,13 @@ test('the e2e version helper: the matrix narrowed by $CTRDOC_TEST_CONTAINERD; kn
     if (saved === undefined) delete process.env.CTRDOC_TEST_CONTAINERD;
     else process.env.CTRDOC_TEST_CONTAINERD = saved;
   }
-  assert.deepEqual(knownDifference('1.6', KNOWN_DIFFERENCES.shimTaskV3), {});
-  assert.match(knownDifference('2.1', KNOWN_DIFFERENCES.shimTaskV3, KNOWN_DIFFERENCES.versionIs2).todo!, /^containerd 2\.1: .*VERSIONS\.md#shim-task-api-v3.*; .*VERSIONS\.md#version-string\)$/);
+  const a = { id: 'one-difference', versions: ['2.1'], what: 'a difference' } as const;
+  const b = { id: 'another', versions: ['1.7', '2.1'], what: 'another' } as const;
+  assert.deepEqual(knownDifference('1.6', a, b), {});
+  assert.match(knownDifference('2.1', a, b).todo!, /^containerd 2\.1: a difference \(testdata\/captures\/VERSIONS\.md#one-difference\); another \(.*VERSIONS\.md#another\)$/);
+  // every difference still written down names a heading of VERSIONS.md
+  const headings = (readFileSync(join(import.meta.dirname, '../../testdata/captures/VERSIONS.md'), 'utf8').match(/^## (\S+)$/gm) ?? []).map((h) => h.slice(3));
+  for (const d of Object.values<KnownDifference>(KNOWN_DIFFERENCES)) assert.ok(headings.includes(d.id), `VERSIONS.md has a heading ${d.id}`);
 });
 
 // ---- each version's config, from that binary's own `config default` (when it is on this machine) ----

@@ -231,6 +231,9 @@ test('fields: logrus with escaped and unescaped quotes, JSON, klog; the episode 
   assert.deepEqual(logFields('E1126 22:48:13.123456    1234 remote_runtime.go:193] "RunPodSandbox from runtime service failed" err="x"'),
     { level: 'error', time: '1126 22:48:13.123456', msg: '"RunPodSandbox from runtime service failed" err="x"' });
   assert.deepEqual(logFields('{"level":'), {});
+  // a JSON line's fields that are not text, or absent, are left out (fast-check found {"msg":""})
+  assert.deepEqual(logFields('{"msg":""}'), { msg: '' });
+  assert.deepEqual(logFields('{"level":3,"msg":"x","time":null}'), { msg: 'x' });
   assert.deepEqual(logFields('no fields here'), {});
   const shim = scanText(readFileSync(join(CAPTURES, 'dead-shim', 'excerpt.log'), 'utf8'), containerdLogTable(), 'x', { refMs: REF });
   assert.deepEqual(shim.episodes.find((e) => e.pattern === 'CONTAINERD_LOG_SHIM_DISCONNECTED')!.levels, ['info', 'warning']);

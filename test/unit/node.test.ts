@@ -87,7 +87,7 @@ test('a fake /proc and cgroup tree: the source reads them, and the walk is bound
     assert.deepEqual(failing, ['KERNEL_OOM_KILL', 'KERNEL_OOM_KILLED_RUNTIME', 'NODE_D_STATE_TASKS', 'NODE_FILE_HANDLES', 'NODE_FROZEN_CGROUP', 'NODE_LOAD_HIGH', 'NODE_MEMORY_LOW', 'NODE_PIDS', 'NODE_PRESSURE_HIGH']);
     // a walk budget of one directory stops and says so
     const notes: string[] = [];
-    assert.deepEqual(frozenCgroups(cg, 1, () => false, notes), []);
+    assert.deepEqual(await frozenCgroups(cg, 1, () => false, notes), []);
     assert.match(notes[0], /stopped after 1 directories/);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -193,6 +193,24 @@ test('NODE_FROZEN_CGROUP names the pod and container whose processes are frozen,
   assert.deepEqual(f.subject, { path: '/sys/fs/cgroup/freezer/kubepods/besteffort/pod1/abc', pid: 76, pod: 'prod/web-0', podSandboxId: 'p'.repeat(64), container: 'app', containerId: 'c'.repeat(64) });
   // without the tree, the path alone
   assert.deepEqual(one('NODE_FROZEN_CGROUP', withNode({ frozenCgroups: [{ path: '/x/kubepods/y', state: 'FROZEN', pids: [77] }] })).subject, { path: '/x/kubepods/y', pid: 77 });
+});
+
+// Two containerd daemons on one node: a frozen container of the other one (Docker pauses its
+// containers with the freezer; another lab's frozen-pod fault) and its D-state tasks are that
+// containerd's to judge. A cgroup with any process of ours, or none at all, stays the node's.
+test('NODE_FROZEN_CGROUP and NODE_D_STATE_TASKS leave out another containerd\'s processes (tree.foreignPids)', () => {
+  const frozen = (path: string, pids: number[]) => ({ path, state: 'FROZEN', pids });
+  const s = withNode({
+    frozenCgroups: [frozen('/sys/fs/cgroup/freezer/kubepods/other', [90, 91]), frozen('/sys/fs/cgroup/freezer/kubepods/mixed', [91, 77]), frozen('/sys/fs/cgroup/freezer/empty', [])],
+    dStateTasks: [{ pid: 90, comm: 'sleep', wchan: '__refrigerator' }, { pid: 77, comm: 'sleep', wchan: '__refrigerator' }],
+  });
+  s.tree = ok('tree', {
+    builtAt: s.collectedAt, shims: [], facts: [], thresholds: { stuckInitSec: 60 }, processes: [], foreignPids: [90, 91],
+    inputs: { proc: true, runc: true, cri: true, tasks: true, bundles: true, shimProbes: true },
+  });
+  const hits = (id: string) => evaluate(nodeRules.filter((r) => r.id === id), s).filter((f) => f.status === 'fail');
+  assert.deepEqual(hits('NODE_FROZEN_CGROUP').map((f) => f.subject?.path), ['/sys/fs/cgroup/freezer/kubepods/mixed', '/sys/fs/cgroup/freezer/empty']);
+  assert.deepEqual(hits('NODE_D_STATE_TASKS').map((f) => f.subject?.pid), [77]);
 });
 
 test('kernel log rules: hit on an OOM kill of a shim; episodes before the log window are info; no kernel log is skipped', () => {

@@ -42,6 +42,7 @@ test('every method ctrdoc calls exists in the subset with request and response t
     'runtime.v1.ImageService': ['ListImages', 'ImageStatus'],
     'containerd.services.tasks.v1.Tasks': ['Create', 'Start', 'Delete', 'Get', 'List', 'Kill', 'ListPids'],
     'containerd.task.v2.Task': ['Connect', 'State', 'Pids', 'Stats'],
+    'containerd.task.v3.Task': ['Connect', 'State', 'Pids', 'Stats'],
   })) {
     for (const m of methods) {
       const t = methodTypes(svc, m);

@@ -58,6 +58,47 @@ test('containerd config: registry auth table, inline auth, headers and multi-lin
   assert.ok(!JSON.stringify(log).includes(SECRET), 'the log never holds a value');
 });
 
+test('2.x registry locations: the images plugin\'s registry table (a version 3 dump\'s single quotes) and hosts.toml headers', () => {
+  // as 2.1.9's `config dump` writes a planted auth (TOML single-quoted keys and values)
+  const dump = [
+    'version = 3',
+    "    [plugins.'io.containerd.cri.v1.images'.registry]",
+    "      config_path = '/etc/containerd/certs.d'",
+    "      [plugins.'io.containerd.cri.v1.images'.registry.configs.'registry.example.com:5000'.auth]",
+    "            username = 'robot'",
+    `            password = '${SECRET}-1'`,
+    `            auth = '${SECRET}-2'`,
+    "            identitytoken = ''",
+  ].join('\n');
+  const log: RedactionLog = [];
+  const out = redactToml(dump, 'containerd/config-dump.toml', log);
+  assert.ok(!out.includes(SECRET) && !out.includes('robot'), out);
+  assert.match(out, /config_path = '\/etc\/containerd\/certs\.d'/);
+  assert.match(out, /identitytoken = ''/);
+  assert.deepEqual(log.map((r) => r.key.split('.').slice(-2).join('.')), ['auth.username', 'auth.password', 'auth.auth']);
+  assert.ok(log.every((r) => r.rule === 'registry-auth'));
+  // a registry hosts file (config_path/<host>/hosts.toml): header values, per host and at the top
+  const hosts = [
+    'server = "https://registry.example.com"',
+    '[header]',
+    `  Authorization = "Basic ${SECRET}-3"`,
+    '[host."https://mirror.example.com"]',
+    '  capabilities = ["pull", "resolve"]',
+    '  ca = "/etc/certs/ca.crt"',
+    '  client = [["/etc/certs/client.crt", "/etc/certs/client.key"]]',
+    '  [host."https://mirror.example.com".header]',
+    `    authorization = ["Bearer ${SECRET}-4"]`,
+    `    x-api-token = "${SECRET}-5"`,
+    '    x-custom = ["kept"]',
+  ].join('\n');
+  const hlog: RedactionLog = [];
+  const hout = redactFile('containerd/hosts/registry.example.com/hosts.toml', hosts, hlog);
+  assert.ok(!hout.includes(SECRET), hout);
+  for (const kept of ['server = "https://registry.example.com"', 'capabilities = ["pull", "resolve"]', 'ca = "/etc/certs/ca.crt"', '/etc/certs/client.key', 'x-custom = ["kept"]']) assert.ok(hout.includes(kept), kept);
+  assert.equal(hlog.length, 3);
+  assert.ok(!JSON.stringify(hlog).includes(SECRET));
+});
+
 test('kubeconfig and kubelet config: token, client-key-data, block scalars; certificates stay', () => {
   const yaml = [
     'apiVersion: v1',

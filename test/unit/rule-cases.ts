@@ -176,6 +176,16 @@ function withStartWaiting(s: Snapshot): Snapshot {
 type CaseBuilder = (rule: Rule) => Snapshot;
 
 /** Every case a sample names, by that name. */
+function treeFact(s: Snapshot, r: Rule): Snapshot {
+  s.tree.data!.facts.push({
+    kind: (r as Rule & { fact: TreeFactKind }).fact,
+    message: `a ${(r as Rule & { fact: TreeFactKind }).fact} fact`,
+    subject: { pod: POD_REF, container: { id: APP, name: 'web', attempt: 0 }, pid: 220, shimPid: 200, path: `${ROOT}/${APP}` },
+    evidence: { ageSec: 300 },
+  });
+  return s;
+}
+
 export const CASES: Record<string, CaseBuilder> = {
   healthy: () => healthy(),
 
@@ -433,14 +443,11 @@ export const CASES: Record<string, CaseBuilder> = {
   'a shim in D once': () => setState(healthy(), 200, 'D', IN_D),
 
   // tree facts: a fact of the rule's own kind on the pod's app container
-  'its tree fact': (r) => {
-    const s = healthy();
-    s.tree.data!.facts.push({
-      kind: (r as Rule & { fact: TreeFactKind }).fact,
-      message: `a ${(r as Rule & { fact: TreeFactKind }).fact} fact`,
-      subject: { pod: POD_REF, container: { id: APP, name: 'web', attempt: 0 }, pid: 220, shimPid: 200, path: `${ROOT}/${APP}` },
-      evidence: { ageSec: 300 },
-    });
+  'its tree fact': (r) => treeFact(healthy(), r),
+  // ... with containerd down (the orphans of a shim that died while containerd was down)
+  'its tree fact, containerd not running': (r) => {
+    const s = treeFact(healthy(), r);
+    s.containerd.process = failed('containerd.process', 'skipped', 'no containerd process serves this endpoint');
     return s;
   },
 };

@@ -12,6 +12,9 @@ import type { Rule } from '../../src/rules/rule.ts';
 import type { Container, Snapshot } from '../../src/snapshot/types/index.ts';
 import type { TreeFact, TreeFactKind } from '../../src/snapshot/types/tree.ts';
 import { emptySnapshot, failed, ok } from './snapshot-fixture.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCriStatusShape, runningSandboxImage as runningSandboxImageView } from '../../src/sources/containerd/layout.ts';
 
 const nanos = (iso: string) => String(BigInt(Date.parse(iso)) * 1_000_000n);
 const POD = 'a'.repeat(64);
@@ -122,7 +125,7 @@ const hitCases: Record<string, { snap: () => Snapshot; expect: RegExp; subject?:
   },
   SANDBOX_IMAGE_MISSING: {
     snap: () => { const s = emptySnapshot(); s.cri.images = ok('cri.images', ['docker.io/library/nginx:1']); return s; },
-    expect: /sandbox_image registry\.k8s\.io\/pause:3\.9 is not among the 1 images/,
+    expect: /sandbox image registry\.k8s\.io\/pause:3\.9 is not among the 1 images/,
   },
   CONTAINERD_PLUGIN_ERROR: {
     snap: () => {
@@ -307,4 +310,59 @@ test('CONFIG_NOT_APPLIED: an edit after the start with nothing the CRI plugin sh
   ]);
   two.containerd.config.data!.facts.snapshotter = 'overlayfs';
   assert.equal(evaluate(rule, two)[0].evidence.length, 2);
+});
+
+test('2.x (its real CRI Status: no sandboxImage): the file says the sandbox image while unchanged since containerd started; after an edit, the images CRI pins are all there is', () => {
+  const info21 = JSON.parse(readFileSync(join(import.meta.dirname, '../../testdata/captures/cri/2.1.9/status.json'), 'utf8')) as Record<string, unknown>;
+  const shape = readCriStatusShape(info21)!;
+  assert.equal(shape.layout, '2.x');
+  const images = [
+    { repoTags: ['ctrdoc.local/lab/pause:1'], pinned: true },
+    { repoTags: ['ctrdoc.local/lab/app:1'], pinned: false },
+  ];
+  assert.deepEqual(runningSandboxImageView(shape, images), { from: 'pinned-image', pinned: ['ctrdoc.local/lab/pause:1'] });
+  assert.equal(runningSandboxImageView(shape), undefined, '2.x needs ListImages');
+
+  const startedAt = (s: Snapshot) => Date.parse(s.collectedAt) - s.containerd.process.data!.uptimeSec * 1000;
+  const v21 = (fileImage: string | undefined, pinned: string[], editedAfterStart: boolean): Snapshot => {
+    const s = emptySnapshot();
+    s.cri.status.data!.info = info21;
+    s.cri.images = ok('cri.images', ['ctrdoc.local/lab/pause:1', 'ctrdoc.local/lab/app:1']);
+    s.cri.sandboxImage = ok('cri.sandboxImage', { from: 'pinned-image', pinned });
+    const cfg = s.containerd.config.data!;
+    cfg.facts = { ...cfg.facts, configVersion: 3, sandboxImage: fileImage, systemdCgroup: false };
+    cfg.modifiedAt = new Date(startedAt(s) + (editedAfterStart ? 60_000 : -60_000)).toISOString();
+    return s;
+  };
+  const notApplied = containerdRules.filter((r) => r.id === 'CONFIG_NOT_APPLIED');
+  const missing = containerdRules.filter((r) => r.id === 'SANDBOX_IMAGE_MISSING');
+  // the unapplied edit on a version 3 file: pinned_images.sandbox in the file, another pinned image
+  const edited = v21('registry.k8s.io/pause:3.9', ['ctrdoc.local/lab/pause:1'], true);
+  const [f] = evaluate(notApplied, edited);
+  assert.equal(f.status, 'fail');
+  assert.deepEqual(f.evidence.filter((e) => /sandbox/.test(e)), [
+    `[plugins.'io.containerd.cri.v1.images'] pinned_images.sandbox: "registry.k8s.io/pause:3.9" in the file, "ctrdoc.local/lab/pause:1" in the running containerd (pinned by CRI: 2.x shows the sandbox image it runs with nowhere else)`,
+  ]);
+  assert.deepEqual(evaluate(missing, edited).map((x) => x.status), ['pass'], 'a pinned image is there, and as likely the running one as the file\'s');
+  // the file names a pinned image (docker.io/library/ or not): nothing unapplied
+  assert.equal(evaluate(notApplied, v21('ctrdoc.local/lab/pause:1', ['ctrdoc.local/lab/pause:1'], true))[0].severity, 'info');
+  const hub = v21('pause:3.10', ['docker.io/library/pause:3.10'], true);
+  assert.equal(evaluate(notApplied, hub)[0].severity, 'info', 'edited, nothing the CRI plugin shows differs');
+  // the drift fault: restarted with a sandbox image that is not there; the old one is still pinned
+  // (the mark stays): the file is what containerd runs with, and its image is missing
+  const drift = v21('ctrdoc.local/lab/pause:does-not-exist', ['ctrdoc.local/lab/pause:1'], false);
+  const [m] = evaluate(missing, drift);
+  assert.equal(m.status, 'fail');
+  assert.match(m.summary, /sandbox image ctrdoc\.local\/lab\/pause:does-not-exist is not among the 2 images/);
+  assert.match(m.evidence[0], /the config file, unchanged since containerd started/);
+  assert.equal(evaluate(notApplied, drift)[0].status, 'pass');
+  // edited, nothing pinned: the file's image is judged, and said so
+  const none = v21('registry.k8s.io/pause:3.10', [], true);
+  const [n] = evaluate(missing, none);
+  assert.equal(n.status, 'fail');
+  assert.match(n.evidence[0], /the config file; the running CRI plugin pins no image/);
+  // a Snapshot of an older ctrdoc (no cri.sandboxImage) on 1.x still reads the Status
+  const old = emptySnapshot();
+  delete old.cri.sandboxImage;
+  assert.equal(evaluate(missing, old)[0].status, 'pass');
 });

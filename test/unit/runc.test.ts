@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { deriveRuncStatus, parseRuncStateJson, readRuncContainer, readRuncRoot } from '../../src/sources/runc/state.ts';
-import { readTaskBundles, sandboxIdOfSpec, socketPathOfAddress } from '../../src/sources/runc/bundles.ts';
+import { readBundleShim, readTaskBundles, sandboxIdOfSpec, socketPathOfAddress } from '../../src/sources/runc/bundles.ts';
 
 const CAP = 'testdata/captures/runc/1.1.5';
 
@@ -134,6 +134,15 @@ test('readTaskBundles: address, init.pid, shim.pid, sandbox id, live and stale s
     writeFileSync(join(ns, 'gone', 'address'), `unix://${join(sockDir, 'dead')}`);
     writeFileSync(join(ns, 'gone', 'init.pid'), 'garbage');
     mkdirSync(join(ns, 'empty'));
+    // 2.x: bootstrap.json instead of `address`, the task API v3
+    mkdirSync(join(ns, 'v3'));
+    writeFileSync(join(ns, 'v3', 'bootstrap.json'), JSON.stringify({ version: 3, address: `unix://${live}`, protocol: 'ttrpc' }));
+    mkdirSync(join(ns, 'grpc'));
+    writeFileSync(join(ns, 'grpc', 'bootstrap.json'), JSON.stringify({ version: 3, address: `unix://${join(sockDir, 'g')}`, protocol: 'grpc' }));
+    mkdirSync(join(ns, 'badjson'));
+    writeFileSync(join(ns, 'badjson', 'bootstrap.json'), '{"version":3,"addr');
+    mkdirSync(join(ns, 'noaddr'));
+    writeFileSync(join(ns, 'noaddr', 'bootstrap.json'), '{"version":3,"address":7}');
     writeFileSync(join(sockDir, 'not-a-socket'), '');
     const v = readTaskBundles(state, 'k8s.io', sockDir);
     assert.equal(v.error, undefined);
@@ -148,7 +157,15 @@ test('readTaskBundles: address, init.pid, shim.pid, sandbox id, live and stale s
     const g = by.get('gone')!;
     assert.equal(g.socketExists, false);
     assert.equal(g.initPid, undefined, 'garbage init.pid is ignored');
-    assert.match(by.get('empty')!.error!, /address: ENOENT/);
+    assert.equal(a.taskApi, 2, 'an address file: the task API v2');
+    assert.match(by.get('empty')!.error!, /shim address: no address or bootstrap\.json file/);
+    const v3 = by.get('v3')!;
+    assert.deepEqual([v3.address, v3.socketPath, v3.taskApi, v3.socketExists, v3.protocol], [`unix://${live}`, live, 3, true, undefined]);
+    assert.equal(by.get('grpc')!.protocol, 'grpc');
+    assert.match(by.get('badjson')!.error!, /bootstrap\.json is not JSON/);
+    assert.match(by.get('noaddr')!.error!, /bootstrap\.json names no address/);
+    assert.throws(() => readBundleShim(join(ns, 'empty')), /task bundle .*empty: no address or bootstrap\.json file/);
+    assert.equal(readBundleShim(join(ns, 'v3')).from, 'bootstrap.json');
     assert.deepEqual(v.sockets, [{ path: live, referenced: true }]);
     assert.match(readTaskBundles(join(state, 'nope'), 'k8s.io', sockDir).error!, /does not exist/);
   } finally {

@@ -9,6 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeShimSockets } from '../../src/sources/shim/probe.ts';
+import { MAX_SUSPECT_SHIMS, socketsToProbe } from '../../src/collect/probes/shims.ts';
+import type { Container } from '../../src/snapshot/types/cri.ts';
+import type { TaskView } from '../../src/snapshot/types/containerd.ts';
 import { buildProcessTree } from '../../src/tree/build.ts';
 import { baseFromStat } from '../../src/sources/proc/scan.ts';
 import type { TaskBundleView } from '../../src/snapshot/types/runc.ts';
@@ -34,7 +37,11 @@ test('a socket that accepts but never answers, a stale socket, a missing one: pr
       ],
       sockets: [{ path: mute, referenced: true }, { path: stale, referenced: true }],
     };
-    const probes = await probeShimSockets(bundles, 300);
+    // containerd's task list runs only the first one's task: the other two sockets are suspects;
+    // when the list did not answer, every socket is
+    assert.deepEqual(socketsToProbe(bundles, { tasks: [{ id: sb, pid: 1, status: 'RUNNING', exitStatus: 0, exitedAt: '' }] }, false).map((x) => x.path), [stale, join(dir, 'missing')]);
+    assert.deepEqual(socketsToProbe(bundles, {}, false).map((x) => x.path), [mute, stale, join(dir, 'missing')]);
+    const probes = await probeShimSockets(socketsToProbe(bundles, {}, false).map((x) => x.path), 300);
     const by = new Map(probes.map((p) => [p.socketPath, p]));
     assert.equal(by.get(mute)?.ok, false);
     assert.match(by.get(mute)!.error!, /no answer within|deadline/i);
@@ -60,4 +67,35 @@ test('a socket that accepts but never answers, a stale socket, a missing one: pr
     server.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('shims containerd vouches for are asked anyway, bounded, when a container of their pod looks stuck', () => {
+  const task = (id: string, status: TaskView['status']): TaskView => ({ id, pid: 1, status, exitStatus: 0, exitedAt: '' });
+  const pods = Array.from({ length: MAX_SUSPECT_SHIMS + 4 }, (_, i) => String(i).padStart(2, '0').repeat(32));
+  const bundles: TaskBundleView = {
+    dir: '/state',
+    bundles: pods.flatMap((sb, i) => [
+      { namespace: 'k8s.io', id: sb, dir: `/state/${sb}`, socketPath: `/s/${i}`, taskApi: 3, socketExists: true, hasConfig: true, sandboxId: sb },
+      { namespace: 'k8s.io', id: `app${i}`, dir: `/state/app${i}`, socketPath: `/s/${i}`, taskApi: 3, socketExists: true, hasConfig: true, sandboxId: sb },
+    ]),
+    sockets: [],
+  };
+  const running = pods.flatMap((sb, i) => [task(sb, 'RUNNING'), task(`app${i}`, 'RUNNING')]);
+  assert.deepEqual(socketsToProbe(bundles, { tasks: running }, false), [], 'a healthy node: every shim vouched for');
+  // an exited container (STOPPED, normal churn) does not make its shim suspect
+  assert.deepEqual(socketsToProbe(bundles, { tasks: running.map((t) => (t.id === 'app0' ? task('app0', 'STOPPED') : t)) }, false), []);
+  // a task created and never started (stuck-init-task): its pod's shim, with the API its bundle names
+  const created = socketsToProbe(bundles, { tasks: running.map((t) => (t.id === 'app1' ? task('app1', 'CREATED') : t)) }, false);
+  assert.deepEqual(created.map((x) => [x.path, x.taskApi, x.why]), [['/s/1', 3, 'a container of its pod looks stuck: task app1 is CREATED']]);
+  // a bundle with no task, and a container CRI still shows Created (no task yet)
+  const noTask = socketsToProbe(bundles, { tasks: running.filter((t) => t.id !== 'app2') }, false);
+  assert.match(noTask[0].why, /task bundle app2 has no task in containerd's list/);
+  const cri = [{ id: 'c'.repeat(64), podSandboxId: pods[3], metadata: { name: 'web', attempt: 0 }, state: 'CONTAINER_CREATED' }] as unknown as Container[];
+  assert.deepEqual(socketsToProbe(bundles, { tasks: running, containers: cri }, false).map((x) => x.why), ['a container of its pod looks stuck: container web of its pod is Created in CRI']);
+  // bounded: every pod with a stuck container, at most MAX_SUSPECT_SHIMS shims
+  const allStuck = running.map((t) => (t.id.startsWith('app') ? task(t.id, 'CREATED') : t));
+  assert.equal(socketsToProbe(bundles, { tasks: allStuck }, false).length, MAX_SUSPECT_SHIMS);
+  // a shim containerd does not vouch for is asked whatever the bound
+  const dead = running.filter((t) => t.id !== pods[5] && t.id !== 'app5');
+  assert.ok(socketsToProbe(bundles, { tasks: [...dead.filter((t) => !t.id.startsWith('app')), ...allStuck.filter((t) => t.id.startsWith('app') && t.id !== 'app5')] }, false).some((x) => x.path === '/s/5' && /no task of this shim is running/.test(x.why)));
 });

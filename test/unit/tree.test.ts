@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { parseKernelStack, parseStat } from '../../src/sources/proc/parse.ts';
 import { baseFromStat } from '../../src/sources/proc/scan.ts';
 import { parseRuncStateJson, kubeLabelsOf, deriveRuncStatus } from '../../src/sources/runc/state.ts';
-import { buildProcessTree, parseShimArgs, runcAction, type TreeInputs } from '../../src/tree/build.ts';
-import { knownToContainerd, waitingInFifoOpen } from '../../src/tree/facts.ts';
+import { buildProcessTree, type TreeInputs } from '../../src/tree/build.ts';
+import { parseShimArgs, runcAction } from '../../src/sources/proc/argv.ts';
+import { knownToContainerd, waitingInFifoOpen } from '../../src/tree/facts/index.ts';
 import type { ProcessInfo, ProcTable } from '../../src/snapshot/types/proc.ts';
 import type { RuncContainerState } from '../../src/snapshot/types/runc.ts';
 import type { Container, PodSandbox } from '../../src/snapshot/types/cri.ts';
@@ -306,4 +307,45 @@ test('a busy node\'s moments: a shim running runc has no pause for a moment, a `
   assert.equal(factsOf(plain.facts, 'shim-without-pause').length, 1);
   assert.equal(factsOf(plain.facts, 'dead-shim-leftover').length, 1);
   assert.ok(factsOf(plain.facts, 'zombie').some((f) => f.evidence.pids === '250' || String(f.evidence.pids).includes('250')));
+});
+
+test('a shim\'s peers\' median, from one sorted list without its own value (property, against sorting the peers)', async () => {
+  const { medianWithout } = await import('../../src/tree/facts/shims.ts');
+  const fc = (await import('fast-check')).default;
+  const naive = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  };
+  fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 3, maxLength: 30 }), fc.nat(), (xs, k) => {
+    const i = k % xs.length;
+    return medianWithout([...xs].sort((a, b) => a - b), xs[i]) === naive(xs.filter((_, j) => j !== i));
+  }), { numRuns: 500 });
+});
+
+// Two runtimes on one node (Docker's containerd beside Kubernetes', or two labs): another runc
+// root's parked init hangs under init once its `runc create` has exited, with no shim to say
+// whose it is; its exec.fifo does. It and another root's runc calls are not this stack's.
+test('another runc root\'s parked init and runc call are left out and judged by nothing; their pids are listed as foreign', () => {
+  const inp = fixture();
+  const other = capturedInit(800, 1, 900);
+  other.fdTargets = { 5: `/var/lib/other/runc/k8s.io/${hex('7')}/exec.fifo` };
+  const otherRunc = proc(810, 1, 'runc', ['runc', '--root', '/var/lib/other/runc/k8s.io', 'state', hex('7')]);
+  const ours = capturedInit(820, 1, 900); // a raw `runc create` in our own root: ours, stateless or not
+  ours.fdTargets = { 5: `/run/containerd/runc/k8s.io/${hex('6')}/exec.fifo` };
+  inp.proc.processes.push(other, otherRunc, ours);
+  const v = buildProcessTree(inp);
+  const shown = new Set(v.processes.map((t) => t.pid));
+  assert.ok(!shown.has(800) && !shown.has(810), 'another runc root\'s processes are not shown');
+  assert.ok(shown.has(820));
+  const stuck = factsOf(v.facts, 'stuck-runc-init').map((f) => f.subject.pid);
+  assert.ok(!stuck.includes(800), JSON.stringify(stuck));
+  assert.ok(stuck.includes(820), 'our own stateless parked init is still judged');
+  // 600 is another containerd's shim, 251 a defunct shim our containerd is not the parent of
+  assert.deepEqual(v.foreignPids, [251, 600, 800, 810]);
+  // --all shows them and still judges none of them
+  const all = buildProcessTree({ ...inp, all: true });
+  assert.ok(all.processes.some((t) => t.pid === 800));
+  assert.ok(!factsOf(all.facts, 'stuck-runc-init').some((f) => f.subject.pid === 800));
+  assert.ok(!all.facts.some((f) => f.subject.shimPid === 600));
 });

@@ -1,7 +1,7 @@
 // Flags every `cri` subcommand shares, and the client they open.
 import { outputFlags, timeoutMs } from '../flags.ts';
-import { criEndpoint } from '../../sources/cri/endpoint.ts';
 import { openCri, type CriClient } from '../../sources/cri/client.ts';
+import { daemonChoiceNote, resolveStack } from '../../collect/stack.ts';
 import { CtrdocError } from '../../errors.ts';
 
 export const criFlags = {
@@ -11,17 +11,24 @@ export const criFlags = {
 } as const;
 
 export const criFlagsUsage = `  -r, --runtime-endpoint URL  CRI endpoint (then env CONTAINER_RUNTIME_ENDPOINT, /etc/crictl.yaml,
-                              unix:///run/containerd/containerd.sock)
+                              the running containerd's socket, unix:///run/containerd/containerd.sock)
   -t, --timeout DURATION      deadline for each call (default 2s)`;
 
-export function openFromFlags(values: { 'runtime-endpoint'?: string; timeout?: string }): CriClient {
-  const { endpoint } = criEndpoint(values['runtime-endpoint']);
-  return openCri(endpoint, { timeoutMs: timeoutMs(values.timeout) });
+/**
+ * A client on the endpoint the stack's one resolution names (src/collect/stack.ts), the same
+ * containerd `doctor` finds. With several daemons running, which one was taken goes to stderr.
+ */
+export async function openFromFlags(values: { 'runtime-endpoint'?: string; timeout?: string }): Promise<CriClient> {
+  const ms = timeoutMs(values.timeout);
+  const stack = await resolveStack(values, { timeoutMs: ms, need: 'endpoint' });
+  const note = daemonChoiceNote(stack);
+  if (note) process.stderr.write(`note: ${note}\n`);
+  return openCri(stack.runtimeEndpoint, { timeoutMs: ms });
 }
 
 /** Runs fn with a client and always closes it. */
 export async function withCri<T>(values: { 'runtime-endpoint'?: string; timeout?: string }, fn: (c: CriClient) => Promise<T>): Promise<T> {
-  const client = openFromFlags(values);
+  const client = await openFromFlags(values);
   try {
     return await fn(client);
   } finally {

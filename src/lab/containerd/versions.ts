@@ -85,23 +85,23 @@ export function compareDebianVersions(a: string, b: string): number {
     return { epoch: epochM ? Number(epochM[1]) : 0, upstream: dash < 0 ? rest : rest.slice(0, dash), revision: dash < 0 ? '0' : rest.slice(dash + 1) };
   };
   const order = (c: string | undefined) => (c === undefined ? 0 : c === '~' ? -1 : /[A-Za-z]/.test(c) ? c.charCodeAt(0) : c.charCodeAt(0) + 256);
+  // dpkg's comparison: alternate runs of non-digits (by `order`) and digits (as numbers)
+  const nonDigit = (x: string, i: number): string | undefined => (i < x.length && !/\d/.test(x[i]) ? x[i] : undefined);
+  const digits = (x: string, i: number): string => /^\d*/.exec(x.slice(i))![0];
   const part = (x: string, y: string): number => {
     let i = 0;
     let j = 0;
     while (i < x.length || j < y.length) {
-      // non-digit run
-      while ((i < x.length && !/\d/.test(x[i])) || (j < y.length && !/\d/.test(y[j]))) {
-        const cx = i < x.length && !/\d/.test(x[i]) ? x[i] : undefined;
-        const cy = j < y.length && !/\d/.test(y[j]) ? y[j] : undefined;
+      for (let cx = nonDigit(x, i), cy = nonDigit(y, j); cx !== undefined || cy !== undefined; cx = nonDigit(x, i), cy = nonDigit(y, j)) {
         const d = order(cx) - order(cy);
         if (d !== 0) return d;
         if (cx !== undefined) i++;
         if (cy !== undefined) j++;
       }
-      let nx = '';
-      let ny = '';
-      while (i < x.length && /\d/.test(x[i])) nx += x[i++];
-      while (j < y.length && /\d/.test(y[j])) ny += y[j++];
+      const nx = digits(x, i);
+      const ny = digits(y, j);
+      i += nx.length;
+      j += ny.length;
       const d = Number(nx || '0') - Number(ny || '0');
       if (d !== 0) return d;
     }

@@ -154,10 +154,9 @@ export function blockingRuntimeScript(): string {
   return `#!/bin/sh
 # ctrdoc lab bad-config (blocking-runtime): blocks "runc create" forever, passes the rest to runc
 for a in "$@"; do
-  if [ "$a" = create ]; then
-    trap 'kill $! 2>/dev/null; exit 1' TERM INT
-    while :; do sleep 3600 & wait $!; done
-  fi
+  # exec: the blocked call is the sleep itself, so containerd's kill at its deadline (SIGKILL,
+  # which no trap sees) leaves no child behind
+  if [ "$a" = create ]; then exec sleep infinity; fi
 done
 exec runc "$@"
 `;

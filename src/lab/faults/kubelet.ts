@@ -2,7 +2,7 @@
 // this fault starts a long-running process named `kubelet` whose command line carries real
 // kubelet flags, next to a real KubeletConfiguration, a kubeadm-flags.env and a kubelet log in
 // klog format with real kubelet lines. It never talks to CRI: it is evidence, not a kubelet.
-// Variants: ok (matches the lab), wrong-endpoint (a socket that is not containerd's),
+// Variants: ok (matches the lab; its log says only that it started), wrong-endpoint (a socket that is not containerd's),
 // removed-flag (`--container-runtime=remote` on a 1.27+ kubelet), cgroup-driver (systemd while
 // containerd's runc runtime has SystemdCgroup=false).
 import { mkdirSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
@@ -37,7 +37,7 @@ function klog(level: 'I' | 'W' | 'E', at: Date, file: string, msg: string, tid =
   return `${level}${pad(at.getUTCMonth() + 1)}${pad(at.getUTCDate())} ${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}:${pad(at.getUTCSeconds())}.${pad(at.getUTCMilliseconds() * 1000 + 123, 6)} ${String(tid).padStart(7)} ${file}] ${msg}`;
 }
 
-/** Real kubelet log lines (texts from kubelet 1.2x), about a pod whose sandbox and start hang. */
+/** Real kubelet log lines (texts from kubelet 1.2x): its start, then (but for `ok`) about a pod whose sandbox and start hang. */
 export function kubeletLogLines(now: Date, o: { endpoint: string; pod: string; namespace: string; uid: string; sandboxId: string; containerId: string; variant: KubeletVariant }): string[] {
   const t = (minAgo: number) => new Date(now.getTime() - minAgo * 60_000);
   const sandboxName = `${o.pod}_${o.namespace}_${o.uid}_0`;
@@ -46,6 +46,8 @@ export function kubeletLogLines(now: Date, o: { endpoint: string; pod: string; n
     klog('I', t(30), 'server.go:467', `"Kubelet version" kubeletVersion="${STANDIN_VERSION}"`),
     klog('I', t(30), 'server.go:895', `"Client rotation is on, will bootstrap in background"`),
   ];
+  // a healthy stand-in's log is a healthy kubelet's: it started, and nothing went wrong since
+  if (o.variant === 'ok') return lines;
   if (o.variant === 'removed-flag') {
     lines.push(klog('E', t(29), 'run.go:74', `"command failed" err="failed to parse kubelet flag: unknown flag: --container-runtime"`));
   }

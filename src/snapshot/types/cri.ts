@@ -129,13 +129,32 @@ export interface Image {
   pinned?: boolean;
 }
 
+/**
+ * The sandbox image containerd runs with, as far as CRI tells it. 1.x: its Status's config says
+ * (sandboxImage). 2.x keeps the image service's settings out of Status; ListImages marks pinned
+ * the images that were the configured sandbox image when they were pulled or imported (the mark
+ * stays after a config change): candidates only.
+ */
+export interface SandboxImageView {
+  /** 1.x: the image the running CRI plugin names */
+  image?: string;
+  /** where it was read */
+  from: 'cri-status' | 'pinned-image';
+  /** 2.x: the tags of every image CRI marks pinned */
+  pinned?: string[];
+}
+
 /** One container's verbose status as collected: the status plus the decoded `info`. */
 export interface ContainerDetail {
   status: ContainerStatus;
   info?: ContainerVerboseInfo;
+  /** why the collector asked for it (only the containers that need it are asked) */
+  why?: string;
 }
 
 export interface SandboxDetail {
   status: PodSandboxStatus;
   info?: SandboxVerboseInfo;
+  /** why the collector asked for it */
+  why?: string;
 }

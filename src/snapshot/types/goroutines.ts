@@ -122,6 +122,8 @@ export interface GoroutineDumpOrigin {
 export interface GoroutineDump {
   /** 0-based, in input order */
   index: number;
+  /** where the dump came from, when more than one input was read (a bundle's goroutines/containerd.txt) */
+  source?: string;
   format: GoroutineDumpFormat;
   origin: GoroutineDumpOrigin;
   /** byte range of the input holding the dump (whole log lines for logfmt/json) */

@@ -4,6 +4,11 @@
 export interface KubeletView {
   /** the kubelet process, if one runs */
   pid?: number;
+  /**
+   * Several kubelet processes run and none was read: none names the containerd inspected (and no
+   * --kubelet-pid chose one). Their pids and why none is judged; the kubelet rules skip.
+   */
+  notChosen?: { pids: number[]; why: string };
   argv?: string[];
   /** "v1.28.3" when known: from an explicit hint or the log's "Kubelet version" line */
   version?: string;

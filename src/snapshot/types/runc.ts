@@ -55,14 +55,18 @@ export interface TaskBundle {
   namespace: string;
   id: string;
   dir: string;
-  /** the `address` file: the shim's ttrpc socket URI (unix:///run/containerd/s/<hash>) */
+  /** the shim's socket URI (unix:///run/containerd/s/<hash>): the `address` file (1.x) or bootstrap.json's address (2.x) */
   address?: string;
+  /** the shim task API the shim serves: 2 (1.x, an `address` file) or bootstrap.json's version (3 on 2.x) */
+  taskApi?: number;
+  /** bootstrap.json's protocol when it is not ttrpc (grpc): ctrdoc speaks ttrpc to shims only */
+  protocol?: string;
   /** socket path from address, and whether it exists as a socket */
   socketPath?: string;
   socketExists?: boolean;
   /** init.pid: the container's init process */
   initPid?: number;
-  /** shim.pid: the shim, written by the shim that owns this task's group */
+  /** shim.pid: the shim, written by the shim that owns this task's group (1.x only: 2.x writes none) */
   shimPid?: number;
   /** io.kubernetes.cri.sandbox-id from config.json's annotations, when present */
   sandboxId?: string;

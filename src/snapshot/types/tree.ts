@@ -68,6 +68,8 @@ export interface ShimProbe {
   latencyMs?: number;
   shimPid?: number;
   taskPid?: number;
+  /** the shim task API that answered: 2 (containerd.task.v2.Task, 1.x shims) or 3 (containerd.task.v3.Task, 2.x) */
+  taskApi?: number;
   /** "deadline-exceeded", "connection refused", ... */
   error?: string;
 }
@@ -138,9 +140,16 @@ export interface ProcessTreeView {
   facts: TreeFact[];
   /** which inputs were present: a join without CRI says so instead of guessing */
   inputs: { proc: boolean; runc: boolean; cri: boolean; tasks: boolean; bundles: boolean; shimProbes: boolean };
+  /**
+   * processes that belong to another containerd or runc root than the one inspected (its shims
+   * and what runs under them, runc calls and parked inits in its root): left out of `processes`
+   * (unless --all) and of every judgment, the node's D-state and frozen-cgroup rules included;
+   * the other containerd daemons themselves are not listed (one in D is the node's problem too)
+   */
+  foreignPids?: number[];
   /** thresholds the facts were judged with */
-  thresholds: { stuckInitSec: number };
+  thresholds: { stuckInitSec: number; /** the window of cpuPercentRecent, ms, when it was sampled */ cpuWindowMs?: number };
   /** set when facts that join reads of different instants were looked at a second time
-   * (src/snapshot/second-look.ts): the ones the second look did not see again are dropped */
+   * (src/collect/second-look.ts): the ones the second look did not see again are dropped */
   secondLook?: { delayMs: number; durationMs: number; dropped: { kind: TreeFactKind; message: string }[]; note?: string };
 }

@@ -1,5 +1,6 @@
 // containerd's own gRPC API (the one `ctr` speaks), scoped to one namespace by metadata.
-import { GrpcConnection } from '../protocol/grpc.ts';
+import { GrpcConnection, type ServerStream } from '../protocol/grpc.ts';
+import { decodeEnvelope, type ContainerdEvent, type RawEnvelope } from './events.ts';
 import { timestampToIso } from '../protocol/codecs.ts';
 import type { ContainerdContainerView, ContainerdVersionView, EventView, PluginView, TaskStatus, TaskView } from '../../snapshot/types/index.ts';
 
@@ -54,8 +55,8 @@ export class ContainerdClient {
     });
   }
 
-  async version(): Promise<ContainerdVersionView> {
-    return this.conn.unary(`${S}.version.v1.Version`, 'Version', {});
+  async version(timeoutMs?: number): Promise<ContainerdVersionView> {
+    return this.conn.unary(`${S}.version.v1.Version`, 'Version', {}, timeoutMs);
   }
 
   async namespaces(): Promise<string[]> {
@@ -125,6 +126,14 @@ export class ContainerdClient {
     const raw = await this.conn.stream<{ timestamp: { seconds: string; nanos: number }; namespace: string; topic: string; event?: { typeUrl: string } }>(
       `${S}.events.v1.Events`, 'Subscribe', { filters }, durationMs);
     return raw.map((e) => ({ timestamp: timestampToIso(e.timestamp), namespace: e.namespace, topic: e.topic, typeUrl: e.event?.typeUrl ?? '' }));
+  }
+
+  /**
+   * Events.Subscribe, followed until cancel() or the deadline (which containerd enforces too, so
+   * a reader that stops reading is dropped on time): each envelope decoded (events.ts).
+   */
+  subscribe(filters: string[], onEvent: (e: ContainerdEvent) => void, deadlineMs: number): ServerStream {
+    return this.conn.serverStream<RawEnvelope>(`${S}.events.v1.Events`, 'Subscribe', { filters }, (m) => onEvent(decodeEnvelope(m)), deadlineMs);
   }
 
   close(): void {

@@ -1,11 +1,13 @@
 // containerd's effective config: `containerd config dump` (the running binary with the node's
 // config, imports merged) against `containerd config default` of the same binary, diffed key by
-// key. Runs the binary read-only under a deadline; a config that fails to load is a fact.
+// key, raw and in the one shape of layout.ts (the same keys on a v2 and a v3 config). Runs the
+// binary read-only under a deadline; a config that fails to load is a fact.
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { parse as parseToml } from 'smol-toml';
 import { CtrdocError } from '../../errors.ts';
-import type { ConfigDiffEntry, ConfigFacts, ContainerdConfigView } from '../../snapshot/types/index.ts';
+import type { ConfigDiffEntry, ContainerdConfigView } from '../../snapshot/types/index.ts';
+import { configCommands, diffConfigShapes, diffFlat, readConfigShape } from './layout.ts';
 
 function run(bin: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve, reject) => {
@@ -33,58 +35,21 @@ export function flattenToml(doc: unknown, prefix = '', out = new Map<string, str
   return out;
 }
 
-const zeroValues = new Set(['{}', '""', 'false', '0', '[]']);
-
 /** Entries where the two configs differ; an empty table on one side and absence on the other count as equal. */
 export function diffConfigs(defaults: unknown, actual: unknown): ConfigDiffEntry[] {
-  const a = flattenToml(defaults);
-  const b = flattenToml(actual);
-  const diff: ConfigDiffEntry[] = [];
-  for (const path of new Set([...a.keys(), ...b.keys()])) {
-    const d = a.get(path);
-    const v = b.get(path);
-    if (d === v) continue;
-    // containerd reads an absent key as Go's zero value: absent and zero are the same setting
-    if ((d === undefined && zeroValues.has(v!)) || (v === undefined && zeroValues.has(d!))) continue;
-    diff.push({ path, ...(d !== undefined ? { default: d } : {}), ...(v !== undefined ? { actual: v } : {}) });
-  }
-  return diff.sort((x, y) => x.path.localeCompare(y.path));
-}
-
-const CRI = 'io.containerd.grpc.v1.cri';
-
-/** The values the rules read, from a parsed dump (1.6/1.7 layout; 2.x CRI ids as fallback). */
-export function configFactsOf(doc: Record<string, any>): ConfigFacts {
-  const plugins = doc.plugins ?? {};
-  const cri = plugins[CRI] ?? {};
-  const criRuntime = plugins['io.containerd.cri.v1.runtime'] ?? {};
-  const criImages = plugins['io.containerd.cri.v1.images'] ?? {};
-  const containerdSection = cri.containerd ?? criRuntime.containerd ?? {};
-  const defName = containerdSection.default_runtime_name ?? 'runc';
-  const runc = containerdSection.runtimes?.[defName] ?? containerdSection.runtimes?.runc;
-  return {
-    systemdCgroup: typeof runc?.options?.SystemdCgroup === 'boolean' ? runc.options.SystemdCgroup : undefined,
-    sandboxImage: cri.sandbox_image ?? criImages.pinned_images?.sandbox,
-    metricsAddress: doc.metrics?.address ?? '',
-    debugAddress: doc.debug?.address ?? '',
-    debugLevel: doc.debug?.level ?? '',
-    disabledPlugins: doc.disabled_plugins ?? [],
-    snapshotter: containerdSection.snapshotter,
-    drainExecSyncIoTimeout: cri.drain_exec_sync_io_timeout ?? criRuntime.drain_exec_sync_io_timeout,
-    restrictOomScoreAdj: cri.restrict_oom_score_adj ?? criRuntime.restrict_oom_score_adj,
-  };
+  return diffFlat(flattenToml(defaults), flattenToml(actual)).map(({ key, ...d }) => ({ path: key, ...d }));
 }
 
 export async function readContainerdConfig(opts: { binary: string; configPath?: string; timeoutMs: number }): Promise<ContainerdConfigView> {
-  const args = opts.configPath ? ['--config', opts.configPath, 'config', 'dump'] : ['config', 'dump'];
+  const cmd = configCommands(opts.configPath);
   const [dump, def, st] = await Promise.all([
-    run(opts.binary, args, opts.timeoutMs),
-    run(opts.binary, ['config', 'default'], opts.timeoutMs),
+    run(opts.binary, cmd.dump, opts.timeoutMs),
+    run(opts.binary, cmd.default, opts.timeoutMs),
     opts.configPath ? stat(opts.configPath).catch(() => undefined) : undefined,
   ]);
   const modifiedAt = st ? { modifiedAt: st.mtime.toISOString() } : {};
   if (def.code !== 0) throw new CtrdocError('internal', `${opts.binary} config default failed: ${def.stderr.trim().slice(0, 300)}`);
-  const defaults = parseToml(def.stdout);
+  const defaults = parseToml(def.stdout) as Record<string, any>;
   if (dump.code !== 0) {
     // The node's config does not load: containerd would not start with it either.
     const msg = (dump.stderr.trim().split('\n').pop() ?? '').slice(0, 500);
@@ -98,12 +63,15 @@ export async function readContainerdConfig(opts: { binary: string; configPath?: 
   }
   // containerd lists the main config file itself under imports: not a change by anyone
   const diff = diffConfigs(defaults, actual).filter((d) => !(d.path === 'imports' && d.actual === JSON.stringify([opts.configPath])));
+  // the one shape of each side (layout.ts reads v2 and v3 alike): the drift keys are the same on every version
+  const facts = readConfigShape(actual);
   return {
     path: opts.configPath,
     ...modifiedAt,
     dumpOk: true,
     version: typeof actual.version === 'number' ? actual.version : undefined,
     diff,
-    facts: configFactsOf(actual),
+    factsDiff: diffConfigShapes(readConfigShape(defaults), facts),
+    facts,
   };
 }

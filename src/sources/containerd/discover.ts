@@ -1,207 +1,136 @@
-// Finds where the stack lives: flags first, then the environment and /etc/crictl.yaml (as
-// crictl does), then the running containerd itself (its command line, its --config, the file
-// its stderr goes to), then the standard paths. Reads only; every file read is small.
-// refineFromCri() then corrects the dirs with what the running CRI plugin says it uses.
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+// The containerd daemons running here and what each serves: its command line (one argv parser,
+// src/sources/proc/argv.ts), its config file read into the one shape (layout.ts), the file its
+// stderr goes to. And the correction the running CRI plugin's verbose Status brings (refineFromCri).
+// Which daemon a command talks to is decided once, in src/collect/stack.ts.
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseToml } from 'smol-toml';
-import type { LocationSource, StackLocation } from '../../snapshot/types/index.ts';
-import { crictlEndpoint, DEFAULT_ENDPOINT } from '../cri/endpoint.ts';
+import type { ConfigFacts, LocationSource, StackLocation } from '../../snapshot/types/index.ts';
+import { parseContainerdArgs } from '../proc/argv.ts';
+import { findByComm } from '../proc/find.ts';
+import { CONTAINERD_DEFAULTS, criDisabledBy, readConfigShape, readCriStatusShape } from './layout.ts';
 
-export { criEndpoint, DEFAULT_ENDPOINT } from '../cri/endpoint.ts';
-
-export interface StackFlags {
-  'runtime-endpoint'?: string;
-  address?: string;
-  namespace?: string;
-  'runc-root'?: string;
-  'debug-address'?: string;
-  'containerd-config'?: string;
-  'containerd-log'?: string;
-  'kubelet-log'?: string;
+/** A process as a scan (or the light one below) read it. */
+export interface ProcessArgv {
+  pid: number;
+  comm?: string;
+  cmdline: string[];
 }
 
-const DEFAULT_CONFIG = '/etc/containerd/config.toml';
-
-export interface ContainerdProcess {
+export interface ContainerdDaemon {
   pid: number;
   argv: string[];
-  configPath?: string;
-  /** --address from the command line */
-  address?: string;
-  /** regular file that fd 2 points at, if any */
+  /** the config it reads: --config, else the default path */
+  configPath: string;
+  /** whether --config named it */
+  configGiven: boolean;
+  /** the socket it serves: --address, else its config's [grpc] address, else the default */
+  address: string;
+  addressFrom: LocationSource;
+  /** its config in the one shape, when the file was read */
+  facts?: ConfigFacts;
+  /** why the config could not be read (a missing default file is not an error) */
+  configError?: string;
+  /** --root and --state from its command line */
+  rootArg?: string;
+  stateArg?: string;
+  /** the regular file its stderr (fd 2) goes to, if any */
   stderrFile?: string;
+  /** disabled_plugins switches CRI off (Docker's containerd does) */
+  criDisabled?: string;
 }
 
-/** The containerd process behind one /proc entry: its flags and the file its stderr goes to. */
-export function containerdProcessOf(pid: number, argv: string[], procRoot = '/proc'): ContainerdProcess | undefined {
-  if (!argv.length || !/(^|\/)containerd$/.test(argv[0])) return undefined;
-  const p: ContainerdProcess = { pid, argv };
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i];
-    const val = (flag: string[]) => {
-      for (const f of flag) {
-        if (a === f) return argv[i + 1];
-        if (a.startsWith(f + '=')) return a.slice(f.length + 1);
-      }
-      return undefined;
-    };
-    p.configPath ??= val(['--config', '-c']);
-    p.address ??= val(['--address', '-a']);
-  }
+/** Is this argv a containerd daemon (not a shim, ctr, or `containerd config dump`)? */
+export function isContainerdDaemonArgv(argv: readonly string[]): boolean {
+  return argv.length > 0 && /(^|\/)containerd$/.test(argv[0]) && !parseContainerdArgs(argv).subcommand;
+}
+
+/** The file fd 2 of a process points at, when it is a regular file. */
+export function stderrFileOf(pid: number, procRoot = '/proc'): string | undefined {
   try {
     const target = readlinkSync(join(procRoot, String(pid), 'fd', '2'));
-    if (target.startsWith('/') && statSync(target).isFile()) p.stderrFile = target;
+    if (target.startsWith('/') && statSync(target).isFile()) return target;
   } catch {
     // no access or gone: leave it unknown
   }
-  return p;
+  return undefined;
+}
+
+/** A containerd config.toml (any version) in the one shape. The TOML library is loaded here only. */
+export async function readConfigFacts(path: string): Promise<ConfigFacts> {
+  const { parse } = await import('smol-toml');
+  return readConfigShape(parse(readFileSync(path, 'utf8')) as Record<string, unknown>);
+}
+
+export interface DaemonOptions {
+  procRoot?: string;
 }
 
 /**
- * containerd processes on this node (the daemon, not shims or ctr). Give it the processes a
- * scan already read (pid + argv) to spare a second pass over /proc.
+ * The processes, with the argv of containerd's and kubelet's read where the scan left it empty
+ * (a scan of the stack's argv only does not read kubelet's).
  */
-export function findContainerdProcesses(procRoot = '/proc', scanned?: { pid: number; cmdline: string[] }[]): ContainerdProcess[] {
-  if (scanned) return scanned.map((x) => containerdProcessOf(x.pid, x.cmdline, procRoot)).filter((p): p is ContainerdProcess => !!p);
-  const found: ContainerdProcess[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync(procRoot);
-  } catch {
-    return found;
-  }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    let argv: string[];
+export function withDaemonArgv(processes: readonly ProcessArgv[], procRoot = '/proc'): ProcessArgv[] {
+  return processes.map((p) => {
+    if (p.cmdline.length || (p.comm !== 'containerd' && p.comm !== 'kubelet')) return p;
     try {
-      argv = readFileSync(join(procRoot, name, 'cmdline'), 'latin1').split('\0').filter(Boolean);
+      return { ...p, cmdline: readFileSync(join(procRoot, String(p.pid), 'cmdline'), 'latin1').split('\0').filter(Boolean) };
     } catch {
-      continue; // gone between readdir and read
+      return p; // gone, or a zombie
     }
-    const p = containerdProcessOf(Number(name), argv, procRoot);
-    if (p) found.push(p);
+  });
+}
+
+/** The containerd daemons among these processes, each with what it serves. */
+export async function containerdDaemonsOf(processes: readonly ProcessArgv[], o: DaemonOptions = {}): Promise<ContainerdDaemon[]> {
+  const out: ContainerdDaemon[] = [];
+  for (const p of processes) {
+    if (!isContainerdDaemonArgv(p.cmdline)) continue;
+    const a = parseContainerdArgs(p.cmdline);
+    const d: ContainerdDaemon = {
+      pid: p.pid,
+      argv: p.cmdline,
+      configPath: a.config ?? CONTAINERD_DEFAULTS.config,
+      configGiven: !!a.config,
+      address: a.address ?? CONTAINERD_DEFAULTS.socket,
+      addressFrom: a.address ? 'containerd cmdline' : 'default',
+    };
+    if (a.root) d.rootArg = a.root;
+    if (a.state) d.stateArg = a.state;
+    // its config is read here only when its argv does not name its socket (loadDaemonConfig later, when needed)
+    if (!a.address) await loadDaemonConfig(d);
+    const stderr = stderrFileOf(p.pid, o.procRoot);
+    if (stderr) d.stderrFile = stderr;
+    out.push(d);
   }
-  return found;
+  return out.sort((x, y) => x.pid - y.pid);
 }
 
-export interface ContainerdConfigFacts {
-  address?: string;
-  debugAddress?: string;
-  root?: string;
-  state?: string;
-  runcRootBase?: string;
-}
-
-/** The facts discovery needs from a containerd config.toml (version 2 or 3). */
-export function configFacts(toml: string): ContainerdConfigFacts {
-  const doc = parseToml(toml) as Record<string, any>;
-  const plugins = (doc.plugins ?? {}) as Record<string, any>;
-  const cri = plugins['io.containerd.grpc.v1.cri'] ?? plugins['io.containerd.cri.v1.runtime'] ?? {};
-  const runtimes = cri.containerd?.runtimes ?? {};
-  const def = cri.containerd?.default_runtime_name ?? 'runc';
-  const runc = runtimes[def] ?? runtimes.runc;
-  return {
-    address: doc.grpc?.address || undefined,
-    debugAddress: doc.debug?.address || undefined,
-    root: doc.root || undefined,
-    state: doc.state || undefined,
-    runcRootBase: runc?.options?.Root || undefined,
-  };
-}
-
-function endpointPath(endpoint: string): string {
-  return endpoint.startsWith('unix://') ? endpoint.slice(7) : endpoint;
-}
-
-export function resolveStack(flags: StackFlags, timeoutMs: number, env: NodeJS.ProcessEnv = process.env, scanned?: { pid: number; cmdline: string[] }[]): StackLocation {
-  const sources: StackLocation['sources'] = {};
-  const notes: string[] = [];
-  const pick = <K extends keyof StackLocation>(key: K, ...candidates: [StackLocation[K] | undefined, LocationSource][]): StackLocation[K] | undefined => {
-    for (const [v, src] of candidates) {
-      if (v !== undefined && v !== '') {
-        sources[key] = src;
-        return v;
-      }
+/** Reads a daemon's config into it (once): its facts, the socket it names, whether CRI is off. */
+export async function loadDaemonConfig(d: ContainerdDaemon): Promise<ContainerdDaemon> {
+  if (d.facts || d.configError !== undefined) return d;
+  try {
+    d.facts = await readConfigFacts(d.configPath);
+    if (d.addressFrom === 'default' && d.facts.grpcAddress) {
+      d.address = d.facts.grpcAddress;
+      d.addressFrom = 'containerd config';
     }
-    return undefined;
-  };
-
-  let endpoint = pick('runtimeEndpoint',
-    [flags['runtime-endpoint'], 'flag'],
-    [env.CONTAINER_RUNTIME_ENDPOINT, 'env'],
-    [crictlEndpoint(), 'crictl.yaml']);
-  const explicitAddress = flags.address;
-
-  // The containerd process that serves the endpoint (or the address) we were given.
-  const procs = findContainerdProcesses('/proc', scanned);
-  const facts = new Map<number, ContainerdConfigFacts>();
-  for (const p of procs) {
-    const cfg = p.configPath ?? DEFAULT_CONFIG;
-    try {
-      facts.set(p.pid, configFacts(readFileSync(cfg, 'utf8')));
-    } catch (err) {
-      if (p.configPath) notes.push(`containerd ${p.pid}: could not read its config ${cfg}: ${(err as Error).message}`);
-      facts.set(p.pid, {});
-    }
+    const off = criDisabledBy(d.facts.disabledPlugins);
+    if (off) d.criDisabled = off;
+  } catch (err) {
+    // no config at the default path is containerd's own default: nothing to say
+    d.facts = {};
+    if (d.configGiven || (err as NodeJS.ErrnoException).code !== 'ENOENT') d.configError = `could not read its config ${d.configPath}: ${(err as Error).message.split('\n')[0]}`;
   }
-  const servedAddress = (p: ContainerdProcess) => p.address ?? facts.get(p.pid)?.address ?? '/run/containerd/containerd.sock';
-  const wanted = explicitAddress ?? (endpoint ? endpointPath(endpoint) : undefined);
-  let proc = wanted ? procs.find((p) => servedAddress(p) === wanted) : undefined;
-  if (!proc && !wanted) proc = procs.find((p) => servedAddress(p) === '/run/containerd/containerd.sock') ?? (procs.length === 1 ? procs[0] : undefined);
-  if (!proc && procs.length > 1 && !wanted) notes.push(`${procs.length} containerd processes run here; pass --runtime-endpoint to choose one`);
-  const f = proc ? facts.get(proc.pid)! : {};
-  if (!proc) notes.push(wanted ? `no running containerd serves ${wanted}` : 'no running containerd found');
-
-  endpoint ??= pick('runtimeEndpoint',
-    [proc?.address && `unix://${proc.address}`, 'containerd cmdline'],
-    [f.address && `unix://${f.address}`, 'containerd config'],
-    [DEFAULT_ENDPOINT, 'default'])!;
-  const address = pick('address', [explicitAddress, 'flag'], [proc?.address, 'containerd cmdline'], [f.address, 'containerd config'],
-    [endpointPath(endpoint), sources.runtimeEndpoint ?? 'default'])!;
-  const namespace = pick('namespace', [flags.namespace, 'flag'], ['k8s.io', 'default'])!;
-  const stateDir = pick('stateDir', [f.state, 'containerd config'], ['/run/containerd', 'default'])!;
-  const rootDir = pick('rootDir', [f.root, 'containerd config'], ['/var/lib/containerd', 'default'])!;
-  const runcRoot = pick('runcRoot', [flags['runc-root'], 'flag'],
-    [f.runcRootBase && join(f.runcRootBase, namespace), 'containerd config'],
-    [join('/run/containerd/runc', namespace), 'default'])!;
-  const debugAddress = pick('debugAddress', [flags['debug-address'], 'flag'], [f.debugAddress, 'containerd config']);
-  const containerdConfig = pick('containerdConfig', [flags['containerd-config'], 'flag'], [proc?.configPath, 'containerd cmdline'],
-    [proc ? DEFAULT_CONFIG : undefined, 'default']);
-  const containerdLog = pick('containerdLog', [flags['containerd-log'], 'flag'], [proc?.stderrFile, 'containerd stderr']);
-  const kubeletLog = pick('kubeletLog', [flags['kubelet-log'], 'flag']);
-  return {
-    runtimeEndpoint: endpoint,
-    address,
-    namespace,
-    runcRoot,
-    stateDir,
-    rootDir,
-    debugAddress,
-    containerdConfig,
-    containerdLog,
-    kubeletLog,
-    containerdPid: proc?.pid,
-    timeoutMs,
-    sources,
-    notes,
-  };
+  return d;
 }
 
-/** The dirs the running CRI plugin reports in its verbose Status (info.config), 1.6/1.7 names. */
-export function criLocations(info: Record<string, unknown> | undefined): { rootDir?: string; stateDir?: string; runcRootBase?: string } {
-  const cfg = info?.config as Record<string, any> | undefined;
-  if (!cfg || typeof cfg !== 'object') return {};
-  const str = (v: unknown) => (typeof v === 'string' && v.startsWith('/') ? v : undefined);
-  // the CRI plugin's own dirs are <containerd dir>/io.containerd.grpc.v1.cri
-  const parent = (v: unknown) => str(v)?.replace(/\/io\.containerd\.grpc\.v1\.cri$/, '');
-  const runtimes = cfg.containerd?.runtimes ?? {};
-  const runc = runtimes[cfg.containerd?.defaultRuntimeName || 'runc'] ?? runtimes.runc;
-  return {
-    rootDir: str(cfg.containerdRootDir) ?? parent(cfg.rootDir),
-    stateDir: parent(cfg.stateDir),
-    runcRootBase: str(runc?.options?.Root),
-  };
+/**
+ * A light pass over /proc for commands that did not scan it: the argv of processes named
+ * containerd only, so a `cri` command that must find the running containerd does not pay for a
+ * whole scan (kubelet is looked for only when several daemons run).
+ */
+export function findStackDaemons(procRoot = '/proc'): ProcessArgv[] {
+  return findByComm(new Set(['containerd']), procRoot);
 }
 
 /**
@@ -210,16 +139,17 @@ export function criLocations(info: Record<string, unknown> | undefined): { rootD
  * whose imports it does not follow, or the standard paths. Says what it changed in the notes.
  */
 export function refineFromCri(stack: StackLocation, info: Record<string, unknown> | undefined): StackLocation {
-  const cri = criLocations(info);
+  const cri = readCriStatusShape(info)?.facts;
   const out: StackLocation = { ...stack, sources: { ...stack.sources }, notes: [...stack.notes] };
+  if (!cri) return out;
   const set = (key: 'rootDir' | 'stateDir' | 'runcRoot', value: string | undefined) => {
     if (!value || value === stack[key] || stack.sources[key] === 'flag') return;
     out.notes.push(`${key} ${value}: from the running CRI plugin (${stack.sources[key] ?? 'default'} said ${stack[key]})`);
     out[key] = value;
     out.sources[key] = 'cri status';
   };
-  set('rootDir', cri.rootDir);
-  set('stateDir', cri.stateDir);
-  set('runcRoot', cri.runcRootBase && join(cri.runcRootBase, stack.namespace));
+  set('rootDir', cri.root);
+  set('stateDir', cri.state);
+  set('runcRoot', cri.runcRoot && join(cri.runcRoot, stack.namespace));
   return out;
 }

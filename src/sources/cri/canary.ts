@@ -4,6 +4,7 @@
 // then stopped and removed. Opt-in (`doctor --canary`); every step under the deadline.
 import { randomUUID } from 'node:crypto';
 import { openCri } from './client.ts';
+import { readCriStatusShape, runningSandboxImage } from '../containerd/layout.ts';
 import type { CanaryResult, StackLocation } from '../../snapshot/types/index.ts';
 
 export const CANARY_NAMESPACE = 'ctrdoc-canary';
@@ -44,13 +45,17 @@ export async function runCanary(stack: StackLocation, deadlineMs: number): Promi
         await cri.removePodSandbox(p.id, ms);
       }
     });
+    // an image the node has for sure: the sandbox image the running containerd names (1.x), or
+    // one CRI pins (2.x shows its own nowhere; each pinned image was the sandbox image once)
     const image = await step('image', async (ms) => {
-      const st = await cri.status(true);
-      const cfg = st.info.config as { sandboxImage?: string } | undefined;
-      if (!cfg?.sandboxImage) throw new Error('CRI Status did not name the sandbox image');
-      const have = await cri.conn.unary<{ image: { id: string } | null }>('runtime.v1.ImageService', 'ImageStatus', { image: { image: cfg.sandboxImage } }, ms);
-      if (!have.image?.id) throw new Error(`the sandbox image ${cfg.sandboxImage} is not on the node (the canary never pulls)`);
-      return cfg.sandboxImage;
+      const shape = readCriStatusShape((await cri.status(true)).info);
+      const sb = runningSandboxImage(shape) ?? runningSandboxImage(shape, await cri.listImages());
+      if (!sb) throw new Error('CRI Status has no config: not containerd\'s CRI plugin, or it does not answer verbose');
+      const want = sb.image ?? sb.pinned?.[0];
+      if (!want) throw new Error('CRI pins no image: the sandbox image is not on the node (the canary never pulls)');
+      const have = await cri.conn.unary<{ image: { id: string } | null }>('runtime.v1.ImageService', 'ImageStatus', { image: { image: want } }, ms);
+      if (!have.image?.id) throw new Error(`the sandbox image ${want} is not on the node (the canary never pulls)`);
+      return want;
     });
     podId = await step('run-sandbox', (ms) => cri.runPodSandbox(sandboxConfig, '', ms));
     containerId = await step('create', (ms) => cri.createContainer(podId!, {

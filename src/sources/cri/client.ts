@@ -1,5 +1,5 @@
 // CRI v1 over gRPC on containerd's socket: exactly what kubelet and crictl say to the runtime.
-import { GrpcConnection } from '../protocol/grpc.ts';
+import { GrpcConnection, type ServerStream } from '../protocol/grpc.ts';
 import type {
   Container, ContainerDetail, ContainerVerboseInfo, Image, PodSandbox, RuntimeStatusView,
   SandboxDetail, SandboxVerboseInfo, VersionView,
@@ -32,6 +32,16 @@ export function decodeInfo(info: Record<string, string> | undefined): Record<str
     }
   }
   return out;
+}
+
+/** One CRI container event (GetContainerEvents), as the codec decodes it: what kubelet's Evented PLEG reads. */
+export interface ContainerEventView {
+  containerId: string;
+  containerEventType: 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
+  /** nanoseconds since the epoch, as a decimal string */
+  createdAt: string;
+  podSandboxStatus?: { id: string; metadata?: { name: string; namespace: string; uid: string; attempt: number } | null; state: string } | null;
+  containersStatuses: { id: string; metadata?: { name: string; attempt: number } | null; state: string; exitCode: number; reason: string }[];
 }
 
 export class CriClient {
@@ -143,6 +153,15 @@ export class CriClient {
       RUNTIME, 'ExecSync', { containerId, cmd, timeout: timeoutSec }, timeoutMs);
     // bytes arrive base64 (toObject bytes: String)
     return { stdout: Buffer.from(r.stdout, 'base64').toString(), stderr: Buffer.from(r.stderr, 'base64').toString(), exitCode: r.exitCode };
+  }
+
+  /**
+   * GetContainerEvents, followed until cancel() or the deadline (enforced by the runtime too).
+   * Only where the version fans events out to every reader (layout.ts criEventsServing): on 1.7
+   * a second reader takes events from kubelet.
+   */
+  containerEvents(onEvent: (e: ContainerEventView) => void, deadlineMs: number): ServerStream {
+    return this.conn.serverStream<ContainerEventView>(RUNTIME, 'GetContainerEvents', {}, onEvent, deadlineMs);
   }
 
   close(): void {

@@ -3,3 +3,4 @@ export * from './flags.ts';
 export * from './process.ts';
 export * from './resolve.ts';
 export * from './source.ts';
+export * from './choose.ts';

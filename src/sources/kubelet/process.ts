@@ -3,6 +3,7 @@
 // such a script: the kernel runs it as `/bin/sh /path/kubelet --flags...` with comm "kubelet").
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { parseFlagArgs } from './flags.ts';
 
 export interface KubeletProcess {
   pid: number;
@@ -24,7 +25,11 @@ export function kubeletArgvOf(comm: string, cmdline: string[]): { argv: string[]
   return undefined;
 }
 
-/** Every kubelet-looking process, in pid order. Processes that vanish mid-scan are skipped. */
+/**
+ * Every kubelet-looking process, in pid order. Every argv is read (a kubelet run as
+ * `exec -a kubelet ...` has another comm), with a cheap filter before comm is read. Processes
+ * that vanish mid-scan are skipped.
+ */
 export function findKubeletProcesses(procRoot = '/proc'): KubeletProcess[] {
   const out: KubeletProcess[] = [];
   let names: string[];
@@ -48,4 +53,35 @@ export function findKubeletProcesses(procRoot = '/proc'): KubeletProcess[] {
     }
   }
   return out;
+}
+
+/** The kubelet processes among processes a scan already read (pid, comm, argv). */
+export function kubeletsOf(processes: readonly { pid: number; comm?: string; cmdline: string[] }[]): KubeletProcess[] {
+  const out: KubeletProcess[] = [];
+  for (const p of processes) {
+    const m = kubeletArgvOf(p.comm ?? '', p.cmdline);
+    if (m) out.push({ pid: p.pid, comm: p.comm ?? '', ...m });
+  }
+  return out.sort((a, b) => a.pid - b.pid);
+}
+
+/**
+ * The runtime endpoint a running kubelet names: its --container-runtime-endpoint flag, else its
+ * --config file's containerRuntimeEndpoint (read only then, with the YAML library loaded then).
+ * Undefined when it names none (kubelet then uses its built-in default).
+ */
+export async function kubeletRuntimeEndpoint(k: Pick<KubeletProcess, 'pid' | 'argv'>): Promise<{ endpoint: string; from: string } | undefined> {
+  const flags = new Map(parseFlagArgs(k.argv.slice(1)).map((f) => [f.name, f.value]));
+  const flag = flags.get('container-runtime-endpoint');
+  if (flag) return { endpoint: flag, from: `kubelet ${k.pid} --container-runtime-endpoint` };
+  const config = flags.get('config');
+  if (!config) return undefined;
+  try {
+    const { parse } = await import('yaml');
+    const doc = parse(readFileSync(config, 'utf8'), { maxAliasCount: 100 }) as Record<string, unknown> | null;
+    const v = doc && typeof doc === 'object' ? doc.containerRuntimeEndpoint : undefined;
+    return typeof v === 'string' && v ? { endpoint: v, from: `kubelet ${k.pid} ${config} containerRuntimeEndpoint` } : undefined;
+  } catch {
+    return undefined; // unreadable or not YAML: the kubelet source reports it
+  }
 }

@@ -4,6 +4,8 @@
 //  - cgroup driver: --cgroup-driver, else the config file, else "cgroupfs" (KubeletConfiguration default).
 //  - runtimeRequestTimeout: flag, else config, else 2m.
 import { versionAtLeast } from './flags.ts';
+import { DEFAULT_ENDPOINT } from '../cri/endpoint.ts';
+import { toEndpoint } from '../protocol/endpoint.ts';
 
 export interface EffectiveKubelet {
   runtimeEndpoint: string;
@@ -14,13 +16,13 @@ export interface EffectiveKubelet {
   notes: string[];
 }
 
-export const DEFAULT_CONTAINERD_ENDPOINT = 'unix:///run/containerd/containerd.sock';
+export const DEFAULT_CONTAINERD_ENDPOINT = DEFAULT_ENDPOINT;
 export const DOCKERSHIM_ENDPOINT = 'unix:///var/run/dockershim.sock';
 
 function asUrl(endpoint: string, where: string, notes: string[]): string {
   if (endpoint.startsWith('/')) {
-    notes.push(`${where} is a bare path (${endpoint}): kubelet still takes it but it is deprecated; write unix://${endpoint}`);
-    return `unix://${endpoint}`;
+    notes.push(`${where} is a bare path (${endpoint}): kubelet still takes it but it is deprecated; write ${toEndpoint(endpoint)}`);
+    return toEndpoint(endpoint);
   }
   return endpoint;
 }

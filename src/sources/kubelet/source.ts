@@ -13,7 +13,8 @@ import { checkSocket, socketPathOf } from '../protocol/endpoint.ts';
 import { kubeletLogTable } from '../logs/tables.ts';
 import { scanLog } from '../logs/read.ts';
 import { DEFAULT_EXEC_START, expandExecStart, parseDropIn, parseEnvFile, parseFlagArgs, type DropIn } from './flags.ts';
-import { findKubeletProcesses } from './process.ts';
+import { findKubeletProcesses, kubeletsOf, type KubeletProcess } from './process.ts';
+import { chooseKubelet } from './choose.ts';
 import { resolveEffective } from './resolve.ts';
 
 export const KUBELET_PATHS = {
@@ -28,6 +29,13 @@ export interface KubeletSourceOptions {
   procRoot?: string;
   /** look at this pid instead of searching /proc */
   pid?: number;
+  /**
+   * the socket(s) of the containerd inspected (its address, its CRI endpoint): among several
+   * kubelets, the one whose runtime endpoint names it is read (./choose.ts)
+   */
+  containerdSockets?: (string | undefined)[];
+  /** processes a /proc scan already read (pid, comm, argv): spares a second pass over /proc */
+  processes?: readonly { pid: number; comm?: string; cmdline: string[] }[];
   kubeadmFlagsPath?: string;
   defaultsPath?: string;
   dropInDirs?: string[];
@@ -114,89 +122,97 @@ async function versionFromLog(o: KubeletSourceOptions, ms: number): Promise<{ ve
   return v ? { version: v, source: `log:${scan!.source}` } : undefined;
 }
 
+/** The running kubelet's flags over the files'; a file that says otherwise is noted (changed since it started). */
+function mergeFlags(view: KubeletView, proc: KubeletProcess | undefined, fromFiles: { flags: Record<string, string>; sources: Record<string, string> }): void {
+  if (!proc) {
+    view.flags = fromFiles.flags;
+    view.flagSources = fromFiles.sources;
+    if (Object.keys(fromFiles.flags).length) view.notes.push('no kubelet process: flags are from the files, as systemd would start it');
+    return;
+  }
+  for (const f of parseFlagArgs(proc.argv.slice(1))) {
+    view.flags[f.name] = f.value;
+    view.flagSources[f.name] = 'argv';
+  }
+  for (const [k, v] of Object.entries(fromFiles.flags)) {
+    if (view.flags[k] === undefined) view.notes.push(`${fromFiles.sources[k]} sets --${k}=${v} but the running kubelet does not have it (changed since it started? a restart would pick it up)`);
+    else if (view.flags[k] !== v) view.notes.push(`${fromFiles.sources[k]} sets --${k}=${v} but the running kubelet has ${view.flags[k]} (a restart would change it)`);
+  }
+}
+
+/** The KubeletConfiguration fields ctrdoc reads, from the file --config (or the option) names. */
+async function readConfig(view: KubeletView, configPath: string, ms: number): Promise<void> {
+  view.configPath = configPath;
+  const text = await readText(configPath, view.files, ms);
+  if (text === undefined) return;
+  try {
+    const doc = parseYaml(text, { maxAliasCount: 100 }) as Record<string, unknown> | null;
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a YAML mapping');
+    if (doc.kind !== undefined && doc.kind !== 'KubeletConfiguration') view.notes.push(`${configPath} has kind ${String(doc.kind)}, not KubeletConfiguration`);
+    const str = (k: string): string | undefined => (typeof doc[k] === 'string' ? (doc[k] as string) : undefined);
+    const config: NonNullable<KubeletView['config']> = {
+      cgroupDriver: str('cgroupDriver'),
+      containerRuntimeEndpoint: str('containerRuntimeEndpoint'),
+      imageServiceEndpoint: str('imageServiceEndpoint'),
+      runtimeRequestTimeout: str('runtimeRequestTimeout'),
+    };
+    for (const k of Object.keys(config)) if (config[k] === undefined) delete config[k];
+    view.config = config;
+  } catch (err) {
+    const first = (err as Error).message.split('\n')[0];
+    const f = view.files.find((x) => x.path === configPath);
+    if (f) f.error = `not a KubeletConfiguration: ${first}`;
+    view.notes.push(`${configPath} could not be parsed as YAML: ${first}`);
+  }
+}
+
+/** The version: the caller's hint, else the log's newest "Kubelet version" line (kubelet is never run to ask). */
+async function readVersion(view: KubeletView, o: KubeletSourceOptions, ms: number): Promise<void> {
+  if (o.kubeletVersion) {
+    view.version = o.kubeletVersion;
+    view.versionSource = 'hint';
+    return;
+  }
+  const v = await versionFromLog(o, ms);
+  if (v) {
+    view.version = v.version;
+    view.versionSource = v.source;
+  } else view.notes.push('kubelet version unknown (no "Kubelet version" line in the log read, no hint); kubelet is never run to ask');
+}
+
 /** Reads kubelet from outside. Throws only when nothing at all could be read. */
 export async function collectKubelet(o: KubeletSourceOptions = {}): Promise<KubeletView> {
   const deadlineMs = o.deadlineMs ?? 3000;
   const started = Date.now();
   const left = (): number => Math.max(50, deadlineMs - (Date.now() - started));
-  const files: Files = [];
-  const notes: string[] = [];
-  const view: KubeletView = { flags: {}, flagSources: {}, files, notes };
+  const view: KubeletView = { flags: {}, flagSources: {}, files: [], notes: [] };
 
-  const procs = findKubeletProcesses(o.procRoot);
-  const proc = o.pid !== undefined ? procs.find((p) => p.pid === o.pid) : procs[0];
-  if (o.pid !== undefined && !proc) notes.push(`pid ${o.pid} is not a kubelet process (gone?)`);
-  if (o.pid === undefined && procs.length > 1) notes.push(`${procs.length} kubelet processes (pids ${procs.map((p) => p.pid).join(', ')}); reading pid ${proc!.pid}`);
+  const procs = o.processes ? kubeletsOf(o.processes) : findKubeletProcesses(o.procRoot);
+  const choice = await chooseKubelet(procs, { pid: o.pid, containerdSockets: o.containerdSockets });
+  view.notes.push(...choice.notes);
+  if (choice.notChosen) {
+    view.notChosen = choice.notChosen;
+    return view;
+  }
+  const proc = choice.proc;
   if (proc) {
     view.pid = proc.pid;
     view.argv = proc.argv;
-    if (proc.matchedBy === 'script') notes.push(`pid ${proc.pid} runs a script named kubelet through ${proc.comm === 'kubelet' ? 'an interpreter' : proc.comm} (a stand-in or a wrapper)`);
+    if (proc.matchedBy === 'script') view.notes.push(`pid ${proc.pid} runs a script named kubelet through ${proc.comm === 'kubelet' ? 'an interpreter' : proc.comm} (a stand-in or a wrapper)`);
   }
-
-  const fromFiles = await fileFlags(o, files, notes, left());
-  if (proc) {
-    for (const f of parseFlagArgs(proc.argv.slice(1))) {
-      view.flags[f.name] = f.value;
-      view.flagSources[f.name] = 'argv';
-    }
-    // files that say something else than the running process: changed since it started
-    for (const [k, v] of Object.entries(fromFiles.flags)) {
-      if (view.flags[k] === undefined) notes.push(`${fromFiles.sources[k]} sets --${k}=${v} but the running kubelet does not have it (changed since it started? a restart would pick it up)`);
-      else if (view.flags[k] !== v) notes.push(`${fromFiles.sources[k]} sets --${k}=${v} but the running kubelet has ${view.flags[k]} (a restart would change it)`);
-    }
-  } else {
-    view.flags = fromFiles.flags;
-    view.flagSources = fromFiles.sources;
-    if (Object.keys(fromFiles.flags).length) notes.push('no kubelet process: flags are from the files, as systemd would start it');
-  }
-
+  mergeFlags(view, proc, await fileFlags(o, view.files, view.notes, left()));
   const configPath = o.configPath ?? view.flags.config;
-  if (configPath) {
-    view.configPath = configPath;
-    const text = await readText(configPath, files, left());
-    if (text !== undefined) {
-      try {
-        const doc = parseYaml(text, { maxAliasCount: 100 }) as Record<string, unknown> | null;
-        if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a YAML mapping');
-        if (doc.kind !== undefined && doc.kind !== 'KubeletConfiguration') notes.push(`${configPath} has kind ${String(doc.kind)}, not KubeletConfiguration`);
-        const str = (k: string): string | undefined => (typeof doc[k] === 'string' ? (doc[k] as string) : undefined);
-        view.config = {
-          cgroupDriver: str('cgroupDriver'),
-          containerRuntimeEndpoint: str('containerRuntimeEndpoint'),
-          imageServiceEndpoint: str('imageServiceEndpoint'),
-          runtimeRequestTimeout: str('runtimeRequestTimeout'),
-        };
-        for (const k of Object.keys(view.config)) if (view.config[k] === undefined) delete view.config[k];
-      } catch (err) {
-        const f = files.find((x) => x.path === configPath);
-        if (f) f.error = `not a KubeletConfiguration: ${(err as Error).message.split('\n')[0]}`;
-        notes.push(`${configPath} could not be parsed as YAML: ${(err as Error).message.split('\n')[0]}`);
-      }
-    }
-  }
+  if (configPath) await readConfig(view, configPath, left());
+  await readVersion(view, o, Math.min(left(), 1500));
+  // nothing of kubelet here at all
+  if (!proc && !Object.keys(view.flags).length && !view.config) return view;
 
-  if (o.kubeletVersion) {
-    view.version = o.kubeletVersion;
-    view.versionSource = 'hint';
-  } else {
-    const v = await versionFromLog(o, Math.min(left(), 1500));
-    if (v) {
-      view.version = v.version;
-      view.versionSource = v.source;
-    } else notes.push('kubelet version unknown (no "Kubelet version" line in the log read, no hint); kubelet is never run to ask');
-  }
-
-  if (!proc && !Object.keys(view.flags).length && !view.config) {
-    // nothing of kubelet here at all
-    return view;
-  }
   const eff = resolveEffective(view.flags, view.config, view.version);
   view.runtimeEndpoint = eff.runtimeEndpoint;
   view.runtimeEndpointSource = eff.runtimeEndpointSource;
   view.cgroupDriver = eff.cgroupDriver;
   view.cgroupDriverSource = eff.cgroupDriverSource;
-  notes.push(...eff.notes);
-
+  view.notes.push(...eff.notes);
   if (o.checkEndpoint !== false) view.endpointCheck = await checkCriEndpoint(eff.runtimeEndpoint, Math.min(2000, left()));
   return view;
 }

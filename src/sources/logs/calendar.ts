@@ -17,7 +17,17 @@ export function parseRfc3339(text: string): number | undefined {
  * reference time (the file's mtime or now), allowing a day of clock skew: a December line read
  * in January belongs to last year.
  */
-export function yearless(month: number, day: number, h: number, mi: number, s: number, ms: number, refMs: number): number | undefined {
+export interface YearlessTime {
+  /** 0-11 */
+  month: number;
+  day: number;
+  h: number;
+  mi: number;
+  s: number;
+  ms: number;
+}
+
+export function yearless({ month, day, h, mi, s, ms }: YearlessTime, refMs: number): number | undefined {
   if (month < 0 || month > 11 || day < 1 || day > 31 || h > 23 || mi > 59 || s > 60) return undefined;
   const refYear = new Date(refMs).getFullYear();
   let t = new Date(refYear, month, day, h, mi, s, ms).getTime();

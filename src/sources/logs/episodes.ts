@@ -4,7 +4,7 @@
 // prefix (frame.ts), so a line saved from `journalctl -u containerd` matches as the daemon wrote
 // it; lines another process logged (by their tag) are not matched. Pure: lines in, a LogScan out.
 import type { LogEpisode, LogScan, LogWindow } from '../../snapshot/types/index.ts';
-import type { LogTable } from './table.ts';
+import type { CompiledLogPattern, LogTable } from './table.ts';
 import { lineTime } from './timestamp.ts';
 import { frameTime, lineFrame, type LineFrame } from './frame.ts';
 import { isForeignTag, LOG_TABLE_TAGS } from './tables.ts';
@@ -98,11 +98,74 @@ export class EpisodeBuilder {
     return lineTime(head, this.refMs) ?? (frame ? frameTime(frame, this.refMs) : undefined);
   }
 
+  /** The line's payload after its syslog/journald prefix, and that prefix (when the transport gave no tag). */
+  private framed(line: string, tag: string | undefined): { payload: string; frame?: LineFrame; tag?: string } {
+    if (tag !== undefined) return { payload: line, tag };
+    // journal lines pasted indented (`systemctl status`, a markdown block) keep their prefix
+    const lead = line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9 ? line.length - line.trimStart().length : 0;
+    const frame = lineFrame(lead ? line.slice(lead) : line);
+    return frame ? { payload: line.slice(lead + frame.at), frame, tag: frame.tag } : { payload: line };
+  }
+
+  /**
+   * The line's time. Logs run forward in time: the time of the first dated line, of matching
+   * lines and (in finish) of the last line is parsed; the lines in between do not move from/to.
+   */
+  private timeFor(head: string, frame: LineFrame | undefined, timeMs: number | undefined, matches: boolean): number | undefined {
+    if (timeMs !== undefined) {
+      this.noteTime(timeMs);
+      return timeMs;
+    }
+    if (!matches && this.minMs !== undefined) {
+      this.lastUntimed = { head, frame };
+      return undefined;
+    }
+    const t = this.timeOf(head, frame);
+    this.noteTime(t);
+    this.lastUntimed = undefined;
+    return t;
+  }
+
+  /** The open episode of a pattern, or a new one when none is open or the gap since its last line is too long. */
+  private episodeFor(id: string, t: number | undefined): { ep: LogEpisode; firstMs?: number; lastMs?: number } {
+    let cur = this.open.get(id);
+    if (!cur || (t !== undefined && cur.lastMs !== undefined && t - cur.lastMs > this.gapMs)) {
+      cur = { ep: { pattern: id, first: '', last: '', count: 0, examples: [], captures: {} }, firstMs: t, lastMs: t };
+      this.open.set(id, cur);
+      this.episodes.push(cur.ep);
+    }
+    return cur;
+  }
+
+  /** One matching line counted in its pattern's episode: time span, level, example, captures. */
+  private count(p: CompiledLogPattern, m: RegExpExecArray, line: string, t: number | undefined, level: string | null): LogEpisode {
+    const cur = this.episodeFor(p.id, t);
+    const ep = cur.ep;
+    ep.count++;
+    if (t !== undefined) {
+      if (cur.firstMs === undefined) cur.firstMs = t;
+      if (cur.lastMs === undefined || t > cur.lastMs) cur.lastMs = t;
+    }
+    if (level && !ep.levels?.includes(level)) (ep.levels ??= []).push(level);
+    const example = cut(line, EXAMPLE_CHARS);
+    if (ep.examples.length < 3) ep.examples.push(example);
+    else ep.examples[2] = example;
+    for (const name of p.captureNames) {
+      const v = m.groups?.[name];
+      if (v === undefined || v === '') continue;
+      const list = (ep.captures[name] ??= []);
+      if (list.length < MAX_CAPTURE_VALUES && !list.includes(v)) list.push(v);
+    }
+    ep.first = iso(cur.firstMs);
+    ep.last = iso(cur.lastMs);
+    return ep;
+  }
+
   /**
    * One line. `timeMs` and `tag` when the transport knows them (journald's fields); else both
    * come from the line: its syslog/journald prefix, and the time in its payload.
    */
-  add(rawLine: string, timeMs?: number, tag?: string): void {
+  add(rawLine: string, timeMs?: number, tagGiven?: string): void {
     let line = rawLine;
     while (line.endsWith('\r')) line = line.slice(0, -1);
     if (!line) return;
@@ -112,17 +175,7 @@ export class EpisodeBuilder {
       this.binary++;
       return;
     }
-    let payload = line;
-    let frame: LineFrame | undefined;
-    if (tag === undefined) {
-      // journal lines pasted indented (`systemctl status`, a markdown block) keep their prefix
-      const lead = line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9 ? line.length - line.trimStart().length : 0;
-      frame = lineFrame(lead ? line.slice(lead) : line);
-      if (frame) {
-        payload = line.slice(lead + frame.at);
-        tag = frame.tag;
-      }
-    }
+    const { payload, frame, tag } = this.framed(line, tagGiven);
     if (tag && isForeignTag(tag, this.ownTags)) {
       this.foreign.set(tag, (this.foreign.get(tag) ?? 0) + 1);
       return;
@@ -134,48 +187,15 @@ export class EpisodeBuilder {
       this.long++;
       head = payload.slice(0, MAX_MATCH_CHARS);
     }
-    if (timeMs !== undefined) this.noteTime(timeMs);
     const matches = !this.anyPattern || this.anyPattern.test(head);
-    // logs run forward in time: parse the time of the first dated line, of matching lines and
-    // (in finish) of the last line; the lines in between do not move from/to
-    let t = timeMs;
-    if (t === undefined && (matches || this.minMs === undefined)) {
-      t = this.timeOf(head, frame);
-      this.noteTime(t);
-      this.lastUntimed = undefined;
-    } else if (t === undefined) {
-      this.lastUntimed = { head, frame };
-    }
+    const t = this.timeFor(head, frame, timeMs, matches);
     if (!matches) return;
     let level: string | null | undefined;
     for (const p of this.table.patterns) {
       const m = p.regex.exec(head);
       if (!m) continue;
-      let cur = this.open.get(p.id);
-      if (!cur || (t !== undefined && cur.lastMs !== undefined && t - cur.lastMs > this.gapMs)) {
-        cur = { ep: { pattern: p.id, first: '', last: '', count: 0, examples: [], captures: {} }, firstMs: t, lastMs: t };
-        this.open.set(p.id, cur);
-        this.episodes.push(cur.ep);
-      }
-      const ep = cur.ep;
-      ep.count++;
-      if (t !== undefined) {
-        if (cur.firstMs === undefined) cur.firstMs = t;
-        if (cur.lastMs === undefined || t > cur.lastMs) cur.lastMs = t;
-      }
       if (level === undefined) level = logFields(head).level ?? null;
-      if (level && !ep.levels?.includes(level)) (ep.levels ??= []).push(level);
-      const example = cut(line, EXAMPLE_CHARS);
-      if (ep.examples.length < 3) ep.examples.push(example);
-      else ep.examples[2] = example;
-      for (const name of p.captureNames) {
-        const v = m.groups?.[name];
-        if (v === undefined || v === '') continue;
-        const list = (ep.captures[name] ??= []);
-        if (list.length < MAX_CAPTURE_VALUES && !list.includes(v)) list.push(v);
-      }
-      ep.first = iso(cur.firstMs);
-      ep.last = iso(cur.lastMs);
+      const ep = this.count(p, m, line, t, level);
       this.correlator.onPatternLine(p, ep, m, t, line);
     }
     if (this.correlator.active) this.correlator.onLine(head, t, line);

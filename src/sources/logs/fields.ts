@@ -26,22 +26,30 @@ function unquote(s: string): string {
   return s.includes('\\') ? s.replace(/\\(["\\nt])/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c)) : s;
 }
 
+/** A JSON line's fields that are text (it may carry "level": 3 or no msg at all); undefined when it is not JSON after all. */
+function jsonFields(head: string): LogFields | undefined {
+  let o: unknown;
+  try {
+    o = JSON.parse(head);
+  } catch {
+    return undefined; // cut, or a logfmt line that starts with a brace: read it as logfmt
+  }
+  if (!o || typeof o !== 'object') return undefined;
+  const out: LogFields = {};
+  for (const k of ['time', 'level', 'msg'] as const) {
+    const v = (o as Record<string, unknown>)[k];
+    if (typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
+
 /** The fields of a payload (no syslog prefix: see frame.ts); {} when it has none. Never throws. */
 export function logFields(payload: string): LogFields {
   const head = payload.length > 64 * 1024 ? payload.slice(0, 64 * 1024) : payload;
   const k = KLOG.exec(head);
   if (k) return { level: KLOG_LEVEL[k[1]], time: k[2], msg: k[3] };
-  if (head.charCodeAt(0) === 123 /* { */) {
-    try {
-      const o = JSON.parse(head) as Record<string, unknown>;
-      if (o && typeof o === 'object') {
-        const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-        return { time: str(o.time), level: str(o.level), msg: str(o.msg) };
-      }
-    } catch {
-      // not JSON after all (cut, or a logfmt line that starts with a brace): read it as logfmt
-    }
-  }
+  const json = head.charCodeAt(0) === 123 /* { */ ? jsonFields(head) : undefined;
+  if (json) return json;
   const out: LogFields = {};
   const t = TIME.exec(head);
   if (t) out.time = t[1];

@@ -39,43 +39,49 @@ const UNIX = /^(?<unix>\d{9,11}(?:\.\d{1,9})?) (?<host>\S{1,255}) (?<tag>[^\s[\]
 const RFC5424 =
   /^<\d{1,3}>\d{1,2} (?<iso>\S+) (?<host>\S{1,255}) (?<tag>\S{1,48}) (?<pid>\S{1,128}) \S{1,32} (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: \uFEFF?|$)/;
 
+type PrefixHit = { m: RegExpExecArray; kind: FrameKind } | undefined;
+
+/** The first of the forms that matches. */
+function firstOf(line: string, forms: readonly (readonly [RegExp, FrameKind])[]): PrefixHit {
+  for (const [re, kind] of forms) {
+    const m = re.exec(line);
+    if (m) return { m, kind };
+  }
+  return undefined;
+}
+
+const AFTER_ANGLE = [[RFC5424, 'rfc5424'], [SHORT, 'syslog'], [ISO, 'iso']] as const;
+const ISO_ONLY = [[ISO, 'iso']] as const;
+const AFTER_DIGIT = [[UNIX, 'unix'], [SHORT, 'syslog']] as const;
+const MONO_ONLY = [[MONO, 'monotonic']] as const;
+const AFTER_NAME = [[SHORT, 'syslog'], [FULL, 'full']] as const;
+
+/** A month or weekday name: a short word, then a space and a digit (or two spaces: `Oct  8`). */
+function startsWithName(line: string): boolean {
+  const sp = line.indexOf(' ', 2);
+  if (sp < 0 || sp > 13) return false;
+  const d = line.charCodeAt(sp + 1) === 32 ? line.charCodeAt(sp + 2) : line.charCodeAt(sp + 1);
+  return d >= 48 && d <= 57;
+}
+
+/** Which prefix form a line has, chosen by its first character before any regex runs. */
+function matchPrefix(line: string): PrefixHit {
+  const c = line.charCodeAt(0);
+  if (c === 60 /* < */) return firstOf(line, AFTER_ANGLE);
+  // 2026-…, 1702894106.1…, or a numeric month (8月)
+  if (c >= 48 && c <= 57) return firstOf(line, line.charCodeAt(4) === 45 /* - */ ? ISO_ONLY : AFTER_DIGIT);
+  if (c === 91 /* [ */) return firstOf(line, MONO_ONLY);
+  return startsWithName(line) ? firstOf(line, AFTER_NAME) : undefined;
+}
+
 /**
  * The prefix of a line, or undefined when the line starts with its payload. Cheap for lines
  * that cannot carry one (a goroutine dump's frames, klog, logrus): one or two character tests.
  */
 export function lineFrame(line: string): LineFrame | undefined {
-  const c = line.charCodeAt(0);
-  let m: RegExpExecArray | null = null;
-  let kind: FrameKind;
-  if (c === 60 /* < */) {
-    if ((m = RFC5424.exec(line))) kind = 'rfc5424';
-    else if ((m = SHORT.exec(line))) kind = 'syslog';
-    else if ((m = ISO.exec(line))) kind = 'iso';
-    else return undefined;
-  } else if (c >= 48 && c <= 57) {
-    // 2026-…, 1702894106.1…, or a numeric month (8月)
-    if (line.charCodeAt(4) === 45 /* - */) {
-      if (!(m = ISO.exec(line))) return undefined;
-      kind = 'iso';
-    } else if ((m = UNIX.exec(line))) kind = 'unix';
-    else if ((m = SHORT.exec(line))) kind = 'syslog';
-    else return undefined;
-  } else if (c === 91 /* [ */) {
-    if (!(m = MONO.exec(line))) return undefined;
-    kind = 'monotonic';
-  } else {
-    // a month or weekday name: a short word, then a space and a digit (or two spaces: `Oct  8`)
-    const sp = line.indexOf(' ', 2);
-    if (sp < 0 || sp > 13) return undefined;
-    const d = line.charCodeAt(sp + 1);
-    if (d === 32) {
-      const d2 = line.charCodeAt(sp + 2);
-      if (d2 < 48 || d2 > 57) return undefined;
-    } else if (d < 48 || d > 57) return undefined;
-    if ((m = SHORT.exec(line))) kind = 'syslog';
-    else if ((m = FULL.exec(line))) kind = 'full';
-    else return undefined;
-  }
+  const hit = matchPrefix(line);
+  if (!hit) return undefined;
+  const { m, kind } = hit;
   const g = m.groups ?? {};
   const pid = g.pid !== undefined && /^\d{1,10}$/.test(g.pid) ? Number(g.pid) : undefined;
   // raw dmesg is `[  12.345] text` too: a monotonic or unix stamp frames a line only with a
@@ -111,7 +117,7 @@ export function frameTime(f: LineFrame, refMs: number): number | undefined {
     if (month < 0) return undefined;
     const [h, mi, sec] = s.hms.split(':').map(Number);
     const ms = s.frac ? Math.floor(Number(`0.${s.frac.slice(1)}`) * 1000) : 0;
-    return yearless(month, Number(s.day), h, mi, sec, ms, refMs);
+    return yearless({ month, day: Number(s.day), h, mi, s: sec, ms }, refMs);
   }
   return undefined;
 }

@@ -94,6 +94,34 @@ function compileRegex(name: string, where: string, source: unknown, flags: unkno
   return regex;
 }
 
+/** A marker's samples: {"hit": [lines], "miss": [lines]}, each a non-empty list of text. */
+function checkSamples(name: string, mw: string, raw: unknown): void {
+  const smp = raw as Record<string, unknown> | undefined;
+  if (!smp || typeof smp !== 'object' || Object.keys(smp).some((k) => k !== 'hit' && k !== 'miss')) throw bad(name, `${mw}: "samples" must be {"hit": [...], "miss": [...]}`);
+  for (const k of ['hit', 'miss']) {
+    if (!Array.isArray(smp[k]) || !(smp[k] as unknown[]).length || (smp[k] as unknown[]).some((x) => !isText(x))) throw bad(name, `${mw}: samples.${k} needs at least one line`);
+  }
+}
+
+/** One entry of a correlate block's markers, checked and compiled; its name must be new in `seen`. */
+function compileMarker(name: string, at: string, m: unknown, i: number, by: string, seen: Set<string>): CompiledMarker {
+  if (!m || typeof m !== 'object' || Array.isArray(m)) throw bad(name, `${at}: marker ${i} is not an object`);
+  const e = m as Record<string, unknown>;
+  const mname = typeof e.name === 'string' && /^[a-z][A-Za-z0-9]*$/.test(e.name) ? e.name : '';
+  const mw = `${at}: marker ${mname ? `"${mname}"` : i}`;
+  if (!mname) throw bad(name, `${mw}: "name" must be a camelCase name`);
+  if (seen.has(mname)) throw bad(name, `${mw}: duplicate name`);
+  seen.add(mname);
+  for (const k of Object.keys(e)) if (!MARKER_FIELDS.includes(k)) throw bad(name, `${mw}: unknown field "${k}"`);
+  const regex = compileRegex(name, mw, e.pattern, e.flags);
+  if (!namedGroups(e.pattern as string).includes(by)) throw bad(name, `${mw}: the pattern must capture the id as (?<${by}>...)`);
+  if (!MEANINGS.includes(e.means as MarkerMeaning)) throw bad(name, `${mw}: "means" must be normal or abnormal`);
+  if (e.when !== undefined && !WHEN.includes(e.when as string)) throw bad(name, `${mw}: "when" must be before, after or around`);
+  if (!isText(e.why)) throw bad(name, `${mw}: "why" must say what the marker line shows`);
+  checkSamples(name, mw, e.samples);
+  return { ...(e as unknown as CorrelateMarker), regex, when: (e.when as CompiledMarker['when'] | undefined) ?? 'around' };
+}
+
 /** Checks and compiles an entry's "correlate" block (see Correlate). */
 function compileCorrelate(name: string, where: string, raw: unknown, captureNames: string[]): CompiledLogPattern['correlate'] {
   const at = `${where}: correlate`;
@@ -106,27 +134,7 @@ function compileCorrelate(name: string, where: string, raw: unknown, captureName
   if (!isText(c.otherwiseWhy)) throw bad(name, `${at}: "otherwiseWhy" must say why an id with no marker is ${String(c.otherwise)}`);
   if (!Array.isArray(c.markers) || !c.markers.length) throw bad(name, `${at}: "markers" must be a non-empty list`);
   const seen = new Set<string>();
-  const markers = c.markers.map((m: unknown, i: number): CompiledMarker => {
-    if (!m || typeof m !== 'object' || Array.isArray(m)) throw bad(name, `${at}: marker ${i} is not an object`);
-    const e = m as Record<string, unknown>;
-    const mname = typeof e.name === 'string' && /^[a-z][A-Za-z0-9]*$/.test(e.name) ? e.name : '';
-    const mw = `${at}: marker ${mname ? `"${mname}"` : i}`;
-    if (!mname) throw bad(name, `${mw}: "name" must be a camelCase name`);
-    if (seen.has(mname)) throw bad(name, `${mw}: duplicate name`);
-    seen.add(mname);
-    for (const k of Object.keys(e)) if (!MARKER_FIELDS.includes(k)) throw bad(name, `${mw}: unknown field "${k}"`);
-    const regex = compileRegex(name, mw, e.pattern, e.flags);
-    if (!namedGroups(e.pattern as string).includes(c.by as string)) throw bad(name, `${mw}: the pattern must capture the id as (?<${String(c.by)}>...)`);
-    if (!MEANINGS.includes(e.means as MarkerMeaning)) throw bad(name, `${mw}: "means" must be normal or abnormal`);
-    if (e.when !== undefined && !WHEN.includes(e.when as string)) throw bad(name, `${mw}: "when" must be before, after or around`);
-    if (!isText(e.why)) throw bad(name, `${mw}: "why" must say what the marker line shows`);
-    const smp = e.samples as Record<string, unknown> | undefined;
-    if (!smp || typeof smp !== 'object' || Object.keys(smp).some((k) => k !== 'hit' && k !== 'miss')) throw bad(name, `${mw}: "samples" must be {"hit": [...], "miss": [...]}`);
-    for (const k of ['hit', 'miss']) {
-      if (!Array.isArray(smp[k]) || !(smp[k] as unknown[]).length || (smp[k] as unknown[]).some((x) => !isText(x))) throw bad(name, `${mw}: samples.${k} needs at least one line`);
-    }
-    return { ...(e as unknown as CorrelateMarker), regex, when: (e.when as CompiledMarker['when'] | undefined) ?? 'around' };
-  });
+  const markers = c.markers.map((m: unknown, i: number) => compileMarker(name, at, m, i, c.by as string, seen));
   return { by: c.by, withinMs: c.withinMs, otherwise: c.otherwise as MarkerMeaning, otherwiseWhy: c.otherwiseWhy, markers };
 }
 
@@ -134,6 +142,33 @@ function namedGroups(source: string): string[] {
   const names: string[] = [];
   for (const m of source.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)) names.push(m[1]);
   return names;
+}
+
+/** The entry's fields: known names, text where text is needed, a layer, a severity, https links, regex flags. */
+function checkFields(entry: Record<string, unknown>, name: string, where: string): void {
+  for (const k of Object.keys(entry)) if (!FIELDS.includes(k)) throw bad(name, `${where}: unknown field "${k}"`);
+  for (const k of ['pattern', 'title', 'explanation', 'nextStep'] as const) {
+    if (typeof entry[k] !== 'string' || !(entry[k] as string).trim()) throw bad(name, `${where}: "${k}" must be non-empty text`);
+  }
+  if (!LAYERS.includes(entry.layer as Layer)) throw bad(name, `${where}: layer must be one of ${LAYERS.join(', ')}`);
+  if (!SEVERITY_ORDER.includes(entry.severity as Severity)) throw bad(name, `${where}: severity must be one of ${SEVERITY_ORDER.join(', ')}`);
+  if (!Array.isArray(entry.references) || entry.references.some((r) => typeof r !== 'string' || !/^https:\/\//.test(r))) {
+    throw bad(name, `${where}: references must be a list of https links`);
+  }
+  if (entry.flags !== undefined && (typeof entry.flags !== 'string' || !/^[imsu]*$/.test(entry.flags))) {
+    throw bad(name, `${where}: flags may only hold i, m, s, u`);
+  }
+}
+
+/** The entry's pattern compiled (never one that matches the empty line) and the groups it captures. */
+function compilePattern(entry: Record<string, unknown>, name: string, where: string): { regex: RegExp; captureNames: string[] } {
+  const regex = compileRegex(name, where, entry.pattern, entry.flags);
+  const groups = namedGroups(entry.pattern as string);
+  if (entry.captures === undefined) return { regex, captureNames: groups };
+  if (!Array.isArray(entry.captures) || entry.captures.some((c) => typeof c !== 'string')) throw bad(name, `${where}: captures must be a list of group names`);
+  const missing = (entry.captures as string[]).filter((c) => !groups.includes(c));
+  if (missing.length) throw bad(name, `${where}: captures name groups the pattern lacks: ${missing.join(', ')}`);
+  return { regex, captureNames: entry.captures as string[] };
 }
 
 /**
@@ -153,26 +188,10 @@ export function compileLogTable(file: unknown, name: string): LogTable {
     if (!ID.test(id)) throw bad(name, `${where}: id must be UPPER_SNAKE text`);
     if (seen.has(id)) throw bad(name, `${where}: duplicate id`);
     seen.add(id);
-    for (const k of Object.keys(entry)) if (!FIELDS.includes(k)) throw bad(name, `${where}: unknown field "${k}"`);
-    for (const k of ['pattern', 'title', 'explanation', 'nextStep'] as const) {
-      if (typeof entry[k] !== 'string' || !(entry[k] as string).trim()) throw bad(name, `${where}: "${k}" must be non-empty text`);
-    }
-    if (!LAYERS.includes(entry.layer as Layer)) throw bad(name, `${where}: layer must be one of ${LAYERS.join(', ')}`);
-    if (!SEVERITY_ORDER.includes(entry.severity as Severity)) throw bad(name, `${where}: severity must be one of ${SEVERITY_ORDER.join(', ')}`);
-    if (!Array.isArray(entry.references) || entry.references.some((r) => typeof r !== 'string' || !/^https:\/\//.test(r))) {
-      throw bad(name, `${where}: references must be a list of https links`);
-    }
-    const regex = compileRegex(name, where, entry.pattern, entry.flags);
-    const groups = namedGroups(entry.pattern as string);
-    let captureNames = groups;
-    if (entry.captures !== undefined) {
-      if (!Array.isArray(entry.captures) || entry.captures.some((c) => typeof c !== 'string')) throw bad(name, `${where}: captures must be a list of group names`);
-      const missing = (entry.captures as string[]).filter((c) => !groups.includes(c));
-      if (missing.length) throw bad(name, `${where}: captures name groups the pattern lacks: ${missing.join(', ')}`);
-      captureNames = entry.captures as string[];
-    }
-    const correlate = entry.correlate === undefined ? undefined : compileCorrelate(name, where, entry.correlate, captureNames);
-    patterns.push({ ...(entry as unknown as LogPatternEntry), regex, captureNames, ...(correlate ? { correlate } : {}) });
+    checkFields(entry, name, where);
+    const compiled = compilePattern(entry, name, where);
+    const correlate = entry.correlate === undefined ? undefined : compileCorrelate(name, where, entry.correlate, compiled.captureNames);
+    patterns.push({ ...(entry as unknown as LogPatternEntry), ...compiled, ...(correlate ? { correlate } : {}) });
   });
   return { name, patterns };
 }

@@ -24,7 +24,7 @@ export function lineTime(line: string, refMs: number): number | undefined {
   if (m) return parseRfc3339(m[1]);
   if ((m = ISO_START.exec(head))) return parseRfc3339(m[1].replace(',', '.'));
   if ((m = KLOG.exec(head))) {
-    return yearless(Number(m[1]) - 1, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Math.floor(Number(m[6]) / 1000), refMs);
+    return yearless({ month: Number(m[1]) - 1, day: Number(m[2]), h: Number(m[3]), mi: Number(m[4]), s: Number(m[5]), ms: Math.floor(Number(m[6]) / 1000) }, refMs);
   }
   if ((m = CTIME.exec(head))) {
     const t = new Date(Number(m[6]), MONTHS.indexOf(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])).getTime();

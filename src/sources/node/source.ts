@@ -34,7 +34,16 @@ export interface NodeSourceOptions {
   maxDStateTasks?: number;
   /** CPU count (tests); default os.cpus() */
   cpus?: number;
+  /**
+   * The processes a /proc scan already read (pid, comm, state, and the wait channel and kernel
+   * stack of D-state ones): spares reading every stat again.
+   */
+  processes?: readonly { pid: number; comm: string; state: string; wchan?: string; kernelStack?: string[] }[];
 }
+
+/** Processes (or cgroup directories) walked between two turns of the event loop. */
+const YIELD_EVERY = 64;
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function read(path: string): string | undefined {
   try {
@@ -44,13 +53,8 @@ function read(path: string): string | undefined {
   }
 }
 
-export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> {
-  const started = Date.now();
-  const deadlineMs = o.deadlineMs ?? 3000;
-  const late = (): boolean => Date.now() - started > deadlineMs;
-  const proc = o.procRoot ?? '/proc';
-  const notes: string[] = [];
-
+/** The node's counters: load, memory, pressure, file handles, pid_max. */
+function readCounters(o: NodeSourceOptions, proc: string, notes: string[]): NodeView {
   const load = parseLoadavg(read(join(proc, 'loadavg')) ?? '');
   if (!load) notes.push(`${proc}/loadavg unreadable`);
   const mem = parseMeminfo(read(join(proc, 'meminfo')) ?? '');
@@ -65,7 +69,6 @@ export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> 
   };
   if (mem.MemAvailable === undefined) notes.push('MemAvailable missing from meminfo: using MemFree');
   if (load) view.threadCount = load.threads;
-
   const psi: NonNullable<NodeView['psi']> = {};
   for (const r of ['cpu', 'memory', 'io'] as const) {
     const p = parsePressure(read(join(proc, 'pressure', r)) ?? '');
@@ -73,86 +76,121 @@ export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> 
   }
   if (Object.keys(psi).length) view.psi = psi;
   else notes.push('no PSI (/proc/pressure): kernel without CONFIG_PSI or psi=0');
-
   const fileNr = parseFileNr(read(join(proc, 'sys/fs/file-nr')) ?? '');
   if (fileNr) view.fileNr = fileNr;
   view.pidMax = parseSingleNumber(read(join(proc, 'sys/kernel/pid_max')) ?? '');
-  const maxUserInstances = parseSingleNumber(read(join(proc, 'sys/fs/inotify/max_user_instances')) ?? '');
+  return view;
+}
 
-  // one walk over /proc: process count, D-state tasks, inotify instances per process
+/** What one walk over /proc counts: inotify instances per process and user, within a budget of fd links. */
+interface ProcWalk {
+  byProcess: NonNullable<NodeView['inotify']>['byProcess'];
+  byUid: Map<number, number>;
+  fdsRead: number;
+  visited: number;
+  stoppedAt: string;
+}
+
+/** A D-state task with its wait channel and kernel stack (the scan's, or read now). */
+function dStateTask(dir: string, pid: number, comm: string, seen: ScannedProcess | undefined): NodeView['dStateTasks'][number] {
+  const wchan = seen ? seen.wchan : read(join(dir, 'wchan'))?.trim();
+  const stack = seen ? seen.kernelStack : read(join(dir, 'stack'))?.split('\n').filter(Boolean).map((l) => l.replace(/^\[<[0-9a-f]+>\]\s*/, '').replace(/\+0x[0-9a-f]+\/0x[0-9a-f]+$/, ''));
+  return { pid, comm, ...(wchan && wchan !== '0' ? { wchan } : {}), ...(stack?.length ? { kernelStack: stack } : {}) };
+}
+
+/** A process's inotify instances (fd links to anon_inode:inotify), counted against the walk's budget. */
+function countInotify(w: ProcWalk, dir: string, pid: number, comm: string, budget: number): void {
+  let fds: string[];
+  try {
+    fds = readdirSync(join(dir, 'fd'));
+  } catch {
+    return; // not ours to read, or gone
+  }
+  let count = 0;
+  for (const fd of fds) {
+    if (++w.fdsRead > budget) break;
+    try {
+      if (readlinkSync(join(dir, 'fd', fd)) === 'anon_inode:inotify') count++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  if (!count) return;
+  let uid: number;
+  try {
+    uid = statSync(dir).uid;
+  } catch {
+    return;
+  }
+  w.byProcess.push({ pid, comm, uid, count });
+  w.byUid.set(uid, (w.byUid.get(uid) ?? 0) + count);
+}
+
+type ScannedProcess = NonNullable<NodeSourceOptions['processes']>[number];
+
+/** The scan's comm and state when given; else read from stat (undefined: the process vanished). */
+function commAndState(dir: string, seen: ScannedProcess | undefined): { comm: string; state: string } | undefined {
+  if (seen) return { comm: seen.comm, state: seen.state };
+  const stat = read(join(dir, 'stat'));
+  if (!stat) return undefined;
+  const close = stat.lastIndexOf(')');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), state: stat.slice(close + 2, close + 3) };
+}
+
+/** One walk over /proc: process count, D-state tasks, inotify instances per process. */
+async function walkProcesses(o: NodeSourceOptions, proc: string, view: NodeView, late: () => boolean): Promise<ProcWalk> {
   const budget = o.inotifyFdBudget ?? 100_000;
   const maxD = o.maxDStateTasks ?? 50;
   let pids: number[] = [];
   try {
     pids = readdirSync(proc).filter((n) => /^\d+$/.test(n)).map(Number);
   } catch {
-    notes.push(`${proc} unreadable`);
+    view.notes.push(`${proc} unreadable`);
   }
+  const w: ProcWalk = { byProcess: [], byUid: new Map(), fdsRead: 0, visited: 0, stoppedAt: '' };
+  const scanned = o.processes && new Map(o.processes.map((p) => [p.pid, p]));
+  if (scanned) pids = [...scanned.keys()];
   view.processCount = pids.length;
-  const byProcess: NonNullable<NodeView['inotify']>['byProcess'] = [];
-  const byUid = new Map<number, number>();
-  let fdsRead = 0;
-  let visited = 0;
-  let stoppedAt = '';
   for (const pid of pids) {
     if (late()) {
-      stoppedAt = `stopped at the deadline after ${visited} of ${pids.length} processes`;
+      w.stoppedAt = `stopped at the deadline after ${w.visited} of ${pids.length} processes`;
       break;
     }
-    visited++;
+    // synchronous reads (a promise per fd link costs several times the CPU), with a turn of the
+    // event loop every few processes so the other probes' answers are read meanwhile
+    if (++w.visited % YIELD_EVERY === 0) await yieldToLoop();
     const dir = join(proc, String(pid));
-    const stat = read(join(dir, 'stat'));
-    if (!stat) continue; // gone
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const state = stat.slice(close + 2, close + 3);
-    if (state === 'D' && view.dStateTasks.length < maxD) {
-      const wchan = read(join(dir, 'wchan'))?.trim();
-      const stack = read(join(dir, 'stack'))?.split('\n').filter(Boolean).map((l) => l.replace(/^\[<[0-9a-f]+>\]\s*/, '').replace(/\+0x[0-9a-f]+\/0x[0-9a-f]+$/, ''));
-      view.dStateTasks.push({ pid, comm, ...(wchan && wchan !== '0' ? { wchan } : {}), ...(stack?.length ? { kernelStack: stack } : {}) });
-    }
-    if (fdsRead >= budget) {
-      if (!stoppedAt) stoppedAt = `stopped after ${budget} fd links (${visited} of ${pids.length} processes)`;
-      continue;
-    }
-    let fds: string[];
-    try {
-      fds = readdirSync(join(dir, 'fd'));
-    } catch {
-      continue; // not ours to read, or gone
-    }
-    let count = 0;
-    for (const fd of fds) {
-      if (++fdsRead > budget) break;
-      try {
-        if (readlinkSync(join(dir, 'fd', fd)) === 'anon_inode:inotify') count++;
-      } catch {
-        // closed meanwhile
-      }
-    }
-    if (count) {
-      let uid = 0;
-      try {
-        uid = statSync(dir).uid;
-      } catch {
-        continue;
-      }
-      byProcess.push({ pid, comm, uid, count });
-      byUid.set(uid, (byUid.get(uid) ?? 0) + count);
-    }
+    const seen = scanned?.get(pid);
+    const cs = commAndState(dir, seen);
+    if (!cs) continue;
+    const { comm, state } = cs;
+    if (state === 'D' && view.dStateTasks.length < maxD) view.dStateTasks.push(dStateTask(dir, pid, comm, seen));
+    if (w.fdsRead < budget) countInotify(w, dir, pid, comm, budget);
+    else if (!w.stoppedAt) w.stoppedAt = `stopped after ${budget} fd links (${w.visited} of ${pids.length} processes)`;
   }
+  return w;
+}
+
+export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> {
+  const started = Date.now();
+  const deadlineMs = o.deadlineMs ?? 3000;
+  const late = (): boolean => Date.now() - started > deadlineMs;
+  const proc = o.procRoot ?? '/proc';
+  const notes: string[] = [];
+  const view = readCounters(o, proc, notes);
+  const maxUserInstances = parseSingleNumber(read(join(proc, 'sys/fs/inotify/max_user_instances')) ?? '');
+  const w = await walkProcesses(o, proc, view, late);
   if (maxUserInstances !== undefined) {
-    byProcess.sort((a, b) => b.count - a.count || a.pid - b.pid);
+    w.byProcess.sort((a, b) => b.count - a.count || a.pid - b.pid);
     view.inotify = {
       maxUserInstances,
-      byProcess: byProcess.slice(0, 20),
-      byUser: [...byUid].map(([uid, count]) => ({ uid, count })).sort((a, b) => b.count - a.count),
-      sampled: stoppedAt || `all ${visited} processes (${fdsRead} fd links)`,
+      byProcess: w.byProcess.slice(0, 20),
+      byUser: [...w.byUid].map(([uid, count]) => ({ uid, count })).sort((a, b) => b.count - a.count),
+      sampled: w.stoppedAt || `all ${w.visited} processes (${w.fdsRead} fd links)`,
     };
   }
-  if (stoppedAt) notes.push(`process walk ${stoppedAt}`);
-
-  view.frozenCgroups = frozenCgroups(o.cgroupRoot ?? '/sys/fs/cgroup', o.cgroupDirBudget ?? 20_000, late, notes);
+  if (w.stoppedAt) notes.push(`process walk ${w.stoppedAt}`);
+  view.frozenCgroups = await frozenCgroups(o.cgroupRoot ?? '/sys/fs/cgroup', o.cgroupDirBudget ?? 20_000, late, notes);
   if (o.kernelLog !== false) {
     const left = Math.max(200, deadlineMs - (Date.now() - started));
     view.kernelLog = await kernelLog(o, proc, left, notes);
@@ -161,7 +199,7 @@ export async function collectNode(o: NodeSourceOptions = {}): Promise<NodeView> 
 }
 
 /** Frozen cgroups: v1 freezer.state FROZEN/FREEZING, v2 cgroup.freeze 1. A bounded walk. */
-export function frozenCgroups(root: string, dirBudget: number, late: () => boolean, notes: string[]): NodeView['frozenCgroups'] {
+export async function frozenCgroups(root: string, dirBudget: number, late: () => boolean, notes: string[]): Promise<NodeView['frozenCgroups']> {
   const out: NodeView['frozenCgroups'] = [];
   const hierarchies: { base: string; file: string; frozen: (v: string) => string | undefined }[] = [];
   if (existsSync(join(root, 'freezer'))) hierarchies.push({ base: join(root, 'freezer'), file: 'freezer.state', frozen: (v) => (v === 'FROZEN' || v === 'FREEZING' ? v : undefined) });
@@ -181,25 +219,34 @@ export function frozenCgroups(root: string, dirBudget: number, late: () => boole
         break;
       }
       const dir = stack.pop()!;
-      seen++;
+      if (++seen % YIELD_EVERY === 0) await yieldToLoop();
       let entries;
       try {
         entries = readdirSync(dir, { withFileTypes: true });
       } catch {
         continue;
       }
-      if (dir !== h.base) {
-        const state = h.frozen(read(join(dir, h.file))?.trim() ?? '');
-        if (state) {
-          const pids = (read(join(dir, 'cgroup.procs')) ?? '').split('\n').filter(Boolean).slice(0, 20).map(Number);
-          // a frozen parent freezes its children: report the top one only
-          if (!out.some((f) => dir.startsWith(`${f.path}/`))) out.push({ path: dir, state, pids });
-        }
+      const state = dir !== h.base ? h.frozen(read(join(dir, h.file))?.trim() ?? '') : undefined;
+      // a frozen parent freezes its children: report the top one only
+      if (state && !out.some((f) => dir.startsWith(`${f.path}/`))) {
+        out.push({ path: dir, state, pids: (read(join(dir, 'cgroup.procs')) ?? '').split('\n').filter(Boolean).slice(0, 20).map(Number) });
       }
       for (const e of entries) if (e.isDirectory()) stack.push(join(dir, e.name));
     }
   }
   return out;
+}
+
+/** One /dev/kmsg record's bytes: 0 at the end of the ring, 'overwritten' when it was lost while read (skip it). */
+function readKmsgRecord(fd: number, buf: Buffer): number | 'overwritten' {
+  try {
+    return readSync(fd, buf, 0, buf.length, null);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EAGAIN') return 0; // the end of the ring
+    if (code === 'EPIPE') return 'overwritten';
+    throw err;
+  }
 }
 
 function bootTimeMs(proc: string): number | undefined {
@@ -238,15 +285,8 @@ async function kernelLog(o: NodeSourceOptions, proc: string, deadlineMs: number,
     const started = Date.now();
     try {
       for (;;) {
-        let n: number;
-        try {
-          n = readSync(fd, buf, 0, buf.length, null);
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'EAGAIN') break; // the end of the ring
-          if (code === 'EPIPE') continue; // a record was overwritten while we read: skip it
-          throw err;
-        }
+        const n = readKmsgRecord(fd, buf);
+        if (n === 'overwritten') continue;
         if (n === 0) break;
         bytes += n;
         records++;

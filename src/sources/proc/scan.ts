@@ -376,29 +376,45 @@ function pidStillThere(procRoot: string, pid: number): boolean {
   }
 }
 
+/** The first of two %CPU samples: each process's CPU ticks now. */
+export interface CpuSample {
+  at: number;
+  ticks: Map<number, { ticks: number; starttime: number }>;
+}
+
+export function startCpuSample(table: ProcTable, pids: number[]): CpuSample {
+  const ticks = new Map<number, { ticks: number; starttime: number }>();
+  for (const pid of pids) {
+    try {
+      const st = parseStat(readSmall(`${table.procRoot}/${pid}/stat`));
+      if (st) ticks.set(pid, { ticks: st.utime + st.stime, starttime: st.starttime });
+    } catch { /* gone */ }
+  }
+  return { at: performance.now(), ticks };
+}
+
+/** The second sample: sets cpuPercentRecent on the table's entries (same pid and start time only); returns the window, ms. */
+export function finishCpuSample(table: ProcTable, first: CpuSample): number {
+  const byPid = new Map(table.processes.map((p) => [p.pid, p]));
+  const wallSec = (performance.now() - first.at) / 1000;
+  for (const [pid, a] of first.ticks) {
+    try {
+      const st = parseStat(readSmall(`${table.procRoot}/${pid}/stat`));
+      const p = byPid.get(pid);
+      if (!st || !p || st.starttime !== a.starttime || p.starttime !== a.starttime) continue;
+      const cpuSec = (st.utime + st.stime - a.ticks) / CLOCK_TICKS;
+      if (wallSec > 0) p.cpuPercentRecent = Math.round((cpuSec / wallSec) * 1000) / 10;
+    } catch { /* gone */ }
+  }
+  return Math.round(wallSec * 1000);
+}
+
 /**
  * A short two-sample %CPU for the given processes: reads their stat now and after ms, and sets
  * cpuPercentRecent on the entries (same pid and start time only).
  */
 export async function sampleRecentCpu(table: ProcTable, pids: number[], ms: number): Promise<void> {
-  const procRoot = table.procRoot;
-  const first = new Map<number, { ticks: number; starttime: number; at: number }>();
-  for (const pid of pids) {
-    try {
-      const st = parseStat(readSmall(`${procRoot}/${pid}/stat`));
-      if (st) first.set(pid, { ticks: st.utime + st.stime, starttime: st.starttime, at: performance.now() });
-    } catch { /* gone */ }
-  }
+  const first = startCpuSample(table, pids);
   await new Promise((r) => setTimeout(r, ms));
-  const byPid = new Map(table.processes.map((p) => [p.pid, p]));
-  for (const [pid, a] of first) {
-    try {
-      const st = parseStat(readSmall(`${procRoot}/${pid}/stat`));
-      const p = byPid.get(pid);
-      if (!st || !p || st.starttime !== a.starttime || p.starttime !== a.starttime) continue;
-      const wallSec = (performance.now() - a.at) / 1000;
-      const cpuSec = (st.utime + st.stime - a.ticks) / CLOCK_TICKS;
-      if (wallSec > 0) p.cpuPercentRecent = Math.round((cpuSec / wallSec) * 1000) / 10;
-    } catch { /* gone */ }
-  }
+  finishCpuSample(table, first);
 }

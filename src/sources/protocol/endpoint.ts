@@ -1,15 +1,26 @@
-// Endpoints as users write them (crictl's forms): unix:///path, or a bare absolute path.
+// Endpoints as users write them (crictl's forms): unix:///path, or a bare absolute path. The one
+// place `unix://` is taken off or put on.
 import { accessSync, statSync, constants } from 'node:fs';
 import { CtrdocError } from '../../errors.ts';
 
+const UNIX = 'unix://';
+
+/** The socket path behind an endpoint (unix:///path or /path), or undefined when it is not one. */
+export function unixPathOf(endpoint: string): string | undefined {
+  const e = endpoint.trim();
+  const path = e.startsWith(UNIX) ? e.slice(UNIX.length) : e;
+  return path.startsWith('/') ? path : undefined;
+}
+
+/** A socket path (or an endpoint) as an endpoint URL: /run/x.sock → unix:///run/x.sock. */
+export function toEndpoint(pathOrEndpoint: string): string {
+  return pathOrEndpoint.startsWith('/') ? `${UNIX}${pathOrEndpoint}` : pathOrEndpoint;
+}
+
 /** The socket path behind an endpoint, or an invalid-argument error naming the endpoint. */
 export function socketPathOf(endpoint: string): string {
-  if (endpoint.startsWith('unix://')) {
-    const path = endpoint.slice('unix://'.length);
-    if (path.startsWith('/')) return path;
-  } else if (endpoint.startsWith('/')) {
-    return endpoint;
-  }
+  const path = unixPathOf(endpoint);
+  if (path) return path;
   throw new CtrdocError(
     'invalid-argument',
     `endpoint "${endpoint}" is not a unix socket URL`,

@@ -48,6 +48,13 @@ function codeOfHttpStatus(status: number): number {
 }
 
 /** The gRPC code for a stream the peer reset without a status. */
+/** An answer that is not gRPC: an HTTP status other than 200, or another content type. */
+function responseProblem(httpStatus: number, type: string): CallStatus | undefined {
+  if (httpStatus !== 200) return { code: codeOfHttpStatus(httpStatus), details: `HTTP status ${httpStatus} (not a gRPC answer)` };
+  if (!type.startsWith('application/grpc')) return { code: GrpcStatus.UNKNOWN, details: `content-type "${type}" is not gRPC: is this a gRPC server?` };
+  return undefined;
+}
+
 function codeOfReset(rstCode: number): number {
   if (rstCode === NGHTTP2_REFUSED_STREAM) return GrpcStatus.UNAVAILABLE;
   if (rstCode === NGHTTP2_CANCEL) return GrpcStatus.CANCELLED;
@@ -125,6 +132,21 @@ export class GrpcConnection {
     return new CtrdocError(kind, `${what}: ${st.details || statusName(st.code)}`, undefined, { cause });
   }
 
+  /** Why a call's stream closed with no grpc-status: the connection failed or went down, the server reset it, or the answer just ended. */
+  private closedWithoutStatus(session: http2.ClientHttp2Session, rst: number, httpStatus: number, endStream: boolean): CallStatus {
+    if (this.sessionError) {
+      const e = this.sessionError as NodeJS.ErrnoException;
+      return { code: GrpcStatus.UNAVAILABLE, details: `connection failed: ${e.code ? `${e.code} ` : ''}${e.message}`, cause: e };
+    }
+    if (session.destroyed || session.closed) {
+      // the connection went down under the call (its streams are reset with INTERNAL_ERROR
+      // locally): a daemon that stopped, or a peer that is not HTTP/2
+      return { code: GrpcStatus.UNAVAILABLE, details: httpStatus ? 'the connection closed before the call ended (did the daemon stop?)' : 'the connection closed before an answer (is this a gRPC server?)' };
+    }
+    if (rst !== http2.constants.NGHTTP2_NO_ERROR && rst !== NGHTTP2_CANCEL) return { code: codeOfReset(rst), details: `the server reset the stream (HTTP/2 error ${rst})` };
+    return { code: endStream ? GrpcStatus.INTERNAL : GrpcStatus.UNAVAILABLE, details: endStream ? 'the answer ended without a grpc-status' : 'the stream closed before an answer' };
+  }
+
   /**
    * Starts one call: sends the request, hands each response message to `onMessage`, and calls
    * `onEnd` once with the final status (OK, the server's, or ctrdoc's own: deadline, a reset,
@@ -171,14 +193,9 @@ export class GrpcConnection {
     };
     req.on('response', (h) => {
       httpStatus = Number(h[HTTP2_HEADER_STATUS]);
-      const type = String(h[HTTP2_HEADER_CONTENT_TYPE] ?? '');
-      if (httpStatus !== 200) {
-        end({ code: codeOfHttpStatus(httpStatus), details: `HTTP status ${httpStatus} (not a gRPC answer)` });
-      } else if (!type.startsWith('application/grpc')) {
-        end({ code: GrpcStatus.UNKNOWN, details: `content-type "${type}" is not gRPC: is this a gRPC server?` });
-      } else {
-        readStatus(h); // a trailers-only answer carries its status in the headers
-      }
+      const problem = responseProblem(httpStatus, String(h[HTTP2_HEADER_CONTENT_TYPE] ?? ''));
+      if (problem) end(problem);
+      else readStatus(h); // a trailers-only answer carries its status in the headers
     });
     req.on('trailers', readStatus);
     let endStream = false;
@@ -204,21 +221,7 @@ export class GrpcConnection {
       }
       // No status: the stream was reset or the connection went down. The session's own error
       // (ECONNREFUSED, a peer that is not HTTP/2) arrives a tick after its streams close.
-      setImmediate(() => {
-        const rst = req!.rstCode ?? 0;
-        if (this.sessionError) {
-          const e = this.sessionError as NodeJS.ErrnoException;
-          end({ code: GrpcStatus.UNAVAILABLE, details: `connection failed: ${e.code ? `${e.code} ` : ''}${e.message}`, cause: e });
-        } else if (session.destroyed || session.closed) {
-          // the connection went down under the call (its streams are reset with INTERNAL_ERROR
-          // locally): a daemon that stopped, or a peer that is not HTTP/2
-          end({ code: GrpcStatus.UNAVAILABLE, details: httpStatus ? 'the connection closed before the call ended (did the daemon stop?)' : 'the connection closed before an answer (is this a gRPC server?)' });
-        } else if (rst !== http2.constants.NGHTTP2_NO_ERROR && rst !== NGHTTP2_CANCEL) {
-          end({ code: codeOfReset(rst), details: `the server reset the stream (HTTP/2 error ${rst})` });
-        } else {
-          end({ code: endStream ? GrpcStatus.INTERNAL : GrpcStatus.UNAVAILABLE, details: endStream ? 'the answer ended without a grpc-status' : 'the stream closed before an answer' });
-        }
-      });
+      setImmediate(() => end(this.closedWithoutStatus(session, req!.rstCode ?? 0, httpStatus, endStream)));
     });
     req.end(frameMessage(body));
     return () => end({ code: GrpcStatus.CANCELLED, details: 'cancelled by ctrdoc' });
@@ -261,8 +264,10 @@ export class GrpcConnection {
         try {
           v = decode<T>(resType, m);
         } catch (e) {
+          // said first: the cancel that follows settles the call too, as "cancelled"
+          reject(new CtrdocError('bad-input', `${this.opts.what} ${method}: undecodable message: ${(e as Error).message}`));
           cancel();
-          return reject(new CtrdocError('bad-input', `${this.opts.what} ${method}: undecodable message: ${(e as Error).message}`));
+          return;
         }
         onMessage(v);
       }, (st) => {

@@ -1,21 +1,57 @@
 // The runc bundles containerd keeps per task: `<state>/io.containerd.runtime.v2.task/<ns>/<id>/`
-// with config.json (the OCI spec runc runs), `address` (the shim's ttrpc socket), init.pid and,
-// in the directory of the task that started the shim, shim.pid. Also the shim socket directory
-// (`/run/containerd/s`: containerd 1.6 puts every shim socket there, whatever its state dir).
-import { lstatSync, readdirSync } from 'node:fs';
+// with config.json (the OCI spec runc runs), the shim's socket (1.x: an `address` file; 2.x:
+// bootstrap.json, which also names the task API the shim serves: readBundleShim is the one reader),
+// init.pid and, on 1.x in the directory of the task that started the shim, shim.pid. Also the shim
+// socket directory (`/run/containerd/s`: every version puts every shim socket there, whatever its
+// state dir).
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TaskBundle, TaskBundleView } from '../../snapshot/types/runc.ts';
 import { readSmall } from '../proc/scan.ts';
 
 export { TASK_STATE_SUBDIR } from '../containerd/layout.ts';
-import { TASK_STATE_SUBDIR } from '../containerd/layout.ts';
-export const DEFAULT_SHIM_SOCKET_DIR = '/run/containerd/s';
+import { CONTAINERD_DEFAULTS, readShimBootstrap, SHIM_BUNDLE_FILES, TASK_STATE_SUBDIR, type ShimBootstrap } from '../containerd/layout.ts';
+import { unixPathOf } from '../protocol/endpoint.ts';
+export const DEFAULT_SHIM_SOCKET_DIR = CONTAINERD_DEFAULTS.shimSocketDir;
 
 /** `unix:///run/containerd/s/abc` → `/run/containerd/s/abc`; other schemes unchanged. */
 export function socketPathOfAddress(address: string): string {
-  const a = address.trim();
-  if (a.startsWith('unix://')) return a.slice('unix://'.length);
-  return a;
+  return unixPathOf(address) ?? address.trim();
+}
+
+/** A file's text, or undefined when it is not there (any other error is thrown). */
+function readIfThere(path: string): string | undefined {
+  try {
+    return readSmall(path, 64 << 10);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The shim of a task bundle dir: its address, the task API it serves and the protocol, from
+ * `address` (1.x) or bootstrap.json (2.x). The one reader of a bundle's shim address: the
+ * collection, `ctrdoc goroutines --shim`, the lab and the tests all read it here. Throws, naming
+ * the file and what was wrong.
+ */
+export function readBundleShim(bundleDir: string): ShimBootstrap {
+  try {
+    return shimOfBundle(bundleDir);
+  } catch (err) {
+    throw new Error(`task bundle ${bundleDir}: ${(err as Error).message}`);
+  }
+}
+
+function shimOfBundle(dir: string): ShimBootstrap {
+  const read = (name: string) => {
+    try {
+      return readIfThere(join(dir, name));
+    } catch (err) {
+      throw new Error(`${name}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  };
+  return readShimBootstrap({ address: read(SHIM_BUNDLE_FILES.address), bootstrap: read(SHIM_BUNDLE_FILES.bootstrap) });
 }
 
 function readInt(path: string): number | undefined {
@@ -24,6 +60,25 @@ function readInt(path: string): number | undefined {
     return /^\d+$/.test(t) ? Number(t) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+const SANDBOX_ID_KEY = 'io.kubernetes.cri.sandbox-id';
+
+/** The first `max` bytes of a file (a hostile huge spec is not read whole). */
+function readHead(path: string, max: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(max, Math.max(0, fstatSync(fd).size)));
+    let n = 0;
+    while (n < buf.length) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -37,7 +92,10 @@ export function readTaskBundle(dir: string, namespace: string, id: string): Task
   const b: TaskBundle = { namespace, id, dir, hasConfig: false };
   const problems: string[] = [];
   try {
-    b.address = readSmall(join(dir, 'address')).trim();
+    const shim = shimOfBundle(dir);
+    b.address = shim.address;
+    b.taskApi = shim.taskApi;
+    if (shim.protocol !== 'ttrpc') b.protocol = shim.protocol;
     b.socketPath = socketPathOfAddress(b.address);
     try {
       b.socketExists = lstatSync(b.socketPath).isSocket();
@@ -45,16 +103,18 @@ export function readTaskBundle(dir: string, namespace: string, id: string): Task
       b.socketExists = false;
     }
   } catch (err) {
-    problems.push(`address: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    problems.push(`shim address: ${(err as Error).message}`);
   }
   const initPid = readInt(join(dir, 'init.pid'));
   if (initPid !== undefined) b.initPid = initPid;
   const shimPid = readInt(join(dir, 'shim.pid'));
   if (shimPid !== undefined) b.shimPid = shimPid;
   try {
-    const spec = readSmall(join(dir, 'config.json'), 4 << 20);
+    // the spec stays bytes: only the few around the annotation are decoded (hundreds of specs, ~15 kB each)
+    const spec = readHead(join(dir, 'config.json'), 4 << 20);
     b.hasConfig = true;
-    const sb = sandboxIdOfSpec(spec);
+    const at = spec.indexOf(SANDBOX_ID_KEY);
+    const sb = at < 0 ? undefined : sandboxIdOfSpec(spec.toString('utf8', at - 1, Math.min(spec.length, at + SANDBOX_ID_KEY.length + 200)));
     if (sb) b.sandboxId = sb;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

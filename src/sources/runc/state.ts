@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import type { RuncContainerState, RuncKubeLabels, RuncRootView, RuncStatus } from '../../snapshot/types/runc.ts';
 import { parseStat } from '../proc/parse.ts';
 import { readSmall } from '../proc/scan.ts';
+import { CONTAINERD_DEFAULTS } from '../containerd/layout.ts';
 
 /** The default runc root of containerd's k8s.io namespace. */
-export const DEFAULT_RUNC_ROOT = '/run/containerd/runc/k8s.io';
+export const DEFAULT_RUNC_ROOT = `${CONTAINERD_DEFAULTS.runcRootBase}/${CONTAINERD_DEFAULTS.namespace}`;
 
 export interface ParsedRuncState {
   id?: string;
@@ -20,6 +21,22 @@ export interface ParsedRuncState {
   rootfs?: string;
   labels: Record<string, string>;
   cgroupPaths: Record<string, string>;
+}
+
+/** init_process_start: a number (runc 1.0 wrote it as a string of digits). */
+function initStartOf(v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/** The config's rootfs and its `key=value` labels. */
+function readConfig(config: Record<string, unknown>, out: ParsedRuncState): void {
+  if (typeof config.rootfs === 'string') out.rootfs = config.rootfs;
+  if (!Array.isArray(config.labels)) return;
+  for (const l of config.labels) {
+    const eq = typeof l === 'string' ? l.indexOf('=') : -1;
+    if (eq > 0) out.labels[(l as string).slice(0, eq)] = (l as string).slice(eq + 1);
+  }
 }
 
 /** Parses state.json text; throws a message naming what is wrong (the caller turns it into `error`). */
@@ -36,21 +53,10 @@ export function parseRuncStateJson(text: string): ParsedRuncState {
   const out: ParsedRuncState = { labels: {}, cgroupPaths: {} };
   if (typeof s.id === 'string') out.id = s.id;
   if (typeof s.init_process_pid === 'number' && Number.isInteger(s.init_process_pid)) out.initPid = s.init_process_pid;
-  if (typeof s.init_process_start === 'number' && Number.isInteger(s.init_process_start)) out.initStart = s.init_process_start;
-  // runc 1.0 wrote init_process_start as a string.
-  else if (typeof s.init_process_start === 'string' && /^\d+$/.test(s.init_process_start)) out.initStart = Number(s.init_process_start);
+  const start = initStartOf(s.init_process_start);
+  if (start !== undefined) out.initStart = start;
   if (typeof s.created === 'string') out.created = s.created;
-  const config = s.config && typeof s.config === 'object' ? (s.config as Record<string, unknown>) : undefined;
-  if (config) {
-    if (typeof config.rootfs === 'string') out.rootfs = config.rootfs;
-    if (Array.isArray(config.labels)) {
-      for (const l of config.labels) {
-        if (typeof l !== 'string') continue;
-        const eq = l.indexOf('=');
-        if (eq > 0) out.labels[l.slice(0, eq)] = l.slice(eq + 1);
-      }
-    }
-  }
+  if (s.config && typeof s.config === 'object') readConfig(s.config as Record<string, unknown>, out);
   if (s.cgroup_paths && typeof s.cgroup_paths === 'object') {
     for (const [k, v] of Object.entries(s.cgroup_paths as Record<string, unknown>)) if (typeof v === 'string') out.cgroupPaths[k] = v;
   }

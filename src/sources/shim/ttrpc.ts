@@ -1,26 +1,20 @@
-// A ttrpc client for a shim's socket (the bundle's `address` file): containerd.task.v2.Task
-// Connect, State, Pids and Stats, each under a deadline. ttrpc has no npm client; the framing
-// is in frames.ts.
+// A ttrpc client for a shim's socket (the address its task bundle names: readBundleShim in
+// src/sources/runc/bundles.ts): the shim task API's Connect, State, Pids and Stats, each under a
+// deadline. 1.x shims serve containerd.task.v2.Task, 2.x shims containerd.task.v3.Task (layout.ts);
+// a client not told which asks v2 first and v3 when v2 is Unimplemented, and keeps the one that
+// answered. ttrpc has no npm client; the framing is in frames.ts.
 import { connect, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CtrdocError } from '../../errors.ts';
 import { formatMs } from '../../deadline.ts';
 import { decode, encode, messageType, methodTypes, timestampToIso } from '../protocol/codecs.ts';
+import { unixPathOf } from '../protocol/endpoint.ts';
 import { encodeFrame, FrameDecoder, MESSAGE_TYPE_REQUEST, MESSAGE_TYPE_RESPONSE } from './frames.ts';
 import type { ShimConnectView, ShimStateView } from '../../snapshot/types/index.ts';
-
-const TASK = 'containerd.task.v2.Task';
-
-/** The shim's socket path from a bundle dir's `address` file (unix:///run/containerd/s/<hash>). */
-export function shimAddressOfBundle(bundleDir: string): string {
-  const text = readFileSync(join(bundleDir, 'address'), 'utf8').trim();
-  return text;
-}
+import { SHIM_TASK_APIS, shimTaskService } from '../containerd/layout.ts';
 
 function socketPath(address: string): { path: string } {
-  if (address.startsWith('unix://')) return { path: address.slice(7) };
-  if (address.startsWith('/')) return { path: address };
+  const path = unixPathOf(address);
+  if (path) return { path };
   if (address.startsWith('\0') || address.startsWith('@')) return { path: '\0' + address.slice(1) };
   throw new CtrdocError('invalid-argument', `shim address "${address}" is not a unix socket`);
 }
@@ -31,18 +25,32 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+export interface ShimClientOptions {
+  timeoutMs: number;
+  /** the task API the shim serves (its bundle says: readBundleShim); unknown: v2, then v3 if v2 is Unimplemented */
+  taskApi?: number;
+}
+
 export class ShimClient {
   readonly address: string;
   private readonly timeoutMs: number;
+  /** the task API asked: known from the bundle, or the one that answered */
+  private api?: number;
   private socket?: Socket;
   private connecting?: Promise<Socket>;
   private nextStream = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly decoder = new FrameDecoder();
 
-  constructor(address: string, opts: { timeoutMs: number }) {
+  constructor(address: string, opts: ShimClientOptions) {
     this.address = address;
     this.timeoutMs = opts.timeoutMs;
+    this.api = opts.taskApi;
+  }
+
+  /** The task API version this shim answered (or was said to serve); undefined before a call when not told. */
+  get taskApi(): number | undefined {
+    return this.api;
   }
 
   private open(): Promise<Socket> {
@@ -99,12 +107,31 @@ export class ShimClient {
     }
   }
 
+  /**
+   * One call of the shim's task API: the version it serves, or, not known yet, each version
+   * ctrdoc speaks in turn while the shim says Unimplemented (all under the one deadline).
+   */
+  async task<T>(method: string, request: object): Promise<T> {
+    if (this.api !== undefined) return this.call<T>(method, request, shimTaskService(this.api));
+    const started = Date.now();
+    for (const [i, api] of SHIM_TASK_APIS.entries()) {
+      try {
+        const r = await this.call<T>(method, request, shimTaskService(api), this.timeoutMs - (Date.now() - started));
+        this.api = api;
+        return r;
+      } catch (err) {
+        if (!(err instanceof CtrdocError && err.kind === 'unimplemented') || i === SHIM_TASK_APIS.length - 1) throw err;
+      }
+    }
+    throw new CtrdocError('internal', 'no shim task API to ask');
+  }
+
   /** One ttrpc call; resolves with the decoded response message. */
-  async call<T>(method: string, request: object, service = TASK): Promise<T> {
+  async call<T>(method: string, request: object, service: string, timeoutMs = this.timeoutMs): Promise<T> {
     const { request: reqType, response: resType } = methodTypes(service, method);
     const started = Date.now();
     const socket = await this.open();
-    const left = Math.max(1, this.timeoutMs - (Date.now() - started));
+    const left = Math.max(1, timeoutMs - (Date.now() - started));
     const streamId = this.nextStream;
     this.nextStream += 2;
     const envelope = encode(messageType('ttrpc.Request'), {
@@ -116,7 +143,7 @@ export class ShimClient {
     const payload = await new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(streamId);
-        reject(new CtrdocError('deadline-exceeded', `shim ${this.address} ${method}: no answer within ${formatMs(this.timeoutMs)}`,
+        reject(new CtrdocError('deadline-exceeded', `shim ${this.address} ${method}: no answer within ${formatMs(timeoutMs)}`,
           'the shim accepts connections but does not answer: dump its goroutines (ctrdoc goroutines --shim PID --signal)'));
       }, left);
       this.pending.set(streamId, { resolve, reject, timer });
@@ -131,22 +158,22 @@ export class ShimClient {
   }
 
   async connectInfo(id = ''): Promise<ShimConnectView> {
-    return this.call<ShimConnectView>('Connect', { id });
+    return this.task<ShimConnectView>('Connect', { id });
   }
 
   async state(id: string): Promise<ShimStateView> {
-    const r = await this.call<ShimStateView & { exitedAt: { seconds: string; nanos: number } | null }>('State', { id });
+    const r = await this.task<ShimStateView & { exitedAt: { seconds: string; nanos: number } | null }>('State', { id });
     return { id: r.id, bundle: r.bundle, pid: r.pid, status: r.status, exitStatus: r.exitStatus, exitedAt: timestampToIso(r.exitedAt) };
   }
 
   async pids(id: string): Promise<number[]> {
-    const r = await this.call<{ processes: { pid: number }[] }>('Pids', { id });
+    const r = await this.task<{ processes: { pid: number }[] }>('Pids', { id });
     return r.processes.map((p) => p.pid);
   }
 
   /** Stats: the type of the metrics it carries, and for cgroup v1 the pids and CPU figures. */
   async stats(id: string): Promise<{ typeUrl: string; pids?: number; cpuNs?: string }> {
-    const r = await this.call<{ stats?: { typeUrl: string; value: string } | null }>('Stats', { id });
+    const r = await this.task<{ stats?: { typeUrl: string; value: string } | null }>('Stats', { id });
     const typeUrl = r.stats?.typeUrl ?? '';
     if (typeUrl.endsWith('io.containerd.cgroups.v1.Metrics') && r.stats) {
       const m = decode<{ pids?: { current: string }; cpu?: { usage?: { total: string } } }>(
@@ -163,6 +190,6 @@ export class ShimClient {
   }
 }
 
-export function openShim(address: string, opts: { timeoutMs: number }): ShimClient {
+export function openShim(address: string, opts: ShimClientOptions): ShimClient {
   return new ShimClient(address, opts);
 }
