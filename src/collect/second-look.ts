@@ -7,8 +7,10 @@
 // fact, the tree's probes run again a moment later (probes/second-look.ts) and a fact is kept
 // only when the second look sees it too (the same kind, on the same subject): as a process is
 // reported in D only when both /proc reads of a run saw it there. Facts seen once are listed in
-// the tree's secondLook, not judged. Inputs that did not answer the first time are not asked
-// again (a hung CRI would only spend the run's deadline twice): the first look's stand.
+// the tree's secondLook, not judged. A process of the stack in D is looked at again too: only
+// one still in D is judged (src/rules/process-state.ts). Inputs that did not answer the first
+// time are not asked again (a hung CRI would only spend the run's deadline twice): the first
+// look's stand.
 import type { ProbeResult, ProcessTreeView, TreeFact, TreeFactKind } from '../snapshot/types/index.ts';
 import type { ProbeName } from './registry.ts';
 
@@ -33,6 +35,16 @@ export function factKey(f: TreeFact): string {
 }
 
 export const racyFacts = (view: ProcessTreeView): TreeFact[] => view.facts.filter((f) => RACY_FACTS.includes(f.kind));
+
+/** The stack's processes whose D state the rules would judge (src/rules/processes.ts). */
+const STACK_ROLES: ReadonlySet<string> = new Set(['containerd', 'shim', 'pause', 'runc', 'runc-init']);
+
+/**
+ * The stack's processes in D at this look. D for a moment is normal work; the process scan and
+ * the node's D-state read of one run are milliseconds apart, so the second look, hundreds of ms
+ * later, is the read that tells a moment from a hang.
+ */
+export const inD = (view: ProcessTreeView): number[] => view.processes.filter((t) => STACK_ROLES.has(t.role) && t.stat.startsWith('D')).map((t) => t.pid);
 
 /**
  * Which of the first look's results the second look takes as they are, not asked again: the
@@ -70,10 +82,15 @@ export function confirmTree(first: ProcessTreeView, second: ProcessTreeView, dur
   if (missing.length) return notTaken(first, `${missing.map((k) => INPUT_NAMES[k]).join(', ')} could not be read again`, durationMs);
   const seenAgain = new Set(second.facts.map(factKey));
   const dropped = racyFacts(first).filter((f) => !seenAgain.has(factKey(f)));
+  const stillInD = new Set(inD(second));
+  const notInDAgain = inD(first).filter((pid) => !stillInD.has(pid));
   return {
     ...first,
     facts: first.facts.filter((f) => !dropped.includes(f)),
-    secondLook: { delayMs: SECOND_LOOK_DELAY_MS, durationMs, dropped: dropped.map((f) => ({ kind: f.kind, message: f.message })) },
+    secondLook: {
+      delayMs: SECOND_LOOK_DELAY_MS, durationMs, dropped: dropped.map((f) => ({ kind: f.kind, message: f.message })),
+      ...(notInDAgain.length ? { notInDAgain } : {}),
+    },
   };
 }
 

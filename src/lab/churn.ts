@@ -18,7 +18,7 @@ import { openCri, type CriClient } from '../sources/cri/client.ts';
 import { criEndpoint, type LabPaths } from './paths.ts';
 import { containerConfig, sandboxConfig, type SandboxConfig } from './pods.ts';
 import { APP_IMAGE } from './images.ts';
-import { labCgroupRoots, labProcesses, isAlive } from './host.ts';
+import { labCgroupRoots } from './host.ts';
 import type { Finding } from '../snapshot/types/index.ts';
 
 /** Marks what one churn run created (pods and containers), so its sweep removes exactly that. */
@@ -410,23 +410,19 @@ export function churnReport(r: ChurnResult): string[] {
   ];
 }
 
-/** What a NotJudged entry may ask about the lab: is this pid a live process of another stack? */
-export interface LabScope {
-  /** true: alive and not one of this lab's processes (another lab's, or the machine's) */
-  othersPid(pid: number): boolean;
-}
-
 export interface NotJudged {
   /** what is left out */
   what: string;
   why: string;
-  applies(f: Finding, lab: LabScope): boolean;
+  applies(f: Finding): boolean;
 }
 
 /**
  * What the lab lacks by design: a doctor run against the lab (its flags, its containerd) during
  * and after the churn must say nothing at warning or worse, except about these. Each entry says
- * what it leaves out and why; everything else is judged.
+ * what it leaves out and why; everything else is judged. Not here (the doctor itself gets them
+ * right): other labs' shims, runc calls and parked inits, which the tree sets apart as foreign
+ * (tree.foreignPids).
  */
 export const CHURN_NOT_JUDGED: readonly NotJudged[] = [
   {
@@ -436,26 +432,12 @@ export const CHURN_NOT_JUDGED: readonly NotJudged[] = [
   },
   {
     what: 'the kubelet layer',
-    why: 'kubelet cannot run here: the lab has no kubelet and no kubelet log, so the kubelet rules would judge whatever kubelet-named process runs on this machine (another lab\'s stand-in), not this lab',
+    why: 'kubelet cannot run here and the lab has none: when one kubelet runs on this machine (another lab\'s stand-in), the doctor reads it as the node\'s and rightly says it talks to another containerd (KUBELET_RUNTIME_ENDPOINT, seen on the churn beside the doctor e2e); that is not this lab\'s to judge',
     applies: (f) => f.layer === 'kubelet',
-  },
-  {
-    what: 'processes of other stacks',
-    why: 'the process tree reads every process on the machine, as it should on a node (one stack); on this shared machine other labs\' runc inits and shims run beside this lab\'s, and their faults are theirs (a finding is left out only when every pid it names is alive and not the lab\'s)',
-    applies: (f, lab) => {
-      const pids = [f.subject?.pid, f.subject?.shimPid].filter((x): x is number => typeof x === 'number');
-      return pids.length > 0 && !f.subject?.pod && pids.every((pid) => lab.othersPid(pid));
-    },
   },
 ];
 
 /** The entry that leaves a finding out, if one does. */
-export function notJudged(f: Finding, lab: LabScope): NotJudged | undefined {
-  return CHURN_NOT_JUDGED.find((x) => x.applies(f, lab));
-}
-
-/** The lab's processes now: a pid that is alive and not among them is another stack's. */
-export function labScope(p: LabPaths): LabScope {
-  const ours = new Set(labProcesses(p.dir, p.cgroupParent).map((x) => x.pid));
-  return { othersPid: (pid) => !ours.has(pid) && isAlive(pid) };
+export function notJudged(f: Finding): NotJudged | undefined {
+  return CHURN_NOT_JUDGED.find((x) => x.applies(f));
 }

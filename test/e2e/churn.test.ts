@@ -2,8 +2,8 @@
 // containerd (pods started and removed, execs, log rotation, exits 0, restarts by policy), and
 // `ctrdoc doctor`, pointed at the lab, runs several times during the churn and once after it.
 // No finding at warning or worse, except what the lab lacks by design (CHURN_NOT_JUDGED in
-// src/lab/churn.ts, each entry with its reason: this machine's node state, a kubelet the lab
-// cannot run, other labs' processes). Then the churn leaves nothing: no pod, container,
+// src/lab/churn.ts, each entry with its reason: this machine's node state, shared with other
+// labs and tests; a kubelet the lab cannot run). Then the churn leaves nothing: no pod, container,
 // process, mount or cgroup of its own, also when SIGTERM stops it mid-way. On every version the
 // lab runs, and on the seed build without its fault.
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +15,7 @@ import { CLI, ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
 import { forVersions, versionDir, MATRIX } from './versions.ts';
 import type { DoctorReport } from '../../src/report/doctor-report.ts';
 import type { Snapshot } from '../../src/snapshot/types/index.ts';
-import { labScope, notJudged, CHURN_NOT_JUDGED, type ChurnResult } from '../../src/lab/churn.ts';
+import { notJudged, CHURN_NOT_JUDGED, type ChurnResult } from '../../src/lab/churn.ts';
 import { labPaths } from '../../src/lab/paths.ts';
 import { labProcesses, labMounts, labCgroupRoots } from '../../src/lab/host.ts';
 
@@ -90,7 +90,7 @@ describe(`lab churn: no false alarm on a busy healthy node (containerd ${v})`, {
 
   /** One doctor run on the lab: the findings at warning or worse that are judged, and whether CRI answered. */
   /** The doctor's second looks at tree facts (src/collect/second-look.ts): how many were taken, what they dropped. */
-  const secondLooks = { taken: 0, dropped: 0 };
+  const secondLooks = { taken: 0, dropped: 0, outOfD: 0 };
   const doctor = (): { bad: string[]; criAnswered: boolean; leftOut: string[] } => {
     // the lab has no kubelet log: this path does not exist, so the kubelet log rules are skipped rather than read the machine's journal
     const saved = join(DIR, 'churn-snapshot.json');
@@ -101,11 +101,11 @@ describe(`lab churn: no false alarm on a busy healthy node (containerd ${v})`, {
     if (look && !look.note) {
       secondLooks.taken++;
       secondLooks.dropped += look.dropped.length;
+      secondLooks.outOfD += look.notInDAgain?.length ?? 0;
     }
-    const scope = labScope(p);
     const failing = report.findings.filter((f) => f.status === 'fail' && f.severity !== 'info');
-    const bad = failing.filter((f) => !notJudged(f, scope)).map((f) => `${f.rule} ${f.severity}: ${f.summary}\n    ${f.evidence.slice(0, 4).join('\n    ')}`);
-    const leftOut = failing.filter((f) => notJudged(f, scope)).map((f) => `${f.rule} (${notJudged(f, scope)!.what})`);
+    const bad = failing.filter((f) => !notJudged(f)).map((f) => `${f.rule} ${f.severity}: ${f.summary}\n    ${f.evidence.slice(0, 4).join('\n    ')}`);
+    const leftOut = failing.filter((f) => notJudged(f)).map((f) => `${f.rule} (${notJudged(f)!.what})`);
     const criAnswered = report.probes.some((x) => x.probe === 'cri.pods' && x.status === 'ok') && report.probes.some((x) => x.probe === 'containerd.log' && x.status === 'ok');
     return { bad, criAnswered, leftOut };
   };
@@ -138,7 +138,7 @@ describe(`lab churn: no false alarm on a busy healthy node (containerd ${v})`, {
     assert.equal(c.errors, 0, result!.errors.join('\n'));
     assert.ok(judged >= 3, `${judged} doctor runs during the churn had CRI and the containerd log answer`);
     assert.deepEqual(during, [], `during the churn (left out by design, CHURN_NOT_JUDGED: ${[...leftOut].join(', ') || 'nothing'}; the list: ${CHURN_NOT_JUDGED.map((x) => x.what).join(', ')})`);
-    t.diagnostic(`containerd ${v}: ${JSON.stringify(c)}; ${judged} doctor runs judged during the churn; left out by CHURN_NOT_JUDGED: ${[...leftOut].join(', ') || 'nothing'}; second looks: ${secondLooks.taken} taken, ${secondLooks.dropped} fact(s) dropped`);
+    t.diagnostic(`containerd ${v}: ${JSON.stringify(c)}; ${judged} doctor runs judged during the churn; left out by CHURN_NOT_JUDGED: ${[...leftOut].join(', ') || 'nothing'}; second looks: ${secondLooks.taken} taken, ${secondLooks.dropped} fact(s) dropped, ${secondLooks.outOfD} process(es) of the stack out of D again`);
     const afterRun = doctor();
     assert.ok(afterRun.criAnswered, 'the doctor after the churn had CRI and the containerd log');
     assert.deepEqual(afterRun.bad, [], 'after the churn');

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { confirmTree, factKey, keptForSecondLook, notTaken, RACY_FACTS, treeAfterSecondLook } from '../../src/collect/second-look.ts';
+import { confirmTree, factKey, inD, keptForSecondLook, notTaken, RACY_FACTS, treeAfterSecondLook } from '../../src/collect/second-look.ts';
 import { buildProcessTree } from '../../src/tree/build.ts';
 import { scanProcesses } from '../../src/sources/proc/scan.ts';
 import { readRuncRoot } from '../../src/sources/runc/state.ts';
-import type { ProbeResult, ProcessTreeView, TreeFact } from '../../src/snapshot/types/index.ts';
+import type { ProbeResult, ProcessTreeView, TreeFact, TreeProcess } from '../../src/snapshot/types/index.ts';
 import { failed, ok } from './snapshot-fixture.ts';
 
 /** A /proc of this test's own, with no process in it: the machine's processes are not the test's to judge. */
@@ -52,6 +52,18 @@ test('a fault the second look sees again stays; a fact it does not see is droppe
   assert.deepEqual(confirmTree(first, look([madeUp]), 1).facts, first.facts);
   // the first look is left as it was
   assert.equal(first.facts.length, 2);
+});
+
+test('a process of the stack in D at the first look and not at the second is said so; one still in D, or not of the stack, is not', () => {
+  const withD = (view: ProcessTreeView, ...ps: [number, TreeProcess['role'], string][]): ProcessTreeView => ({
+    ...view,
+    processes: [...view.processes, ...ps.map(([pid, role, stat]) => ({ pid, ppid: 1, depth: 0, role, stat, comm: role, command: role, ageSec: 1 }) as unknown as TreeProcess)],
+  });
+  const first = withD(look(), [300, 'runc-init', 'D'], [310, 'shim', 'Dl'], [320, 'app', 'D']);
+  assert.deepEqual(inD(first), [300, 310]);
+  const view = confirmTree(first, withD(look(), [300, 'runc-init', 'S'], [310, 'shim', 'D']), 400);
+  assert.deepEqual(view.secondLook!.notInDAgain, [300]);
+  assert.equal(confirmTree(first, withD(look(), [300, 'runc-init', 'D'], [310, 'shim', 'D']), 400).secondLook!.notInDAgain, undefined);
 });
 
 test('an input the first look had and the second could not read: the first look\'s facts stand, and why', () => {
