@@ -6,6 +6,7 @@ import { parseDuration } from '../deadline.ts';
 import { CtrdocError } from '../errors.ts';
 import type { Snapshot } from '../snapshot/types/index.ts';
 import type { CollectOptions } from '../collect/context.ts';
+import { sinceWindow } from '../sources/logs/window.ts';
 
 /** collectUsage without some flags: each flag's line and the continuation lines under it go together. */
 export function collectUsageWithout(...flags: string[]): string {
@@ -31,6 +32,9 @@ export const collectUsage = `      --timeout DURATION   overall deadline for the
       --kubeconfig F       kubelet's kubeconfig (default: from kubelet's --kubeconfig)
       --kubelet-pid PID    the kubelet process to read (default: the one found; say which when
                            several run, e.g. kubelets of nested or test clusters)
+      --since D|TIME       the log window: log episodes that ended before it are info (2h,
+                           1h30m, 3d, or an RFC 3339 time; default: since containerd started,
+                           or the last 6 h when that is longer ago)
 
 ${stackFlagsUsage.replace(/\n {2}-t, --timeout DURATION\s+deadline for each call \(default 2s\)/, '')}`;
 
@@ -48,6 +52,7 @@ export const collectFlags = {
   'kubeadm-flags': { type: 'string' },
   kubeconfig: { type: 'string' },
   'kubelet-pid': { type: 'string' },
+  since: { type: 'string' },
 } as const;
 
 
@@ -103,6 +108,7 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
     stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
     goroutines: values['no-goroutines'] ? 'off' : values.signal ? 'signal' : 'auto',
     kubeletFiles: doctorKubeletFiles,
+    logWindow: values.since === undefined ? undefined : sinceWindow(values.since, Date.now()),
     kubeletPid: kubeletPidOf(values['kubelet-pid']),
     reuse: opts.reuse,
     onProgress: process.env.CTRDOC_DEBUG
@@ -113,3 +119,4 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
   if (progress) io.stderr.write('\r\x1b[K');
   return snapshot;
 }
+

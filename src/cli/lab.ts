@@ -8,6 +8,7 @@ import { DEFAULT_LAB_DIR, labPaths } from '../lab/paths.ts';
 import { DEFAULT_LAB_VERSION, LAB_VERSION_ENV, LAB_VERSIONS, VERSION_TABLE, parseLabVersion, type LabVersion } from '../lab/containerd/versions.ts';
 import { DEFAULT_CACHE_DIR } from '../lab/containerd/cache.ts';
 import type { LabStatus } from '../lab/lab.ts';
+import { parseDuration } from '../deadline.ts';
 
 const usage = `Usage:
   ctrdoc lab up     [--dir DIR] [--pods N] [--containerd V]   start (or reuse) the lab; top up to N ready pods
@@ -18,6 +19,10 @@ const usage = `Usage:
   ctrdoc lab fault list                      the faults the lab can inject
   ctrdoc lab fault NAME [--pod P] [--dir DIR] inject a fault (see \`ctrdoc lab fault list\`)
   ctrdoc lab fault clear NAME|--all [--dir DIR]
+  ctrdoc lab churn  [--dir DIR] [--rate R] [--for D] [-o json]
+                        a busy healthy node: pods and containers created, started, exec'd, their
+                        logs rotated, exiting 0, restarted and removed through CRI, R pods a second
+                        (default 1, at most 5), for D or until SIGINT/SIGTERM; then prints the counts
   ctrdoc lab serve-pod [--dir DIR] [--executable FILE] [--port N] [--interval D]
                         build the DaemonSet's image from the single executable (npm run
                         build:binary), import it and run \`ctrdoc serve\` as a pod, as the DaemonSet does
@@ -51,6 +56,8 @@ const flagSpec = {
   port: { type: 'string' },
   interval: { type: 'string' },
   containerd: { type: 'string' },
+  rate: { type: 'string' },
+  for: { type: 'string' },
 } as const;
 
 function podsCount(v: string | undefined): number {
@@ -144,6 +151,19 @@ async function prepare({ values, io, log }: Sub): Promise<number> {
   return EXIT_OK;
 }
 
+async function churn({ values, dir, io, log }: Sub): Promise<number> {
+  const { runChurn, parseChurnRate, churnReport } = await import('../lab/churn.ts');
+  const rate = parseChurnRate(values.rate);
+  const forMs = values.for === undefined ? undefined : parseDuration(values.for);
+  const stop = new AbortController();
+  const onSignal = (sig: string) => { log(`${sig}: no new pods; the pods alive finish and are removed`); stop.abort(); };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  log(`CHANGES THIS MACHINE: creating and removing pods in the lab at ${dir}, ${rate} a second, ${forMs === undefined ? 'until SIGINT/SIGTERM' : `for ${values.for}`}`);
+  const r = await runChurn({ p: labPaths(dir), rate, forMs, stop: stop.signal, log }).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
+  out(io, outputFormat(values.output, ['text', 'json']) === 'json' ? JSON.stringify(r, null, 2) : churnReport(r).join('\n'));
+  return r.counts.errors || r.left.pods.length + r.left.cgroups.length + r.left.logDirs.length ? EXIT_FAILED : EXIT_OK;
+}
+
 const SUBCOMMANDS: Record<string, (s: Sub) => Promise<number>> = {
   up,
   'serve-pod': servePod,
@@ -151,6 +171,7 @@ const SUBCOMMANDS: Record<string, (s: Sub) => Promise<number>> = {
   status,
   versions,
   prepare,
+  churn,
   async supervise({ dir }) {
     const { runSupervisor } = await import('../lab/supervisor.ts');
     return runSupervisor(labPaths(dir));

@@ -40,6 +40,8 @@ const serve: Command = {
     const { host, port } = listenAddress(values.listen ?? '127.0.0.1:9142');
     const intervalMs = parseDuration(values.interval ?? '60s');
     if (intervalMs < 1000) throw new CtrdocError('invalid-argument', '--interval must be at least 1s');
+    // a bad --since is said now, not at each cycle (each cycle's window then ends at its own now)
+    if (values.since !== undefined) (await import('../sources/logs/window.ts')).parseSince(values.since, Date.now());
     const [{ allRules, evaluate }, { buildReport }, { renderPrometheus }, { redactedReport }] = await Promise.all([
       import('../rules/index.ts'), import('../report/doctor-report.ts'), import('../report/prometheus.ts'), import('../report/doctor-output.ts'),
     ]);

@@ -7,6 +7,7 @@ import { CTRDOC_VERSION } from '../version.ts';
 import type { CollectOptions } from './context.ts';
 import { collectProbes } from './run.ts';
 import type { ProbeName } from './registry.ts';
+import { treeAfterSecondLook } from './second-look.ts';
 
 export { DEFAULT_STUCK_AFTER_SEC } from './context.ts';
 export type { CollectOptions } from './context.ts';
@@ -15,7 +16,7 @@ export type { CollectOptions } from './context.ts';
 export const DOCTOR_PROBES: readonly ProbeName[] = [
   'cri.version', 'cri.status', 'cri.pods', 'cri.containers', 'cri.images', 'cri.sandboxImage', 'cri.containerDetails', 'cri.sandboxDetails',
   'containerd.process', 'containerd.version', 'containerd.tasks', 'containerd.containers', 'containerd.plugins', 'containerd.config',
-  'containerd.log', 'containerd.goroutines', 'proc', 'runc', 'bundles', 'tree', 'kubelet', 'kubelet.log', 'node',
+  'containerd.log', 'containerd.goroutines', 'proc', 'runc', 'bundles', 'tree', 'tree.secondLook', 'kubelet', 'kubelet.log', 'node',
 ];
 
 /** A short second look at the shims' CPU, so a busy shim shows as busy now, not on its lifetime average. */
@@ -57,7 +58,8 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
     proc: got.must('proc'),
     runc: got.must('runc'),
     bundles: got.must('bundles'),
-    tree: got.must('tree'),
+    // facts about things that came or went between two reads are judged on a second look
+    tree: treeAfterSecondLook(got.must('tree'), got.result('tree.secondLook')),
     kubelet: got.must('kubelet'),
     kubeletLog: got.must('kubelet.log'),
     node: got.must('node'),

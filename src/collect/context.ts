@@ -1,6 +1,6 @@
 // What every probe of one run shares: the resolved stack, the options the command chose, the
 // run's deadline, and the CRI and containerd clients (opened on first use, closed at the end).
-import type { ProbeResult, StackLocation } from '../snapshot/types/index.ts';
+import type { LogWindow, ProbeResult, StackLocation } from '../snapshot/types/index.ts';
 import type { ProcTable } from '../snapshot/types/proc.ts';
 import type { CriClient } from '../sources/cri/client.ts';
 import type { Image } from '../snapshot/types/index.ts';
@@ -38,6 +38,9 @@ export interface CollectOptions {
   kubeletFiles?: Record<string, string>;
   /** the kubelet process to read, when several run (--kubelet-pid) */
   kubeletPid?: number;
+  /** the log window from --since; without it the log probes take containerd's start, or the
+   * last 6 h when that is longer ago (sources/logs/window.ts) */
+  logWindow?: LogWindow;
   onProgress?: (t: ProbeTiming) => void;
   /** a result kept from an earlier run, used instead of running the probe (a watch keeps what cannot have changed) */
   reuse?: (probe: string) => ProbeResult<unknown> | undefined;

@@ -14,6 +14,7 @@ import { stack } from './probes/stack.ts';
 import { bundles, runc } from './probes/runc.ts';
 import { shims, shimsCpu } from './probes/shims.ts';
 import { tree } from './probes/tree.ts';
+import { treeSecondLook } from './probes/second-look.ts';
 import { containerdGoroutines } from './probes/containerd-goroutines.ts';
 import { canary } from './probes/canary.ts';
 import type { Probe } from './probe.ts';
@@ -44,6 +45,7 @@ export const PROBES = [
   criContainerDetails,
   criSandboxDetails,
   tree,
+  treeSecondLook,
   containerdGoroutines,
   canary,
 ] as const;

@@ -4,6 +4,8 @@
 import { CtrdocError } from '../errors.ts';
 import { LAYERS, SEVERITY_ORDER, type Finding, type Severity, type Snapshot } from '../snapshot/types/index.ts';
 import { diagnose, type Incident } from '../incidents/index.ts';
+import { snapshotLogWindow } from '../rules/logs.ts';
+import { describeWindow } from '../sources/logs/window.ts';
 
 export interface ProbeLine {
   probe: string;
@@ -19,6 +21,8 @@ export interface DoctorReport {
   durationMs: number;
   host: Snapshot['host'];
   runtime: { endpoint: string; version?: string; pid?: number; state?: string };
+  /** the time span the log rules judged: episodes that ended before its start are info */
+  logWindow?: { start: string; basis: string; text: string };
   summary: { critical: number; warning: number; info: number; passed: number; skipped: number; couldNotCheck: number };
   /** the failing findings grouped by root cause, worst first; each names its findings by key */
   incidents: Incident[];
@@ -36,6 +40,11 @@ export type ReportFinding = Finding & {
   /** the id of the incident that holds it (failing findings only) */
   incident?: string;
 };
+
+function logWindowOf(s: Snapshot): Pick<DoctorReport, 'logWindow'> {
+  const w = snapshotLogWindow(s);
+  return w ? { logWindow: { start: w.start, basis: w.basis, text: describeWindow(w) } } : {};
+}
 
 const sevRank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
 const statusRank = { fail: 0, error: 1, skipped: 2, pass: 3 } as const;
@@ -104,6 +113,7 @@ export function buildReport(s: Snapshot, findings: Finding[]): DoctorReport {
       pid: s.containerd.process.data?.pid,
       state: s.containerd.process.data?.state,
     },
+    ...logWindowOf(s),
     summary: summaryOf(sorted),
     incidents: diagnosed.incidents,
     findings: diagnosed.findings,

@@ -82,7 +82,7 @@ export function renderDoctorText(r: DoctorReport, opts: { all?: boolean; color?:
   const lines: string[] = [];
   const rt = r.runtime;
   lines.push(`ctrdoc doctor: ${r.host.hostname}, containerd ${rt.version ?? '(version unknown)'}${rt.pid ? ` pid ${rt.pid} (${rt.state})` : ''} at ${rt.endpoint}`);
-  lines.push(`collected ${r.collectedAt} in ${(r.durationMs / 1000).toFixed(2)}s`);
+  lines.push(`collected ${r.collectedAt} in ${(r.durationMs / 1000).toFixed(2)}s${r.logWindow ? `; log window: ${r.logWindow.text}` : ''}`);
   if (r.focus) {
     const pods = r.focus.pods.map((p) => `${p.namespace}/${p.name} (${p.id.slice(0, 13)})`).join(', ') || r.focus.pod;
     lines.push(`pod ${pods} and the stack it runs on; ${r.focus.hidden} finding(s) about other pods left out`);

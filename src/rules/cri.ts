@@ -137,9 +137,14 @@ function crashloopHit(s: Snapshot, list: Container[], attempts: number): Hit | u
   if (latest.metadata.attempt + 1 < attempts) return undefined;
   const exited = list.filter((c) => c.state === 'CONTAINER_EXITED');
   if (!exited.length) return undefined;
-  const detail = s.cri.containerDetails.data?.find((d) => d.status.id === latest.id)
-    ?? s.cri.containerDetails.data?.find((d) => d.status.id === exited[exited.length - 1].id);
+  const details = s.cri.containerDetails.data ?? [];
+  const detail = details.find((d) => d.status.id === latest.id) ?? details.find((d) => d.status.id === exited[exited.length - 1].id);
   if (detail && detail.status.state === 'CONTAINER_EXITED' && detail.status.exitCode === 0) return undefined;
+  // restartPolicy Always restarts a container that exited 0 too: that is not a crash
+  const exitCodes = exited.map((c) => details.find((d) => d.status.id === c.id)?.status.exitCode).filter((x): x is number => x !== undefined);
+  if (exitCodes.length && exitCodes.every((x) => x === 0)) return undefined;
+  // listed, but no status could be read for any of its exits: removed since the listing (its pod is being deleted)
+  if (s.cri.containerDetails.status === 'ok' && !exitCodes.length && !detail) return undefined;
   const pod = podName(s, latest.podSandboxId);
   return {
     summary: `${pod ?? latest.podSandboxId.slice(0, 13)} container ${latest.metadata.name}: attempt ${latest.metadata.attempt}, ${exited.length} exited`,

@@ -2,7 +2,8 @@
 // traced (t) process stays so until someone sends SIGCONT or detaches: one read is enough. D is
 // normal for milliseconds (an fsync, a mount, a cgroup write), so a D is a finding only when two
 // separate reads of /proc saw it: the process scan (s.proc) and the node scan (s.node's
-// dStateTasks), taken at different moments of one collection.
+// dStateTasks), taken at different moments of one collection; and, for the stack's processes,
+// not when the doctor's second look (tree.secondLook, hundreds of ms later) saw it out of D.
 import type { Snapshot } from '../snapshot/types/index.ts';
 
 export interface ProcessStateName {
@@ -27,6 +28,8 @@ export const isStopped = (state: string | undefined): boolean => state === 'T' |
  * other read exists and does not list it), undefined (only one read was taken).
  */
 export function dStateConfirmed(s: Snapshot, pid: number): boolean | undefined {
+  // the doctor's second look, hundreds of ms later, no longer saw it in D (src/collect/second-look.ts)
+  if (s.tree.status === 'ok' && s.tree.data?.secondLook?.notInDAgain?.includes(pid)) return false;
   const procRead = s.proc.status === 'ok' ? s.proc.data?.processes.find((p) => p.pid === pid)?.state : undefined;
   const nodeRead = s.node.status === 'ok' ? s.node.data?.dStateTasks.some((t) => t.pid === pid) : undefined;
   if (s.proc.status === 'ok' && procRead !== 'D') return false;

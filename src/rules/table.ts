@@ -10,7 +10,8 @@
 //               names of cases the tests build (test/unit/rule-cases.ts)
 //   params      thresholds and patterns its predicate reads (code rules)
 // and, by table kind: fact (tree facts, config), when (config: a condition), affected and
-// requires (version windows), pattern/flags/captures (log tables, compiled by sources/logs).
+// requires (version windows), pattern/flags/captures/correlate (log tables, compiled and checked by
+// sources/logs/table.ts).
 import { CtrdocError } from '../errors.ts';
 import { LAYERS, SEVERITY_ORDER, type Layer, type RuleText, type Severity } from '../snapshot/types/index.ts';
 import { conditionProblem, versionRangeProblem, type Condition, type VersionRange } from './conditions.ts';
@@ -59,7 +60,7 @@ const FIELDS: Record<TableKind, string[]> = {
   'tree-fact': [...COMMON, 'fact'],
   config: [...COMMON, 'fact', 'when'],
   version: [...COMMON, 'affected', 'requires'],
-  log: [...COMMON, 'pattern', 'flags', 'captures'],
+  log: [...COMMON, 'pattern', 'flags', 'captures', 'correlate'],
 };
 const ID = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/;
 

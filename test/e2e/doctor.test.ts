@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
-import { forVersions, versionDir, knownDifference, KNOWN_DIFFERENCES } from './versions.ts';
+import { forVersions, versionDir } from './versions.ts';
 import type { DoctorReport } from '../../src/report/doctor-report.ts';
 import type { Finding } from '../../src/snapshot/types/index.ts';
 import { openCri } from '../../src/sources/cri/client.ts';
@@ -139,12 +139,13 @@ describe(`ctrdoc doctor on the lab (containerd ${v})`, { skip: !isRoot && 'not r
     }
   });
 
-  test('bad-config (drift): metrics address, the 1.6 shim-stats window, a missing sandbox image, SystemdCgroup drift', knownDifference(v, KNOWN_DIFFERENCES.shimStatsRuleIs16Only), () => {
+  test('bad-config (drift): metrics address, the 1.6 shim-stats window, a missing sandbox image, SystemdCgroup drift', () => {
     fault('bad-config', '--variant', 'drift');
     try {
       const { report } = doctor();
       assert.equal(failing(report, 'CONFIG_METRICS_ADDRESS').length, 1);
-      assert.equal(failing(report, 'VERSION_NO_SHIMSTATS_TIMEOUT').length, 1);
+      // no shim-stats timeout before 1.7.0: 1.7 and 2.1 have io.containerd.timeout.metrics.shimstats (VERSIONS.md#shimstats-timeout-1.6-only)
+      assert.equal(failing(report, 'VERSION_NO_SHIMSTATS_TIMEOUT').length, v === '1.6' || v === 'seed' ? 1 : 0);
       assert.equal(failing(report, 'SANDBOX_IMAGE_MISSING').length, 1);
       assert.match(failing(report, 'CONFIG_DRIFT')[0].evidence.join('\n'), /SystemdCgroup/);
     } finally {
@@ -356,6 +357,10 @@ describe(`ctrdoc doctor on the lab (containerd ${v})`, { skip: !isRoot && 'not r
       // containerd logs the disconnect once it has seen the shim go: a bounded wait for the line
       const report = await doctorUntil((r) => failing(r, 'CONTAINERD_LOG_SHIM_DISCONNECTED').length > 0);
       assert.equal(failing(report, 'CONTAINERD_LOG_SHIM_DISCONNECTED').length, 1);
+      const [shim] = failing(report, 'CONTAINERD_LOG_SHIM_DISCONNECTED');
+      // named by the pod whose shim died, not only by ids
+      assert.equal(shim.subject?.podSandboxId, d.podId, shim.summary);
+      assert.match(shim.summary, /pod ctrdoc-lab\//);
       const pod = JSON.parse(ctrdoc(['cri', 'pods', '-o', 'json', '-r', lab.endpoint]).stdout).items.find((p: { id: string }) => p.id === d.podId);
       assert.equal(pod?.state, 'SANDBOX_NOTREADY', 'the pod went NotReady');
     } finally {

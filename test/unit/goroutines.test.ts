@@ -379,3 +379,21 @@ created by ${created}
   const start = call('github.com/containerd/containerd/runtime/v2/task.(*taskClient).Start', 'google.golang.org/grpc.(*Server).serveStreams.func1.2', 9);
   assert.ok(ids(analyzeDump(`${waits}\n${start}`)).includes('ttrpc-calls-to-one-shim'));
 });
+
+test('a call in flight (no wait shown: under a minute) is info on a busy node; the same call waiting minutes is a warning', () => {
+  const start = (wait: string) => `goroutine 9 [select${wait}]:
+github.com/containerd/ttrpc.(*Client).dispatch(0xc0000ba780, {0x2529fa0?, 0xc000041560}, 0xc0002ea0c0, 0xc0005640a0)
+	github.com/containerd/ttrpc/client.go:163 +0x2ad
+github.com/containerd/ttrpc.(*Client).Call(0xc0000ba780, {0x2529fa0, 0xc000041560}, {0x229144f, 0x17}, {0x226ca6a, 0x5}, {0x21c6720?, 0xc00015a7c0?}, {0x21c6860, 0x1})
+	github.com/containerd/ttrpc/client.go:132 +0x3ac
+github.com/containerd/containerd/runtime/v2/task.(*taskClient).Start(0xc000014310, {0x2529fa0, 0xc000041560}, 0x20e9020?)
+	github.com/containerd/containerd/runtime/v2/task/shim.pb.go:3601 +0x98
+github.com/containerd/containerd/services/tasks.(*local).Start(0xc000120000, {0x2529fa0, 0xc000041560}, 0xc0002ea0c0, {0x0, 0x0, 0x0})
+	github.com/containerd/containerd/services/tasks/local.go:281 +0x1aa
+created by google.golang.org/grpc.(*Server).serveStreams.func1.2
+	google.golang.org/grpc/server.go:938 +0x8b
+`;
+  const sev = (wait: string) => Object.fromEntries(analyzeDump(start(wait)).dumps[0].findings.map((f) => [f.id, f.severity]));
+  assert.deepEqual(sev(''), { 'task-start-waiting': 'info', 'ttrpc-calls-to-one-shim': 'info' });
+  assert.deepEqual(sev(', 3 minutes'), { 'task-start-waiting': 'critical', 'ttrpc-calls-to-one-shim': 'warning' });
+});

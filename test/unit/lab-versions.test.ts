@@ -19,7 +19,7 @@ import { readyBinaries } from '../../src/lab/containerd/binaries.ts';
 import { labConfigText, brokenConfigText } from '../../src/lab/config.ts';
 import { labPaths } from '../../src/lab/paths.ts';
 import { PLUGIN_ID } from '../../src/sources/containerd/layout.ts';
-import { allowedVersions, testVersions, knownDifference, KNOWN_DIFFERENCES } from '../e2e/versions.ts';
+import { allowedVersions, testVersions, knownDifference, KNOWN_DIFFERENCES, type KnownDifference } from '../e2e/versions.ts';
 
 test('lab versions: the flag, else $CTRDOC_LAB_CONTAINERD, else 1.6; unknown names are errors naming the choices', () => {
   assert.deepEqual(requestedLabVersion('2.1', {}), { version: '2.1', from: 'flag' });
@@ -154,7 +154,7 @@ test('the e2e version helper: the matrix narrowed by $CTRDOC_TEST_CONTAINERD; kn
   assert.match(knownDifference('2.1', a, b).todo!, /^containerd 2\.1: a difference \(testdata\/captures\/VERSIONS\.md#one-difference\); another \(.*VERSIONS\.md#another\)$/);
   // every difference still written down names a heading of VERSIONS.md
   const headings = (readFileSync(join(import.meta.dirname, '../../testdata/captures/VERSIONS.md'), 'utf8').match(/^## (\S+)$/gm) ?? []).map((h) => h.slice(3));
-  for (const d of Object.values(KNOWN_DIFFERENCES)) assert.ok(headings.includes(d.id), `VERSIONS.md has a heading ${d.id}`);
+  for (const d of Object.values<KnownDifference>(KNOWN_DIFFERENCES)) assert.ok(headings.includes(d.id), `VERSIONS.md has a heading ${d.id}`);
 });
 
 // ---- each version's config, from that binary's own `config default` (when it is on this machine) ----

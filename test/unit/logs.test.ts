@@ -45,7 +45,7 @@ test('timestamps: any text gives a number or undefined, never throws (property)'
   }), { numRuns: 500 });
 });
 
-test('containerd logfmt fixture: episodes by pattern, shim-disconnect trio is one episode, metrics gap splits', async () => {
+test('containerd logfmt fixture: episodes by pattern, the shim-disconnect lines with an id are one episode, metrics gap splits', async () => {
   const scan = await scanLogFile(join(FIX, 'containerd-1.6.log'), { table: containerdLogTable() });
   assert.equal(scan.source, `file:${join(FIX, 'containerd-1.6.log')}`);
   assert.equal(scan.linesRead, 17);
@@ -54,9 +54,13 @@ test('containerd logfmt fixture: episodes by pattern, shim-disconnect trio is on
   assert.equal(scan.to, '2026-11-26T23:04:00.000Z');
   const shim = byId(scan, 'CONTAINERD_LOG_SHIM_DISCONNECTED');
   assert.equal(shim.length, 1);
-  assert.equal(shim[0].count, 3);
+  // `cleaning up dead shim` carries no id on 1.6: only the two lines that name the task count
+  assert.equal(shim[0].count, 2);
   assert.deepEqual(shim[0].captures.id, ['5f1e0c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1']);
-  assert.equal(shim[0].examples.length, 3);
+  assert.equal(shim[0].examples.length, 2);
+  // no line around it says its task's exit was lost, nor that it was stopped: unexplained
+  assert.deepEqual(shim[0].ids?.map((x) => [x.count, x.verdict]), [[2, 'unexplained']]);
+  assert.deepEqual(shim[0].idVerdicts, { abnormal: 0, normal: 0, unexplained: 1, noId: 0 });
   assert.equal(byId(scan, 'CONTAINERD_LOG_TTRPC_CLOSED')[0].count, 1);
   // four lines 10 s apart, then 13.5 minutes of silence: two episodes
   const metrics = byId(scan, 'CONTAINERD_LOG_COLLECTING_METRICS_FAILED');
@@ -226,7 +230,7 @@ test('episodes: gap boundary, undated lines join the open episode, examples keep
 });
 
 test('scanText: lines without any time still group (one episode per pattern)', () => {
-  const scan = scanText('shim disconnected id=abcdefabcdef12\nshim disconnected id=abcdefabcdef34\n', containerdLogTable(), 'text');
+  const scan = scanText('msg="shim disconnected" id=abcdefabcdef12\nmsg="shim disconnected" id=abcdefabcdef34\n', containerdLogTable(), 'text');
   assert.deepEqual(byId(scan, 'CONTAINERD_LOG_SHIM_DISCONNECTED').map((e) => [e.count, e.first]), [[2, '']]);
 });
 
@@ -254,4 +258,99 @@ test('kernel table matches real kmsg texts', () => {
   assert.deepEqual(byId(scan, 'KERNEL_OOM_KILLED_RUNTIME')[0].captures, { pid: ['4242'], comm: ['containerd-shim'] });
   assert.deepEqual(byId(scan, 'KERNEL_OOM_KILL')[0].captures.comm, ['containerd-shim', 'nginx']);
   assert.deepEqual(byId(scan, 'KERNEL_HUNG_TASK')[0].captures, { comm: ['runc:[2:INIT]'], pid: ['31337'], seconds: ['120'] });
+});
+
+// --- correlation: a pattern's lines judged by the lines around them for the same id ---
+
+const corrBase = { layer: 'shim', severity: 'warning', title: 't', explanation: 'e', nextStep: 'n', references: [] };
+const marker = (o: Record<string, unknown> = {}) => ({
+  name: 'lost', means: 'abnormal', pattern: 'lost (?<id>[0-9a-f]{12,})', why: 'its exit was lost',
+  samples: { hit: ['lost 0123456789abcdef'], miss: ['found 0123456789abcdef'] }, ...o,
+});
+const corrTable = (correlate: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  rules: [{ ...corrBase, id: 'T_GONE', pattern: 'gone id=(?<id>[0-9a-f]{12,})', correlate, ...extra }],
+});
+const goodCorrelate = () => ({ by: 'id', withinMs: 10_000, otherwise: 'normal', otherwiseWhy: 'nothing says otherwise', markers: [marker(), marker({ name: 'stopped', means: 'normal', when: 'before', pattern: 'stop (?<id>[0-9a-f]{12,})', samples: { hit: ['stop 0123456789abcdef'], miss: ['start 0123456789abcdef'] } })] });
+
+test('correlate: a bad block is a clear error naming the entry and the field', () => {
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ ...goodCorrelate(), by: 'nope' }, /T_GONE.*"by" must name one of the pattern's captures \(id\)/],
+    [{ ...goodCorrelate(), withinMs: 0 }, /"withinMs" must be a number/],
+    [{ ...goodCorrelate(), withinMs: 'soon' }, /"withinMs" must be a number/],
+    [{ ...goodCorrelate(), otherwise: 'maybe' }, /"otherwise" must be normal or abnormal/],
+    [{ ...goodCorrelate(), otherwiseWhy: ' ' }, /"otherwiseWhy" must say why/],
+    [{ ...goodCorrelate(), markers: [] }, /"markers" must be a non-empty list/],
+    [{ ...goodCorrelate(), extra: 1 }, /correlate: unknown field "extra"/],
+    [{ ...goodCorrelate(), markers: [marker(), marker()] }, /marker "lost": duplicate name/],
+    [{ ...goodCorrelate(), markers: [marker({ name: 'Bad Name' })] }, /marker 0: "name" must be a camelCase name/],
+    [{ ...goodCorrelate(), markers: [marker({ pattern: 'lost (?<other>\\w+)' })] }, /marker "lost": the pattern must capture the id as \(\?<id>/],
+    [{ ...goodCorrelate(), markers: [marker({ pattern: 'lost (' })] }, /marker "lost": invalid regular expression/],
+    [{ ...goodCorrelate(), markers: [marker({ pattern: '(?<id>x?)' })] }, /marker "lost": the pattern matches the empty line/],
+    [{ ...goodCorrelate(), markers: [marker({ means: 'odd' })] }, /"means" must be normal or abnormal/],
+    [{ ...goodCorrelate(), markers: [marker({ when: 'later' })] }, /"when" must be before, after or around/],
+    [{ ...goodCorrelate(), markers: [marker({ why: '' })] }, /"why" must say what the marker line shows/],
+    [{ ...goodCorrelate(), markers: [marker({ samples: { hit: [] , miss: ['x'] } })] }, /samples.hit needs at least one line/],
+    [{ ...goodCorrelate(), markers: [marker({ samples: undefined })] }, /"samples" must be/],
+    [{ ...goodCorrelate(), markers: ['lost'] }, /marker 0 is not an object/],
+  ];
+  for (const [c, re] of bad) assert.throws(() => compileLogTable(corrTable(c), 'x.json'), (e: CtrdocError) => e.kind === 'bad-input' && re.test(e.message) && /^x\.json: /.test(e.message), JSON.stringify(c).slice(0, 120));
+  assert.throws(() => compileLogTable(corrTable(goodCorrelate(), { pattern: 'gone' }), 'x.json'), /"by" must name one of the pattern's captures \(it has none\)/);
+  assert.throws(() => compileLogTable(corrTable('yes' as unknown as Record<string, unknown>), 'x.json'), /correlate must be an object/);
+  const t = compileLogTable(corrTable(goodCorrelate()), 'x.json');
+  assert.deepEqual(t.patterns[0].correlate?.markers.map((m) => [m.name, m.when]), [['lost', 'around'], ['stopped', 'before']]);
+});
+
+test('correlate: ids judged by markers within the span, before, after or around; lines without an id counted', () => {
+  const t = compileLogTable(corrTable({ ...goodCorrelate(), markers: [...goodCorrelate().markers, marker({ name: 'fixed', means: 'normal', when: 'after', pattern: 'fixed (?<id>[0-9a-f]{12,})' })] }, { pattern: 'gone(?: id=(?<id>[0-9a-f]{12,}))?' }), 'x.json');
+  const at = (s: number, text: string) => `time="2026-12-03T10:00:${String(s).padStart(2, '0')}Z" ${text}`;
+  const lines = [
+    at(0, 'stop aaaaaaaaaaaa'), at(1, 'gone id=aaaaaaaaaaaa'), // stopped first: normal
+    at(2, 'gone id=bbbbbbbbbbbb'), at(3, 'lost bbbbbbbbbbbb'), // its exit lost just after: abnormal
+    at(4, 'gone id=cccccccccccc'), // nothing: unexplained
+    at(5, 'stop dddddddddddd'), at(5, 'gone id=dddddddddddd'), at(6, 'lost dddddddddddd'), // both: abnormal wins
+    at(7, 'gone id=eeeeeeeeeeee'), at(9, 'fixed eeeeeeeeeeee'), // a normal marker after it
+    at(10, 'fixed ffffffffffff'), at(12, 'gone id=ffffffffffff'), // "after" marker that came before: not it
+    at(13, 'stop 999999999999'), // a marker for an id no line names
+    at(14, 'gone id=xyz'), // no id
+  ].join('\n');
+  const scan = scanText(lines, t, 'file:/x');
+  const [ep] = scan.episodes;
+  const verdict = Object.fromEntries(ep.ids!.map((x) => [x.id.slice(0, 1), [x.verdict, Object.keys(x.markers).sort().join(',')]]));
+  assert.deepEqual(verdict, {
+    a: ['normal', 'stopped'], b: ['abnormal', 'lost'], c: ['unexplained', ''], d: ['abnormal', 'lost,stopped'], e: ['normal', 'fixed'], f: ['unexplained', ''],
+  });
+  assert.deepEqual(ep.idVerdicts, { abnormal: 2, normal: 2, unexplained: 2, noId: 1 });
+  assert.deepEqual(ep.ids!.slice(0, 2).map((x) => x.verdict), ['abnormal', 'abnormal'], 'abnormal first');
+  // a marker 11 s after the line is outside a 10 s span (plus a second of slack for goroutines' order)
+  const far = scanText([at(0, 'gone id=aaaaaaaaaaaa'), at(12, 'lost aaaaaaaaaaaa')].join('\n'), t, 'x');
+  assert.equal(far.episodes[0].ids![0].verdict, 'unexplained');
+  // "gone id=xyz" is a line of the pattern without an id
+  assert.equal(ep.count, 7);
+});
+
+test('correlate: each shipped marker\'s samples are real lines that name an id, and its near-misses do not', () => {
+  for (const [file, tableOf] of Object.entries({ containerd: containerdLogTable, kubelet: kubeletLogTable, kernel: kernelLogTable })) {
+    for (const p of tableOf().patterns) {
+      for (const m of p.correlate?.markers ?? []) {
+        for (const hit of m.samples.hit) assert.ok(m.regex.exec(hit)?.groups?.[p.correlate!.by], `${file} ${p.id} marker ${m.name}: ${hit}`);
+        for (const miss of m.samples.miss) assert.equal(m.regex.exec(miss)?.groups?.[p.correlate!.by], undefined, `${file} ${p.id} marker ${m.name} near-miss: ${miss}`);
+      }
+    }
+  }
+});
+
+test('correlate: any lines, any markers: never throws, every id has one verdict and the counts add up (property)', () => {
+  const t = compileLogTable(corrTable(goodCorrelate()), 'x.json');
+  const idArb = fc.constantFrom('aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc');
+  const lineArb = fc.tuple(fc.integer({ min: 0, max: 59 }), fc.constantFrom('gone id=', 'lost ', 'stop ', 'noise '), idArb, fc.boolean())
+    .map(([s, kind, id, dated]) => `${dated ? `time="2026-12-03T10:00:${String(s).padStart(2, '0')}Z" ` : ''}${kind}${id}`);
+  fc.assert(fc.property(fc.array(lineArb, { maxLength: 60 }), (lines) => {
+    const scan = scanText(lines.join('\n'), t, 'x');
+    for (const ep of scan.episodes) {
+      const v = ep.idVerdicts!;
+      assert.equal(v.abnormal + v.normal + v.unexplained, ep.ids!.length);
+      assert.equal(ep.ids!.reduce((n, x) => n + x.count, 0) + v.noId, ep.count);
+      for (const x of ep.ids!) assert.equal(x.verdict === 'abnormal', 'lost' in x.markers);
+    }
+  }), { numRuns: 300 });
 });

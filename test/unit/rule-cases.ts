@@ -282,7 +282,16 @@ export const CASES: Record<string, CaseBuilder> = {
   'a Created container whose runc init is stopped': () => parkedInit(healthy(), { initState: 'T', init: STOPPED }),
   'a container exited at attempts 0-3': () => {
     const s = healthy();
-    s.cri.containers.data!.push(...[0, 1, 2, 3].map((a) => container(`f${a}`.padEnd(64, '0'), 'app', a, 'CONTAINER_EXITED', minutesAgo(s, 10 - a))));
+    const list = [0, 1, 2, 3].map((a) => container(`f${a}`.padEnd(64, '0'), 'app', a, 'CONTAINER_EXITED', minutesAgo(s, 10 - a)));
+    s.cri.containers.data!.push(...list);
+    s.cri.containerDetails = ok('cri.containerDetails', [...(s.cri.containerDetails.data ?? []), ...list.map((c) => ({
+      status: { id: c.id, metadata: c.metadata, state: c.state, createdAt: c.createdAt, startedAt: c.createdAt, finishedAt: c.createdAt, exitCode: 1, image: c.image, imageRef: c.imageRef, reason: 'Error', message: '', labels: {}, annotations: {}, logPath: `/var/log/pods/x/app/${c.metadata.attempt}.log` },
+    }))]);
+    return s;
+  },
+  'a crash-looping container removed between the listing and its statuses': () => {
+    const s = healthy();
+    s.cri.containers.data!.push(...[0, 1, 2].map((a) => container(`d${a}`.padEnd(64, '0'), 'app', a, 'CONTAINER_EXITED', minutesAgo(s, 3 - a))));
     return s;
   },
   'a container that exits 0 at each attempt': () => {
@@ -291,6 +300,15 @@ export const CASES: Record<string, CaseBuilder> = {
     s.cri.containerDetails = ok('cri.containerDetails', [{
       status: { id: last.id, metadata: last.metadata, state: 'CONTAINER_EXITED', createdAt: last.createdAt, startedAt: last.createdAt, finishedAt: last.createdAt, exitCode: 0, image: last.image, imageRef: last.imageRef, reason: 'Completed', message: '', labels: {}, annotations: {}, logPath: '/var/log/pods/x/app/3.log' },
     }]);
+    return s;
+  },
+  'a container restarted by policy after each exit 0, its latest attempt running': () => {
+    const s = healthy();
+    const list = [0, 1, 2].map((a) => container(`e${a}`.padEnd(64, '0'), 'app', a, a < 2 ? 'CONTAINER_EXITED' : 'CONTAINER_RUNNING', minutesAgo(s, 3 - a)));
+    s.cri.containers.data!.push(...list);
+    s.cri.containerDetails = ok('cri.containerDetails', list.map((c) => ({
+      status: { id: c.id, metadata: c.metadata, state: c.state, createdAt: c.createdAt, startedAt: c.createdAt, finishedAt: c.state === 'CONTAINER_EXITED' ? c.createdAt : '0', exitCode: 0, image: c.image, imageRef: c.imageRef, reason: c.state === 'CONTAINER_EXITED' ? 'Completed' : '', message: '', labels: {}, annotations: {}, logPath: `/var/log/pods/x/app/${c.metadata.attempt}.log` },
+    })));
     return s;
   },
   'the canary failed at start': () => {

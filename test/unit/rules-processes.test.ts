@@ -66,6 +66,16 @@ test('D seen by one read of /proc is normal work; seen by both it is a finding, 
   assert.deepEqual(other.map((f) => [f.rule, f.subject?.pid, f.severity]), [['NODE_D_STATE_TASKS', 600, 'critical']]);
 });
 
+test('a runc init in D at both reads of one run, out of D at the doctor\'s second look (joining namespaces waits on RCU on a busy node), is no finding', () => {
+  const s = CASES['a runc init in D, seen twice']({} as Rule);
+  const states = () => evaluate(allRules, s).filter((f) => f.status === 'fail' && STATE_RULES.includes(f.rule)).map((f) => f.rule);
+  s.tree.data!.secondLook = { delayMs: 300, durationMs: 420, dropped: [], notInDAgain: [300] };
+  assert.deepEqual(states(), []);
+  // still in D at the second look: judged
+  s.tree.data!.secondLook = { delayMs: 300, durationMs: 420, dropped: [] };
+  assert.deepEqual(states(), ['RUNC_PROCESS_STATE']);
+});
+
 test('shims, pause and runc itself: stopped or traced, each named with what it holds up', () => {
   const shim = of(run('a shim stopped'), 'SHIM_PROCESS_STATE')[0];
   assert.equal(shim.severity, 'critical');

@@ -162,7 +162,10 @@ const hitCases: Record<string, { snap: () => Snapshot; expect: RegExp; subject?:
   CRI_CRASHLOOP: {
     snap: () => {
       const s = withPod(emptySnapshot());
-      s.cri.containers = ok('cri.containers', [0, 1, 2, 3].map((a) => container('app', a, 'CONTAINER_EXITED', `2026-11-26T11:5${a}:00Z`)));
+      const list = [0, 1, 2, 3].map((a) => container('app', a, 'CONTAINER_EXITED', `2026-11-26T11:5${a}:00Z`));
+      s.cri.containers = ok('cri.containers', list);
+      // each attempt's status: it exited 1 (a crash, not a restart by policy after an exit 0)
+      s.cri.containerDetails = ok('cri.containerDetails', list.map((c) => ({ status: { ...c, startedAt: c.createdAt, finishedAt: c.createdAt, exitCode: 1, reason: 'Error', message: '', logPath: '/var/log/pods/x/app/0.log' } })) as never);
       return s;
     },
     expect: /prod\/web-0 container app: attempt 3, 4 exited/, subject: { pod: 'prod/web-0', container: 'app' },

@@ -272,6 +272,43 @@ test('parsers for shim and runc command lines; fifo wait evidence', () => {
   assert.equal(waitingInFifoOpen(proc(5, 1, 'x', [], { fdTargets: { 5: '/run/containerd/runc/k8s.io/x/exec.fifo' } })).waiting, true);
 });
 
+test('a pod or container created while /proc was read, or after, is not judged against it (a busy node starts pods all the time)', () => {
+  const inp = fixture();
+  // the two pods without a shim, and a running container with a CRI pid no process has, were all created just now
+  const justNow = String(BigInt(Date.parse(inp.proc.takenAt) + 200) * 1_000_000n);
+  for (const p of inp.cri!.pods) if (p.id === SB2 || p.id === DEADSB) p.createdAt = justNow;
+  inp.cri!.containers.push({ ...ctr(hex('e'), SB, 'job', 0, 'CONTAINER_RUNNING'), createdAt: justNow });
+  inp.cri!.containerDetails!.push({ status: { id: hex('e') } as never, info: { pid: 4242 } });
+  const v = buildProcessTree(inp);
+  assert.deepEqual(factsOf(v.facts, 'pod-without-shim'), []);
+  assert.deepEqual(factsOf(v.facts, 'dead-shim-leftover'), []);
+  assert.ok(!factsOf(v.facts, 'cri-pid-mismatch').some((f) => f.subject.pid === 4242));
+  // the same, created an hour before the scan: judged
+  const old = buildProcessTree(fixture());
+  assert.equal(factsOf(old.facts, 'pod-without-shim').length, 2);
+});
+
+test('a busy node\'s moments: a shim running runc has no pause for a moment, a `shim delete` cleans up a removed pod\'s bundle, a young zombie is reaped soon', () => {
+  const inp = fixture();
+  // shim 500 (no pause) is running `runc delete`; pod gone-0's shim is gone while `shim delete` for it runs
+  inp.proc.processes.push(
+    proc(510, 500, 'runc', ['runc', '--root', '/run/containerd/runc/k8s.io', 'delete', hex('9')], { ageSec: 1 }),
+    proc(520, 100, 'containerd-shim', [...shimArgv(DEADSB), 'delete'], { ageSec: 1 }),
+  );
+  // the defunct shim under containerd (pid 250) exited a second ago: containerd has yet to wait on it
+  const z = inp.proc.processes.findIndex((p) => p.pid === 250);
+  inp.proc.processes[z] = proc(250, 100, 'containerd-shim', [], { state: 'Z', ageSec: 1 });
+  const v = buildProcessTree(inp);
+  assert.deepEqual(factsOf(v.facts, 'shim-without-pause'), []);
+  assert.deepEqual(factsOf(v.facts, 'dead-shim-leftover'), []);
+  assert.ok(!factsOf(v.facts, 'zombie').some((f) => f.subject.pid === 250), JSON.stringify(factsOf(v.facts, 'zombie')));
+  // without those moments, the fixture's faults stand
+  const plain = buildProcessTree(fixture());
+  assert.equal(factsOf(plain.facts, 'shim-without-pause').length, 1);
+  assert.equal(factsOf(plain.facts, 'dead-shim-leftover').length, 1);
+  assert.ok(factsOf(plain.facts, 'zombie').some((f) => f.evidence.pids === '250' || String(f.evidence.pids).includes('250')));
+});
+
 test('a shim\'s peers\' median, from one sorted list without its own value (property, against sorting the peers)', async () => {
   const { medianWithout } = await import('../../src/tree/facts/shims.ts');
   const fc = (await import('fast-check')).default;

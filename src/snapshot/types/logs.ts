@@ -18,6 +18,30 @@ export interface LogEpisode {
   /** set when the episode's last line is older than the scan's window start: it happened, it is
    * not happening (rules make it info, so an old incident does not keep a node red) */
   beforeWindow?: boolean;
+  /** for a pattern whose table entry correlates its lines by an id (its "correlate" block): the
+   * ids its lines named, abnormal and unexplained ones first, at most a few dozen */
+  ids?: EpisodeId[];
+  /** how many ids (and lines without one) each verdict got, over the whole episode */
+  idVerdicts?: Record<EpisodeIdVerdict | 'noId', number>;
+}
+
+/** abnormal: a marker the table calls abnormal was seen for the id; normal: only markers it calls
+ * normal; unexplained: none (the table's "otherwise" says what that means) */
+export type EpisodeIdVerdict = 'abnormal' | 'normal' | 'unexplained';
+
+/** One id (a task, container or sandbox id) a correlated pattern's lines named, and the marker
+ * lines seen for the same id close to them in time (rules/*-log.json: correlate.markers). */
+export interface EpisodeId {
+  id: string;
+  count: number;
+  /** first and last line's time (ISO, '' when the lines carry none) */
+  first: string;
+  last: string;
+  /** the first line that named it (cut) */
+  example: string;
+  /** marker name → the first marker line seen for this id (cut) */
+  markers: Record<string, string>;
+  verdict: EpisodeIdVerdict;
 }
 
 /** The time span a log scan judges; episodes that ended before `start` are kept, marked beforeWindow. */

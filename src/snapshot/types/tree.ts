@@ -149,4 +149,15 @@ export interface ProcessTreeView {
   foreignPids?: number[];
   /** thresholds the facts were judged with */
   thresholds: { stuckInitSec: number; /** the window of cpuPercentRecent, ms, when it was sampled */ cpuWindowMs?: number };
+  /** set when facts that join reads of different instants were looked at a second time
+   * (src/collect/second-look.ts): the ones the second look did not see again are dropped */
+  secondLook?: {
+    delayMs: number;
+    durationMs: number;
+    dropped: { kind: TreeFactKind; message: string }[];
+    /** processes of the stack the first look saw in D that the second did not: D for a moment is
+     * work (a runc init joining namespaces waits on RCU), not a hang */
+    notInDAgain?: number[];
+    note?: string;
+  };
 }

@@ -143,6 +143,11 @@ export class CriClient {
     await this.conn.unary(RUNTIME, 'RemovePodSandbox', { podSandboxId }, timeoutMs);
   }
 
+  /** After the log file was renamed (kubelet's rotation): the runtime opens a new file at the log path. */
+  async reopenContainerLog(containerId: string, timeoutMs?: number): Promise<void> {
+    await this.conn.unary(RUNTIME, 'ReopenContainerLog', { containerId }, timeoutMs);
+  }
+
   async execSync(containerId: string, cmd: string[], timeoutSec: number, timeoutMs?: number): Promise<{ stdout: string; stderr: string; exitCode: number }> {
     const r = await this.conn.unary<{ stdout: string; stderr: string; exitCode: number }>(
       RUNTIME, 'ExecSync', { containerId, cmd, timeout: timeoutSec }, timeoutMs);

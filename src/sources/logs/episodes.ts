@@ -10,6 +10,8 @@ import { frameTime, lineFrame, type LineFrame } from './frame.ts';
 import { isForeignTag, LOG_TABLE_TAGS } from './tables.ts';
 import { feedSavedLines } from './saved.ts';
 import { logFields } from './fields.ts';
+import { Correlator } from './correlate.ts';
+import { windowStartMs } from './window.ts';
 
 export const DEFAULT_GAP_MS = 5 * 60_000;
 export const DEFAULT_TAIL_LINES = 20;
@@ -59,6 +61,8 @@ export class EpisodeBuilder {
   private readonly foreign = new Map<string, number>();
   private readonly windowStartMs: number | undefined;
   private readonly window: LogWindow | undefined;
+  /** the table's correlated patterns: the ids their lines name and the marker lines around them */
+  private readonly correlator: Correlator;
   linesRead = 0;
 
   constructor(table: LogTable, opts: EpisodeOptions = {}) {
@@ -68,13 +72,15 @@ export class EpisodeBuilder {
     this.refMs = opts.refMs ?? Date.now();
     this.ownTags = opts.ownTags ?? LOG_TABLE_TAGS[table.name] ?? [];
     this.window = opts.window;
-    const ws = opts.window ? Date.parse(opts.window.start) : NaN;
-    this.windowStartMs = Number.isFinite(ws) ? ws : undefined;
-    const sources = table.patterns.map((p) => p.regex.source);
-    const sameFlags = table.patterns.every((p) => p.regex.flags === (table.patterns[0]?.regex.flags ?? ''));
+    this.windowStartMs = opts.window ? windowStartMs(opts.window) : undefined;
+    this.correlator = new Correlator(table);
+    // marker lines (correlate.markers) must get past the prefilter too
+    const all = [...table.patterns.map((p) => p.regex), ...this.correlator.markerRegexes];
+    const sources = all.map((r) => r.source);
+    const sameFlags = all.every((r) => r.flags === (all[0]?.flags ?? ''));
     if (sources.length > 1 && sameFlags && !sources.some((x) => /\\(?:k<|[1-9])/.test(x))) {
       try {
-        this.anyPattern = new RegExp(sources.map((x) => `(?:${x.replace(/\(\?<([A-Za-z_]\w*)>/g, '(?:')})`).join('|'), table.patterns[0].regex.flags);
+        this.anyPattern = new RegExp(sources.map((x) => `(?:${x.replace(/\(\?<([A-Za-z_]\w*)>/g, '(?:')})`).join('|'), all[0].flags);
       } catch {
         this.anyPattern = undefined;
       }
@@ -132,7 +138,7 @@ export class EpisodeBuilder {
   }
 
   /** One matching line counted in its pattern's episode: time span, level, example, captures. */
-  private count(p: CompiledLogPattern, m: RegExpExecArray, line: string, t: number | undefined, level: string | null): void {
+  private count(p: CompiledLogPattern, m: RegExpExecArray, line: string, t: number | undefined, level: string | null): LogEpisode {
     const cur = this.episodeFor(p.id, t);
     const ep = cur.ep;
     ep.count++;
@@ -152,6 +158,7 @@ export class EpisodeBuilder {
     }
     ep.first = iso(cur.firstMs);
     ep.last = iso(cur.lastMs);
+    return ep;
   }
 
   /**
@@ -188,8 +195,10 @@ export class EpisodeBuilder {
       const m = p.regex.exec(head);
       if (!m) continue;
       if (level === undefined) level = logFields(head).level ?? null;
-      this.count(p, m, line, t, level);
+      const ep = this.count(p, m, line, t, level);
+      this.correlator.onPatternLine(p, ep, m, t, line);
     }
+    if (this.correlator.active) this.correlator.onLine(head, t, line);
   }
 
   finish(source: string, bytesRead: number, truncated: boolean, notes: string[] = [], order?: { newestFirst?: boolean }): LogScan {
@@ -202,6 +211,7 @@ export class EpisodeBuilder {
       const by = [...this.foreign].sort((a, b) => b[1] - a[1]).map(([t, c]) => `${t} ${c}`).join(', ');
       n.push(`${[...this.foreign.values()].reduce((a, b) => a + b, 0)} line(s) logged by other processes were not matched (${by})`);
     }
+    this.correlator.finish(this.table);
     if (this.windowStartMs !== undefined) {
       for (const ep of this.episodes) {
         const last = ep.last ? Date.parse(ep.last) : NaN;

@@ -10,3 +10,4 @@ export * from './read.ts';
 export * from './saved.ts';
 export * from './order.ts';
 export * from './window.ts';
+export * from './correlate.ts';

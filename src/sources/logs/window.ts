@@ -12,6 +12,20 @@ export const DEFAULT_LOG_WINDOW_HOURS = 6;
 const HOUR = 3_600_000;
 
 /**
+ * A window that starts at containerd's start takes in the lines of its last few seconds before:
+ * the start time read from /proc is good to a second (the boot time is in whole seconds), and a
+ * daemon logs its own start ("starting containerd") as it starts.
+ */
+export const START_SLACK_MS = 10_000;
+
+/** The earliest time a line may carry and be in the window (epoch ms), or undefined for a bad start. */
+export function windowStartMs(w: LogWindow): number | undefined {
+  const t = Date.parse(w.start);
+  if (!Number.isFinite(t)) return undefined;
+  return w.basis === 'containerd-start' ? t - START_SLACK_MS : t;
+}
+
+/**
  * The default window at nowMs: from containerd's start when that is within the last `hours`,
  * else the last `hours`. Without a start time (containerd not running, or its start unknown),
  * the last `hours`.

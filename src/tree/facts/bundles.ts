@@ -4,7 +4,7 @@ import type { TaskBundle } from '../../snapshot/types/runc.ts';
 import type { TreeFact } from '../../snapshot/types/tree.ts';
 import { containerRefOf } from '../identities.ts';
 import type { FactContext } from '../inputs.ts';
-import { evidence, liveShims, podName, sub, type FactDetector } from './common.ts';
+import { evidence, liveShims, newerThanScan, podName, sub, type FactDetector } from './common.ts';
 
 interface DeadGroup {
   address: string;
@@ -26,11 +26,15 @@ function deadGroups(ctx: FactContext): DeadGroup[] {
     if (!l) byAddress.set(key, (l = []));
     l.push(b);
   }
+  // a `shim start` or `shim delete` for one of its ids is running: containerd is creating it, or
+  // cleaning up after its shim (after every normal removal on 1.6, asynchronously)
+  const cleaningUp = new Set(ctx.view.processes.filter((t) => t.shim?.action && t.shim.id).map((t) => t.shim!.id!));
   const out: DeadGroup[] = [];
   for (const [address, group] of byAddress) {
     const alive = group.some((b) => liveIds.has(b.id) || (b.sandboxId && liveIds.has(b.sandboxId)) || (b.shimPid && livePids.has(b.shimPid)));
-    if (alive) continue;
-    out.push({ address, group, head: group.find((b) => b.sandboxId === b.id) ?? group.find((b) => b.shimPid) ?? group[0] });
+    if (alive || group.some((b) => cleaningUp.has(b.id))) continue;
+    const head = group.find((b) => b.sandboxId === b.id) ?? group.find((b) => b.shimPid) ?? group[0];
+    if (!newerThanScan(ctx, head.sandboxId ?? head.id)) out.push({ address, group, head });
   }
   return out;
 }

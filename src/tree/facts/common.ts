@@ -3,6 +3,7 @@ import { shortId } from '../../ids.ts';
 import type { ProcessInfo } from '../../snapshot/types/proc.ts';
 import type { ContainerRef, PodRef, TreeFact, TreeFactKind } from '../../snapshot/types/tree.ts';
 import type { FactContext } from '../inputs.ts';
+import { createdMsOf } from '../identities.ts';
 
 /** One detector per fact kind (rules/tree-facts.json judges each kind). */
 export interface FactDetector {
@@ -57,3 +58,14 @@ export function waitingInFifoOpen(p: ProcessInfo | undefined): { waiting: boolea
 
 /** The shims alive now (a zombie shim is not). */
 export const liveShims = (ctx: FactContext) => ctx.view.shims.filter((s) => s.state !== 'Z' && s.state !== 'X');
+
+/**
+ * A pod or container CRI says was created while /proc was read, or after: the scan may not have
+ * seen its processes, so it is not judged against the process table (on a busy node pods start
+ * all the time).
+ */
+export function newerThanScan(ctx: FactContext, id: string | undefined): boolean {
+  const scanStart = Date.parse(ctx.inp.proc.takenAt) - (ctx.inp.proc.durationMs ?? 0) - 1000;
+  const created = id === undefined ? undefined : createdMsOf(ctx.inp.cri, id);
+  return created !== undefined && Number.isFinite(scanStart) && created > scanStart;
+}

@@ -2,7 +2,7 @@
 // against what runs: another pid by runc or containerd, or a process older than the container.
 import type { TreeFact } from '../../snapshot/types/tree.ts';
 import { containerRefOf, createdMsOf, podOfContainer } from '../identities.ts';
-import { ctrName, evidence, sub, type FactDetector } from './common.ts';
+import { ctrName, evidence, newerThanScan, sub, type FactDetector } from './common.ts';
 
 export const criPidMismatch: FactDetector = {
   kind: 'cri-pid-mismatch',
@@ -11,6 +11,7 @@ export const criPidMismatch: FactDetector = {
     for (const [id, pid] of ctx.ids.criPid) {
       const claimed = [...ctx.ids.containerOfPid].find(([, v]) => v.id === id && v.matchedBy !== 'cri');
       const p = ctx.procs.get(pid);
+      if (!p && newerThanScan(ctx, id)) continue;
       const created = createdMsOf(ctx.inp.cri, id);
       const stale = !p || (created !== undefined && Date.parse(p.startedAt) + 1000 < created);
       const differs = claimed && claimed[0] !== pid;

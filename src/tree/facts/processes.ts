@@ -49,7 +49,9 @@ export const zombie: FactDetector = {
   detect(ctx) {
     const byParent = new Map<number, TreeProcess[]>();
     for (const t of ctx.view.processes) {
-      if (t.role !== 'zombie' || !unreaped(ctx, t)) continue;
+      // exited at most its age ago: one younger than the stuck threshold may be reaped any moment
+      // (containerd waits on each `shim start` and `shim delete` it runs; on a busy node, a while)
+      if (t.role !== 'zombie' || t.ageSec < ctx.stuckInitSec || !unreaped(ctx, t)) continue;
       let g = byParent.get(t.ppid);
       if (!g) byParent.set(t.ppid, (g = []));
       g.push(t);

@@ -2,7 +2,7 @@
 // live shim, and a shim far above its peers in CPU, RSS, threads or fds.
 import { shortId } from '../../ids.ts';
 import type { ShimView, TreeFact } from '../../snapshot/types/tree.ts';
-import { evidence, liveShims, podName, sub, type FactDetector } from './common.ts';
+import { evidence, liveShims, newerThanScan, podName, sub, type FactDetector } from './common.ts';
 
 export const shimWithoutPause: FactDetector = {
   kind: 'shim-without-pause',
@@ -11,6 +11,9 @@ export const shimWithoutPause: FactDetector = {
     const byPid = new Map(ctx.view.processes.map((t) => [t.pid, t]));
     return liveShims(ctx)
       .filter((s) => (s.namespace === 'k8s.io' || (s.id !== undefined && criPodIds.has(s.id))) && !s.hasPause && s.ageSec >= 5)
+      // a shim with a runc child is in the middle of an operation (creating or deleting its
+      // pause): no pause for that moment is normal; a runc that hangs is judged on its own
+      .filter((s) => !s.children.some((c) => byPid.get(c)?.role === 'runc'))
       .map((s) => ({
         kind: 'shim-without-pause',
         message: `shim ${s.pid} for ${podName(s.pod)} has no pause process among its ${s.children.length} children`,
@@ -38,7 +41,7 @@ export const podWithoutShim: FactDetector = {
   detect(ctx) {
     const facts: TreeFact[] = [];
     for (const pod of ctx.inp.cri?.pods ?? []) {
-      if (pod.state !== 'SANDBOX_READY') continue;
+      if (pod.state !== 'SANDBOX_READY' || newerThanScan(ctx, pod.id)) continue;
       if (ctx.view.shims.some((s) => s.id === pod.id && s.state !== 'Z')) continue;
       const bundle = ctx.inp.bundles?.bundles.find((b) => b.id === pod.id);
       facts.push({

@@ -1,0 +1,1 @@
+ctrdoc lab churn --rate 1 --for 12s; debug and trace lines left out (containerd lab version 1.6); then containerd's log from the churn's start on
