@@ -29,16 +29,24 @@ function ref(i: OpenIncident): WatchIncidentRef {
 
 const withPods = (i: OpenIncident) => (i.pods.length ? ` (${podsText(i.pods)})` : '');
 
-/** What a diagnosis found, by id: the severity each incident had. */
-export type Found = ReadonlyMap<string, Incident['severity']>;
+/** What a diagnosis found, by id: each incident's severity and pods. */
+export type Found = ReadonlyMap<string, Pick<Incident, 'severity' | 'pods'>>;
+
+/** The same as the diagnosis before found it: its severity, and a pod in common (or none on both). */
+function foundBefore(i: Incident, last: Found | undefined): boolean {
+  const b = last?.get(i.id);
+  if (!b || b.severity !== i.severity) return false;
+  return (!b.pods.length && !i.pods.length) || i.pods.some((p) => b.pods.includes(p));
+}
 
 /**
  * The lines from the incidents open before (by id) to those a diagnosis found now, and what is
  * open after it. `prev` undefined: the first diagnosis, every incident is what is so at start and
  * opens at once. After it an incident opens, or changes severity, only when two diagnoses in a row
- * find it so (`last`: what the one before found): a diagnosis is a snapshot of a stack that moves,
- * and one taken while a pod is removed can catch a task whose runc state is half gone or a shim
- * that exits after its delete; the next one, moments later, does not. `pending` says that a
+ * find it so, with a pod in common (`last`: what the one before found): a diagnosis is a snapshot
+ * of a stack that moves, and one taken while a pod is removed can catch a task whose runc state
+ * is half gone or a shim that exits after its delete; the next one, moments later, does not (or
+ * catches another pod the same way). `pending` says that a
  * diagnosis found something not yet confirmed (the watch runs the next one soon). Closing needs
  * one diagnosis: what is not found is not open.
  */
@@ -46,7 +54,7 @@ export function incidentChanges(prev: ReadonlyMap<string, OpenIncident> | undefi
   const time = new Date(at).toISOString();
   const lines: WatchLine[] = [];
   const open = new Map<string, OpenIncident>();
-  const confirmed = (i: Incident) => !prev || last?.get(i.id) === i.severity;
+  const confirmed = (i: Incident) => !prev || foundBefore(i, last);
   let pending = 0;
   for (const i of found) {
     const before = prev?.get(i.id);
@@ -73,5 +81,5 @@ export function incidentChanges(prev: ReadonlyMap<string, OpenIncident> | undefi
       message: `closed after ${formatAge((at - before.since) / 1000)}: ${before.short}${withPods(before)}`,
     });
   }
-  return { lines, open, found: new Map(found.map((i) => [i.id, i.severity])), pending };
+  return { lines, open, found: new Map(found.map((i) => [i.id, { severity: i.severity, pods: [...i.pods] }])), pending };
 }

@@ -52,6 +52,12 @@ test('incidents: one a single diagnosis caught mid-change (a pod being removed) 
   const gone = incidentChanges(caught.open, [], T0 + 10_000, caught.found);
   assert.deepEqual([...caught.lines, ...gone.lines], []);
   assert.equal(gone.open.size, 0);
+  // pods come and go all day: the same rule caught on another pod each time is no incident either
+  const other = incidentChanges(gone.open, [incident('SHIM_HUNG', 'critical', ['ns/churn-1'])], T0 + 15_000, gone.found);
+  const again = incidentChanges(other.open, [incident('SHIM_HUNG', 'critical', ['ns/churn-2'])], T0 + 20_000, other.found);
+  assert.deepEqual([...other.lines, ...again.lines], []);
+  const stays = incidentChanges(again.open, [incident('SHIM_HUNG', 'critical', ['ns/churn-2', 'ns/b'])], T0 + 25_000, again.found);
+  assert.deepEqual(stays.lines.map((l) => l.message), ['CRITICAL SHIM_HUNG short (2 pods: ns/churn-2, ns/b)'], 'a pod in common: the same incident');
 });
 
 test('property: the open set is what two diagnoses in a row found (the first at once), and each id opens and closes once', () => {
