@@ -1,9 +1,10 @@
 // `ctrdoc watch` on the real lab, as a user runs it: one watch process (-o json) per lab follows
 // it while the tests inject real faults, and each test judges the lines that fault should make.
 // It runs on every containerd the lab runs (1.6, 1.7, 2.1 and the seed's 1.6.20 build): what a
-// watch reads differs by version (CRI's events: none on 1.6, one channel on 1.7, fanned out on
-// 2.x; task API v2 or v3 shims). On 1.7 a second describe checks that a kubelet-like reader of
-// GetContainerEvents loses none to the watch. Kubelet cannot run here; nothing judged needs it.
+// watch reads differs by version (CRI's events: none on 1.6, one channel on 1.7, every reader
+// gets each on 2.1; task API v2 or v3 shims). On 1.7 and 2.1 a second describe checks that a
+// kubelet-like reader of GetContainerEvents loses none to the watch. Kubelet cannot run here;
+// nothing judged needs it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,13 +25,19 @@ const VERSIONS: readonly LabVersion[] = ['1.6', '1.7', '2.1', 'seed'];
 const skip = !isRoot && 'not root: the lab runs containerd and runc, which need root';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** What the watch says on stderr of CRI's events, by version: where reading them is safe it does. */
+/**
+ * What the watch says on stderr of CRI's events, by version: 1.6 has none; 1.7 serves them from
+ * one channel (each event to one reader: with the watch reading, kubelet's reader got a
+ * container's CREATED and never its DELETED, on 1.7.24), so the watch leaves them to kubelet;
+ * 2.1 gives every reader each event.
+ */
 const CRI_EVENTS_NOTE: Record<LabVersion, RegExp> = {
   '1.6': /CRI's container events: not read \(containerd 1\.6[^)]* does not serve them\)/,
   seed: /CRI's container events: not read \(containerd 1\.6[^)]* does not serve them\)/,
   '1.7': /CRI's container events: not read \(containerd 1\.7[^)]*one channel: a second reader would take the events kubelet's Evented PLEG waits for\)/,
   '2.1': /CRI's container events: read too \(containerd 2\.1/,
 };
+const READS_CRI = (v: LabVersion) => v === '2.1';
 
 /** Waits until pred holds (looked at every 100 ms), at most ms; fails saying what it waited for and what it saw. */
 async function until(pred: () => boolean, ms: number, what: () => string): Promise<void> {
@@ -257,8 +264,8 @@ describe(`ctrdoc watch on the lab (containerd ${v})`, { skip }, () => {
     const exit = await w.waitFor('shim-exit', (l) => l.kind === 'shim-exit' && l.podSandboxId === podId, from);
     assert.equal(exit.pod, first.pod);
     assert.match(w.stderr, CRI_EVENTS_NOTE[v]);
-    // 2.x gives every reader CRI's events: kubelet's view of the same death
-    if (v === '2.1') await w.waitFor('cri-stopped', (l) => l.source === 'cri' && l.kind === 'cri-stopped' && l.podSandboxId === podId, from);
+    // where every reader gets CRI's events, the watch reads them: kubelet's view of the same death
+    if (READS_CRI(v)) await w.waitFor('cri-stopped', (l) => l.source === 'cri' && l.kind === 'cri-stopped' && l.podSandboxId === podId, from);
     else assert.equal(w.lines.some((l) => l.source === 'cri'), false, `containerd ${v}: no CRI events read`);
     await fault(DIR, 'clear', 'dead-shim');
   });
@@ -338,11 +345,13 @@ describe(`ctrdoc watch on the lab (containerd ${v})`, { skip }, () => {
 });
 });
 
-// 1.7 serves GetContainerEvents from ONE channel: each event goes to one reader. The watch must not
-// be a reader there, or kubelet's Evented PLEG loses events. A kubelet-like reader here gets all.
-forVersions(['1.7'], (v) => {
+// The watch must take no CRI event from kubelet's Evented PLEG. On 2.1 every reader gets each
+// event: a kubelet-like reader and the watch both get each of a container's events. On 1.7 (one
+// channel: each event to one reader) the watch does not read them, and the kubelet-like reader
+// gets them all while the watch names the tasks from containerd's own events.
+forVersions(['1.7', '2.1'], (v) => {
 const DIR = versionDir(`${DIR_BASE}-cri`, v);
-describe(`ctrdoc watch on containerd ${v}: CRI's one events channel stays kubelet's`, { skip }, () => {
+describe(`ctrdoc watch on containerd ${v}: CRI's events reach kubelet as well as the watch`, { skip }, () => {
   let lab: TestLab;
   before(() => {
     lab = labUp(DIR, 1, v);
@@ -352,7 +361,8 @@ describe(`ctrdoc watch on containerd ${v}: CRI's one events channel stays kubele
     lab?.down();
   });
 
-  test('a kubelet-like GetContainerEvents reader gets every event of a container while the watch runs; the watch names the tasks from containerd\'s own events', async () => {
+  test(READS_CRI(v) ? 'a kubelet-like GetContainerEvents reader and the watch both get each event of a container'
+    : 'a kubelet-like GetContainerEvents reader gets each event of a container while the watch runs (and reads none)', async () => {
     const cri = openCri(lab.endpoint, { timeoutMs: 5000 });
     const got: ContainerEventView[] = [];
     const kubelet = cri.containerEvents((e) => got.push(e), 120_000);
@@ -367,8 +377,11 @@ describe(`ctrdoc watch on containerd ${v}: CRI's one events channel stays kubele
       await w.waitFor('task-create', (l) => l.kind === 'task-create' && l.containerId === cid && !!l.pod, from);
       await fault(DIR, 'clear', 'stuck-init-task');
       await w.waitFor('container-delete', (l) => l.kind === 'container-delete' && l.containerId === cid, from);
+      const kinds = { CONTAINER_CREATED_EVENT: 'cri-created', CONTAINER_DELETED_EVENT: 'cri-deleted' } as const;
       const types = () => got.filter((e) => e.containerId === cid).map((e) => e.containerEventType);
       await until(() => types().includes('CONTAINER_CREATED_EVENT') && types().includes('CONTAINER_DELETED_EVENT'), 10_000, () => `kubelet's reader to get the container's created and deleted events (got ${types().join(', ')})`);
+      if (!READS_CRI(v)) assert.equal(w.lines.some((l) => l.source === 'cri'), false, 'the watch read no CRI event');
+      else for (const kind of Object.values(kinds)) await w.waitFor(`${kind} for ${cid}`, (l) => l.source === 'cri' && l.kind === kind && l.containerId === cid, from, 10_000);
       w.child.kill('SIGTERM');
       assert.equal((await w.exited).code, 0);
     } finally {
