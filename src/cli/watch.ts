@@ -22,7 +22,9 @@ Follows the stack and prints one line per change, with its time:
     containerd exiting, starting or restarting (a new pid);
   - the doctor's incidents opening and closing, with their one-line cause: the same collection,
     rules and incidents as \`ctrdoc doctor\`, run at start, every --diagnose-every and soon after
-    a change the polls saw (less often while containerd does not answer).
+    a change the polls saw (less often while containerd does not answer). After the first, an
+    incident opens (or changes severity) once two diagnoses in a row find it so: one snapshot
+    can catch a pod mid-removal.
 It keeps running while containerd is stopped, hung or gone, and follows it again when it comes
 back. Stop it with Ctrl-C (SIGINT) or SIGTERM (exit 0), or give --for.
 

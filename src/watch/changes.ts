@@ -92,47 +92,65 @@ function stateSeverity(p: SeenProcess): Severity {
 
 const stateName = (s: string) => processStates[s]?.name ?? `in state ${s}`;
 
-function processLines(prev: WatchView | undefined, next: WatchView, line: (l: Omit<WatchLine, 'time'>) => void): void {
-  for (const [k, p] of next.processes) {
-    const before = prev?.processes.get(k);
-    if (p.role === 'shim' && prev && !before && alive(p)) {
-      line({ kind: 'shim-start', source: 'proc', ...subjectOf(p), message: `shim ${p.pid} started${p.pod ? '' : p.shimId ? ` (id ${p.shimId})` : ''}` });
-    }
-    if (stateReported(p) && !stateReported(before)) {
-      line({
-        kind: 'process-state', source: 'proc', severity: stateSeverity(p), ...subjectOf(p), role: p.role, state: p.state,
-        ...(before ? { previousState: before.state } : {}),
-        message: `${processName(p)} is ${stateName(p.state)}`,
-      });
-    }
+type Emit = (l: Omit<WatchLine, 'time'>) => void;
+
+/** " (id X)" for a shim no pod names yet: its id is all a reader has. */
+const shimIdNote = (p: SeenProcess) => (p.pod || !p.shimId ? '' : ` (id ${p.shimId})`);
+
+/** A process seen now: a shim that appeared, a state that became worth a line. */
+function processSeen(p: SeenProcess, before: SeenProcess | undefined, first: boolean, line: Emit): void {
+  if (p.role === 'shim' && !first && !before && alive(p)) {
+    line({ kind: 'shim-start', source: 'proc', ...subjectOf(p), message: `shim ${p.pid} started${shimIdNote(p)}` });
   }
+  if (stateReported(p) && !stateReported(before)) {
+    line({
+      kind: 'process-state', source: 'proc', severity: stateSeverity(p), ...subjectOf(p), role: p.role, state: p.state,
+      ...(before ? { previousState: before.state } : {}),
+      message: `${processName(p)} is ${stateName(p.state)}`,
+    });
+  }
+}
+
+function clearedMessage(before: SeenProcess, p: SeenProcess | undefined): string {
+  const was = stateName(before.state);
+  if (p) return `${processName(before)} is no longer ${was} (now ${p.state})`;
+  return before.state === 'Z' ? `${processName(before)} was reaped` : `${processName(before)} exited while ${was}`;
+}
+
+/** The container processes a shim ran a poll before it went (its runc calls and zombies not counted). */
+function childrenOf(view: WatchView, pid: number): number {
+  return [...view.processes.values()].filter((c) => c.ppid === pid && c.role !== 'runc' && c.role !== 'runc-init' && c.state !== 'Z').length;
+}
+
+/** A process seen before: its state no longer worth a line, or a shim that exited. */
+function processGone(prev: WatchView, before: SeenProcess, p: SeenProcess | undefined, line: Emit): void {
+  if (stateReported(before) && !stateReported(p)) {
+    line({
+      kind: 'process-state-cleared', source: 'proc', severity: 'info', ...subjectOf(before), role: before.role, previousState: before.state,
+      ...(p ? { state: p.state } : {}),
+      message: clearedMessage(before, p),
+    });
+  }
+  if (before.role === 'shim' && alive(before) && !alive(p)) {
+    const under = childrenOf(prev, before.pid);
+    line({
+      kind: 'shim-exit', source: 'proc', ...subjectOf(before),
+      message: `shim ${before.pid} exited${shimIdNote(before)}; a poll before, ${under} container process${under === 1 ? '' : 'es'} ran under it`,
+    });
+  }
+}
+
+function processLines(prev: WatchView | undefined, next: WatchView, line: Emit): void {
+  for (const [k, p] of next.processes) processSeen(p, prev?.processes.get(k), !prev, line);
   if (!prev) return;
-  for (const [k, before] of prev.processes) {
-    const p = next.processes.get(k);
-    if (stateReported(before) && !stateReported(p)) {
-      const was = stateName(before.state);
-      line({
-        kind: 'process-state-cleared', source: 'proc', severity: 'info', ...subjectOf(before), role: before.role, previousState: before.state,
-        ...(p ? { state: p.state } : {}),
-        message: p ? `${processName(before)} is no longer ${was} (now ${p.state})`
-          : before.state === 'Z' ? `${processName(before)} was reaped` : `${processName(before)} exited while ${was}`,
-      });
-    }
-    if (before.role === 'shim' && alive(before) && !alive(p)) {
-      const under = [...prev.processes.values()].filter((c) => c.ppid === before.pid && c.role !== 'runc' && c.role !== 'runc-init' && c.state !== 'Z').length;
-      line({
-        kind: 'shim-exit', source: 'proc', ...subjectOf(before),
-        message: `shim ${before.pid} exited${before.pod ? '' : before.shimId ? ` (id ${before.shimId})` : ''}; a poll before, ${under} container process${under === 1 ? '' : 'es'} ran under it`,
-      });
-    }
-  }
+  for (const [k, before] of prev.processes) processGone(prev, before, next.processes.get(k), line);
 }
 
 function initName(x: SeenParkedInit): string {
   return `runc init${x.pid !== undefined ? ` ${x.pid}` : ''}`;
 }
 
-function parkedLines(prev: WatchView | undefined, next: WatchView, o: ChangeOptions, line: (l: Omit<WatchLine, 'time'>) => void): void {
+function parkedLines(prev: WatchView | undefined, next: WatchView, o: ChangeOptions, line: Emit): void {
   const marks = ageMarks(o.stuckAfterSec);
   for (const [k, x] of next.parked) {
     const before = prev?.parked.get(k);
@@ -166,27 +184,40 @@ function parkedLines(prev: WatchView | undefined, next: WatchView, o: ChangeOpti
   }
 }
 
-function containerdLines(prev: WatchView | undefined, next: WatchView, o: ChangeOptions, line: (l: Omit<WatchLine, 'time'>) => void): void {
+/** containerd's process: gone, none from the start, started, or another one (pid or start time). */
+function containerdProcessLine(prev: WatchView | undefined, next: WatchView, where: string): Omit<WatchLine, 'time'> | undefined {
   const a = prev?.containerd;
   const b = next.containerd;
-  const where = o.address ? ` serves ${o.address}` : ' serves the socket';
-  if (a && !b) line({ kind: 'containerd-exit', source: 'proc', severity: 'critical', pid: a.pid, message: `containerd ${a.pid} exited: nothing${where}` });
-  else if (!prev && !b) line({ kind: 'containerd-exit', source: 'proc', severity: 'critical', message: `no containerd${where}` });
-  else if (prev && !a && b) line({ kind: 'containerd-start', source: 'proc', severity: 'info', pid: b.pid, message: `containerd started: pid ${b.pid}` });
-  else if (a && b && (a.pid !== b.pid || a.starttime !== b.starttime)) {
-    line({ kind: 'containerd-restart', source: 'proc', severity: 'warning', pid: b.pid, message: `containerd restarted: pid ${a.pid} -> ${b.pid}` });
+  if (a && !b) return { kind: 'containerd-exit', source: 'proc', severity: 'critical', pid: a.pid, message: `containerd ${a.pid} exited: nothing${where}` };
+  if (!prev && !b) return { kind: 'containerd-exit', source: 'proc', severity: 'critical', message: `no containerd${where}` };
+  if (prev && !a && b) return { kind: 'containerd-start', source: 'proc', severity: 'info', pid: b.pid, message: `containerd started: pid ${b.pid}` };
+  if (a && b && (a.pid !== b.pid || a.starttime !== b.starttime)) {
+    return { kind: 'containerd-restart', source: 'proc', severity: 'warning', pid: b.pid, message: `containerd restarted: pid ${a.pid} -> ${b.pid}` };
   }
+  return undefined;
+}
+
+/** containerd's API: stopped answering (while its process is there), or answering again. */
+function containerdApiLine(prev: WatchView | undefined, next: WatchView): Omit<WatchLine, 'time'> | undefined {
+  const b = next.containerd;
   const was = prev?.api.answering;
   const now = next.api.answering;
   if (now === false && was !== false && b) {
-    line({ kind: 'containerd-unresponsive', source: 'api', severity: 'critical', pid: b.pid, message: `containerd ${b.pid} does not answer: ${next.api.error ?? 'no answer within its deadline'}` });
-  } else if (now === true && was === false && prev) {
-    const gone = Math.max(0, (next.api.since - prev.api.since) / 1000);
-    line({
-      kind: 'containerd-answering', source: 'api', severity: 'info', ...(b ? { pid: b.pid } : {}), ageSec: Math.round(gone),
-      message: `containerd${b ? ` ${b.pid}` : ''} answers again${next.api.latencyMs !== undefined ? ` (in ${Math.round(next.api.latencyMs)} ms)` : ''} after ${formatAge(gone)} without an answer`,
-    });
+    return { kind: 'containerd-unresponsive', source: 'api', severity: 'critical', pid: b.pid, message: `containerd ${b.pid} does not answer: ${next.api.error ?? 'no answer within its deadline'}` };
   }
+  if (now !== true || was !== false || !prev) return undefined;
+  const gone = Math.max(0, (next.api.since - prev.api.since) / 1000);
+  const pid = b ? ` ${b.pid}` : '';
+  const latency = next.api.latencyMs !== undefined ? ` (in ${Math.round(next.api.latencyMs)} ms)` : '';
+  return {
+    kind: 'containerd-answering', source: 'api', severity: 'info', ...(b ? { pid: b.pid } : {}), ageSec: Math.round(gone),
+    message: `containerd${pid} answers again${latency} after ${formatAge(gone)} without an answer`,
+  };
+}
+
+function containerdLines(prev: WatchView | undefined, next: WatchView, o: ChangeOptions, line: Emit): void {
+  const where = o.address ? ` serves ${o.address}` : ' serves the socket';
+  for (const l of [containerdProcessLine(prev, next, where), containerdApiLine(prev, next)]) if (l) line(l);
 }
 
 /**

@@ -54,23 +54,37 @@ export function subjectOfId(id: string, names: Names | undefined): WatchSubject 
 /** "sandbox task", "task": what a task event's subject is. */
 const taskWord = (s: WatchSubject) => (s.sandbox ? 'sandbox task' : 'task');
 
+/** What a task or exec event's message is made of. */
+interface TaskFacts {
+  task: string;
+  /** "?" when the event carries none */
+  pid: string;
+  exec: string;
+  status: number;
+}
+
+/** The message of each task and exec event, as a table (a checkpoint is the rest). */
+const TASK_MESSAGE: Partial<Record<WatchKind, (f: TaskFacts) => string>> = {
+  'task-create': (f) => `${f.task} created: runc init ${f.pid} waits for its start`,
+  'task-start': (f) => `${f.task} started (pid ${f.pid})`,
+  'task-exit': (f) => (f.exec ? `exec ${f.exec} (pid ${f.pid}) exited with status ${f.status}` : `${f.task} exited with status ${f.status} (pid ${f.pid})`),
+  'task-delete': (f) => (f.exec ? `exec ${f.exec} deleted` : `${f.task} deleted (exit status ${f.status})`),
+  'task-oom': () => 'out of memory: the kernel\'s OOM killer acted in this container\'s cgroup',
+  'exec-add': (f) => `exec ${f.exec} added`,
+  'exec-start': (f) => `exec ${f.exec} started (pid ${f.pid})`,
+  'task-pause': (f) => `${f.task} paused (its cgroup is frozen)`,
+  'task-resume': (f) => `${f.task} resumed`,
+};
+
+/** The exec a task event is about: its execId, else an id that is not the container's. */
+function execOf(p: Record<string, unknown>): string {
+  if (str(p.execId)) return str(p.execId);
+  return str(p.id) && str(p.id) !== str(p.containerId) ? str(p.id) : '';
+}
+
 function taskMessage(kind: WatchKind, p: Record<string, unknown>, s: WatchSubject): string {
-  const pid = num(p.pid);
-  const exec = str(p.execId) || (str(p.id) && str(p.id) !== str(p.containerId) ? str(p.id) : '');
-  const status = num(p.exitStatus) ?? 0;
-  const task = taskWord(s);
-  switch (kind) {
-    case 'task-create': return `${task} created: runc init ${pid ?? '?'} waits for its start`;
-    case 'task-start': return `${task} started (pid ${pid ?? '?'})`;
-    case 'task-exit': return exec ? `exec ${exec} (pid ${pid ?? '?'}) exited with status ${status}` : `${task} exited with status ${status} (pid ${pid ?? '?'})`;
-    case 'task-delete': return exec ? `exec ${exec} deleted` : `${task} deleted (exit status ${status})`;
-    case 'task-oom': return 'out of memory: the kernel\'s OOM killer acted in this container\'s cgroup';
-    case 'exec-add': return `exec ${exec} added`;
-    case 'exec-start': return `exec ${exec} started (pid ${pid ?? '?'})`;
-    case 'task-pause': return `${task} paused (its cgroup is frozen)`;
-    case 'task-resume': return `${task} resumed`;
-    default: return `${task} checkpointed`;
-  }
+  const f: TaskFacts = { task: taskWord(s), pid: String(num(p.pid) ?? '?'), exec: execOf(p), status: num(p.exitStatus) ?? 0 };
+  return (TASK_MESSAGE[kind] ?? ((x: TaskFacts) => `${x.task} checkpointed`))(f);
 }
 
 function otherMessage(kind: WatchKind, p: Record<string, unknown>): string {

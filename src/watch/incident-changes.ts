@@ -29,16 +29,40 @@ function ref(i: OpenIncident): WatchIncidentRef {
 
 const withPods = (i: OpenIncident) => (i.pods.length ? ` (${podsText(i.pods)})` : '');
 
+/** What a diagnosis found, by id: each incident's severity and pods. */
+export type Found = ReadonlyMap<string, Pick<Incident, 'severity' | 'pods'>>;
+
+/** The same as the diagnosis before found it: its severity, and a pod in common (or none on both). */
+function foundBefore(i: Incident, last: Found | undefined): boolean {
+  const b = last?.get(i.id);
+  if (!b || b.severity !== i.severity) return false;
+  return (!b.pods.length && !i.pods.length) || i.pods.some((p) => b.pods.includes(p));
+}
+
 /**
  * The lines from the incidents open before (by id) to those a diagnosis found now, and what is
- * open after it. `prev` undefined: the first diagnosis, every incident is new.
+ * open after it. `prev` undefined: the first diagnosis, every incident is what is so at start and
+ * opens at once. After it an incident opens, or changes severity, only when two diagnoses in a row
+ * find it so, with a pod in common (`last`: what the one before found): a diagnosis is a snapshot
+ * of a stack that moves, and one taken while a pod is removed can catch a task whose runc state
+ * is half gone or a shim that exits after its delete; the next one, moments later, does not (or
+ * catches another pod the same way). `pending` says that a
+ * diagnosis found something not yet confirmed (the watch runs the next one soon). Closing needs
+ * one diagnosis: what is not found is not open.
  */
-export function incidentChanges(prev: ReadonlyMap<string, OpenIncident> | undefined, found: readonly Incident[], at: number): { lines: WatchLine[]; open: Map<string, OpenIncident> } {
+export function incidentChanges(prev: ReadonlyMap<string, OpenIncident> | undefined, found: readonly Incident[], at: number, last?: Found): { lines: WatchLine[]; open: Map<string, OpenIncident>; found: Found; pending: number } {
   const time = new Date(at).toISOString();
   const lines: WatchLine[] = [];
   const open = new Map<string, OpenIncident>();
+  const confirmed = (i: Incident) => !prev || foundBefore(i, last);
+  let pending = 0;
   for (const i of found) {
     const before = prev?.get(i.id);
+    if ((!before || before.severity !== i.severity) && !confirmed(i)) {
+      pending++;
+      if (before) open.set(i.id, before);
+      continue;
+    }
     const now = openIncidentOf(i, before?.since ?? at);
     open.set(i.id, now);
     if (!before) {
@@ -57,5 +81,5 @@ export function incidentChanges(prev: ReadonlyMap<string, OpenIncident> | undefi
       message: `closed after ${formatAge((at - before.since) / 1000)}: ${before.short}${withPods(before)}`,
     });
   }
-  return { lines, open };
+  return { lines, open, found: new Map(found.map((i) => [i.id, { severity: i.severity, pods: [...i.pods] }])), pending };
 }

@@ -128,37 +128,49 @@ export class StackPoller {
     for (const pid of this.known.keys()) if (!live.has(pid)) this.known.delete(pid);
   }
 
+  /** A binary of the stack: our containerd, or a shim serving our socket (by -address, else as containerd's child). */
+  private classifyBinary(pid: number, k: Known): void {
+    const ours = this.containerdPid;
+    if (pid === ours && k.comm === 'containerd') {
+      k.role = 'containerd';
+      return;
+    }
+    if (!k.comm.startsWith('containerd-shim')) return;
+    if (k.shimAddress === undefined) {
+      const a = parseShimArgs(this.argv(pid));
+      k.shimAddress = a.address ?? '';
+      k.shimId = a.id;
+      // a transient `shim start|delete` is not a pod's shim
+      if (a.action) k.action = a.action;
+    }
+    if (!k.action && (k.shimAddress === this.o.address || (!k.shimAddress && k.ppid === ours))) k.role = 'shim';
+  }
+
+  /** A process under the stack's binaries: a runc init or runc under a shim, containerd or runc; a shim's other child. */
+  private classifyChild(pid: number, k: Known): void {
+    const parent = this.known.get(k.ppid)?.role;
+    const under = parent === 'shim' || parent === 'containerd' || parent === 'runc';
+    if (k.comm.startsWith('runc:[') && under) k.role = 'runc-init';
+    else if (k.comm === 'runc' && under) {
+      k.role = 'runc';
+      k.action = runcAction(this.argv(pid));
+    } else if (parent === 'shim') k.role = 'container';
+  }
+
+  /** The processes to classify: those in view without a role yet. */
+  private unclassified(): [number, Known][] {
+    return [...this.known].filter(([, k]) => k.kind !== 'other' && !k.role);
+  }
+
   /** Who is the stack's: containerd, its shims (by -address), runc and runc init under them, the shims' children. */
   private classify(): void {
-    const ours = this.containerdPid;
     // binaries first, so that children find their parent's role whatever the pid order
-    for (const [pid, k] of this.known) {
-      if (k.kind === 'other' || k.role) continue;
-      if (pid === ours && k.comm === 'containerd') k.role = 'containerd';
-      else if (k.comm.startsWith('containerd-shim')) {
-        if (k.shimAddress === undefined) {
-          const a = parseShimArgs(this.argv(pid));
-          k.shimAddress = a.address ?? '';
-          k.shimId = a.id;
-          // a transient `shim start|delete` is not a pod's shim
-          if (a.action) k.action = a.action;
-        }
-        if (!k.action && (k.shimAddress === this.o.address || (!k.shimAddress && k.ppid === ours))) k.role = 'shim';
-      }
-    }
+    for (const [pid, k] of this.unclassified()) this.classifyBinary(pid, k);
     // then the processes under them, until nothing changes (a runc init may be listed before the runc that forked it)
-    const parentRole = (k: Known) => this.known.get(k.ppid)?.role;
     for (let pass = 0, changed = true; changed && pass < 4; pass++) {
       changed = false;
-      for (const [pid, k] of this.known) {
-        if (k.kind === 'other' || k.role) continue;
-        const parent = parentRole(k);
-        const under = parent === 'shim' || parent === 'containerd' || parent === 'runc';
-        if (k.comm.startsWith('runc:[') && under) k.role = 'runc-init';
-        else if (k.comm === 'runc' && under) {
-          k.role = 'runc';
-          k.action = runcAction(this.argv(pid));
-        } else if (parent === 'shim') k.role = 'container';
+      for (const [pid, k] of this.unclassified()) {
+        this.classifyChild(pid, k);
         changed ||= !!k.role;
       }
     }
@@ -201,60 +213,73 @@ export class StackPoller {
     return id ? this.o.names.lookup(id) : undefined;
   }
 
-  /** One poll: the view as observed (every `polls` count is 1: nextView carries them over). */
-  observe(now = Date.now()): Omit<WatchView, 'api'> {
-    const full = this.polls++ % (this.o.fullEvery ?? 15) === 0;
-    this.scan(full);
-    this.classify();
-    const runcIds = this.readRunc(now);
-    // each runc container's init: the pause of a sandbox, a container's first process, or a parked runc init
+  /** The shim a process runs under (itself, or up to four parents up): its -id. */
+  private shimIdOf(pid: number): string | undefined {
+    let k = this.known.get(pid);
+    for (let hops = 0; k && hops < 4; hops++) {
+      if (k.role === 'shim') return k.shimId;
+      k = this.known.get(k.ppid);
+    }
+    return undefined;
+  }
+
+  /** Each runc container's init pid → its id: the pause of a sandbox, a container's first process, or a parked runc init. */
+  private initOwners(): Map<number, string> {
     const initOf = new Map<number, string>();
     for (const [id, r] of this.runc) if (r.initPid) initOf.set(r.initPid, id);
-    const shimIdOf = (pid: number): string | undefined => {
-      let k = this.known.get(pid);
-      for (let hops = 0; k && hops < 4; hops++) {
-        if (k.role === 'shim') return k.shimId;
-        k = this.known.get(k.ppid);
-      }
-      return undefined;
-    };
+    return initOf;
+  }
 
+  /** A runc container's init outside any shim (a leaked or raw runc container) is followed too. */
+  private adoptInit(k: Known, runcId: string | undefined): void {
+    if (!runcId || k.role || this.runc.get(runcId)!.initStart !== k.starttime) return;
+    k.kind = 'stack';
+    k.role = k.comm.startsWith('runc:[') ? 'runc-init' : 'container';
+  }
+
+  /** One process of the stack as the view holds it, named by its runc container or its shim's pod. */
+  private seenProcess(pid: number, k: Known & { role: WatchRole }, runcId: string | undefined): SeenProcess {
+    const id = runcId ?? (k.role === 'shim' ? k.shimId : undefined);
+    const names = this.namesOf(id) ?? this.namesOf(this.shimIdOf(pid));
+    const role: WatchRole = k.role === 'container' && names?.sandbox && runcId ? 'pause' : k.role;
+    // a runc container's process is that container's; a shim, runc or a shim's other child, its pod's
+    const sandboxId = names?.podSandboxId ?? (k.role === 'shim' ? k.shimId : undefined);
+    const subject: WatchSubject = runcId ? subjectOfId(runcId, names)
+      : { ...(names?.pod ? { pod: names.pod } : {}), ...(sandboxId && names ? { podSandboxId: sandboxId } : {}) };
+    return {
+      ...subject, pid, starttime: k.starttime, ppid: k.ppid, role, comm: k.comm, state: k.state, polls: 1,
+      ...(k.shimId && role === 'shim' ? { shimId: k.shimId } : {}),
+      ...(k.action && role === 'runc' ? { action: k.action } : {}),
+    };
+  }
+
+  /** The stack's processes by `${pid}@${starttime}`, and the containerd among them. */
+  private stackProcesses(initOf: Map<number, string>): { processes: Map<string, SeenProcess>; containerd?: ContainerdSeen } {
     const processes = new Map<string, SeenProcess>();
     let containerd: ContainerdSeen | undefined;
     for (const [pid, k] of this.known) {
-      // a runc container's init outside any shim (a leaked or raw runc container) is followed too
       const runcId = initOf.get(pid);
-      if (runcId && !k.role && this.runc.get(runcId)!.initStart === k.starttime) {
-        k.kind = 'stack';
-        k.role = k.comm.startsWith('runc:[') ? 'runc-init' : 'container';
-      }
+      this.adoptInit(k, runcId);
       if (!k.role) continue;
       if (k.role === 'containerd') containerd = { pid, starttime: k.starttime };
-      const id = runcId ?? (k.role === 'shim' ? k.shimId : undefined);
-      const names = this.namesOf(id) ?? this.namesOf(shimIdOf(pid));
-      let role = k.role;
-      if (role === 'container' && names?.sandbox && runcId) role = 'pause';
-      // a runc container's process is that container's; a shim, runc or a shim's other child, its pod's
-      const sandboxId = names?.podSandboxId ?? (k.role === 'shim' ? k.shimId : undefined);
-      const subject: WatchSubject = runcId ? subjectOfId(runcId, names)
-        : { ...(names?.pod ? { pod: names.pod } : {}), ...(sandboxId && names ? { podSandboxId: sandboxId } : {}) };
-      processes.set(`${pid}@${k.starttime}`, {
-        ...subject, pid, starttime: k.starttime, ppid: k.ppid, role, comm: k.comm, state: k.state, polls: 1,
-        ...(k.shimId && role === 'shim' ? { shimId: k.shimId } : {}),
-        ...(k.action && role === 'runc' ? { action: k.action } : {}),
-      });
+      processes.set(`${pid}@${k.starttime}`, this.seenProcess(pid, k as Known & { role: WatchRole }, runcId));
     }
+    return { processes, containerd };
+  }
 
-    const parked = new Map<string, SeenParkedInit>();
+  /** Inits runc's state names whose exec.fifo is still there: still the one runc started (the same start time), and not dead. */
+  private parkedFromState(parked: Map<string, SeenParkedInit>): void {
     for (const [id, r] of this.runc) {
       if (!r.fifo || !r.initPid) continue;
-      // the init must still be the one runc started (the same start time), and not dead
       const k = this.known.get(r.initPid);
       const st = k ? { starttime: k.starttime, state: k.state } : this.readStat(r.initPid);
       if (!st || st.starttime !== r.initStart || st.state === 'Z' || st.state === 'X') continue;
       parked.set(id, { key: id, ...subjectOfId(id, this.namesOf(id)), pid: r.initPid, createdAtMs: r.createdAtMs, polls: 1 });
     }
-    // runc inits no state under our root names (another root, or a state already removed)
+  }
+
+  /** runc inits no state under our root names (another root, or a state already removed): parked since they started. */
+  private parkedWithoutState(parked: Map<string, SeenParkedInit>, processes: Map<string, SeenProcess>, initOf: Map<number, string>): void {
     for (const p of processes.values()) {
       if (p.role !== 'runc-init' || initOf.has(p.pid)) continue;
       const key = `pid:${p.pid}@${p.starttime}`;
@@ -263,6 +288,19 @@ export class StackPoller {
         pid: p.pid, createdAtMs: this.bootTimeMs + (p.starttime / CLOCK_TICKS) * 1000, polls: 1,
       });
     }
+  }
+
+  /** One poll: the view as observed (every `polls` count is 1: nextView carries them over). */
+  observe(now = Date.now()): Omit<WatchView, 'api'> {
+    const full = this.polls++ % (this.o.fullEvery ?? 15) === 0;
+    this.scan(full);
+    this.classify();
+    const runcIds = this.readRunc(now);
+    const initOf = this.initOwners();
+    const { processes, containerd } = this.stackProcesses(initOf);
+    const parked = new Map<string, SeenParkedInit>();
+    this.parkedFromState(parked);
+    this.parkedWithoutState(parked, processes, initOf);
     return { at: now, containerd, processes, parked, runcIds };
   }
 }

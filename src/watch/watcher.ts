@@ -27,7 +27,7 @@ import { readSmall } from '../sources/proc/scan.ts';
 import { changesBetween, nextView } from './changes.ts';
 import { containerdEventLine, criEventLine, eventSubjectId, namesOfCriEvent, nanosToMs } from './event-lines.ts';
 import { StreamFollower } from './follow.ts';
-import { incidentChanges, type OpenIncident } from './incident-changes.ts';
+import { incidentChanges, type Found, type OpenIncident } from './incident-changes.ts';
 import { NameBook, namesFromContainerdLabels, namesFromCri } from './names.ts';
 import { StackPoller } from './poll.ts';
 import { DEFAULT_DIAGNOSIS_POLICY, diagnosisDue, type DiagnosisPolicy, type DiagnosisState } from './schedule.ts';
@@ -78,7 +78,8 @@ export function lineMatchesPod(l: WatchLine, pod: string): boolean {
 }
 
 interface Pending {
-  line: () => WatchLine;
+  /** the line, or undefined for what only has to come after the lines before it (a note) */
+  line: () => WatchLine | undefined;
   ids: string[];
   until: number;
 }
@@ -107,6 +108,8 @@ export class Watcher {
   private namesWanted = false;
   private diag: DiagnosisState = { running: false };
   private incidents?: Map<string, OpenIncident>;
+  /** what the last diagnosis found (an incident opens when two in a row find it) */
+  private lastFound?: Found;
   private replayed = 0;
 
   constructor(o: WatchOptions) {
@@ -160,8 +163,8 @@ export class Watcher {
 
   // ---- output ----
 
-  private emit(l: WatchLine): void {
-    if (this.stopped) return;
+  private emit(l: WatchLine | undefined): void {
+    if (this.stopped || !l) return;
     // a change the doctor judges (whatever pod it is about: the diagnosis is of the whole stack)
     if (DIAGNOSE_ON.has(l.kind) || (l.kind === 'task-exit' && !!l.exitStatus && l.exitStatus !== 137 && l.exitStatus !== 143)) this.diag.changedAt ??= Date.now();
     if (this.o.pod !== undefined && !lineMatchesPod(l, this.o.pod)) return;
@@ -175,7 +178,7 @@ export class Watcher {
     return !!n?.pod && (!!n.sandbox || n.attempt !== undefined);
   }
 
-  private say(line: () => WatchLine, ids: string[]): void {
+  private say(line: () => WatchLine | undefined, ids: string[]): void {
     const unknown = ids.filter((id) => !this.named(id));
     if (!unknown.length && !this.pending.length) {
       this.emit(line());
@@ -414,9 +417,15 @@ export class Watcher {
     this.diag = { ...this.diag, running: true, lastStartedAt: now, changedAt: undefined };
     diagnose({ containerdPid: this.view?.containerd?.pid }).then((found) => {
       if (this.stopped) return;
-      const { lines, open } = incidentChanges(this.incidents, found, Date.now());
+      const first = !this.incidents;
+      const { lines, open, found: now, pending } = incidentChanges(this.incidents, found, Date.now(), this.lastFound);
       this.incidents = open;
+      this.lastFound = now;
       for (const l of lines) this.say(() => l, []);
+      // an incident found once waits for the next diagnosis to confirm it: run that one soon
+      if (pending) this.diag.changedAt ??= Date.now();
+      // from here on a line is a change, not what was already so: said once the lines before it are out
+      if (first) this.say(() => void this.o.note(`first diagnosis: ${open.size} incident${open.size === 1 ? '' : 's'} open`), []);
     }, (err) => {
       this.o.note(`diagnosis failed: ${CtrdocError.from(err).message}`);
     }).finally(() => {

@@ -29,31 +29,53 @@ function incident(id: string, severity: Incident['severity'], pods: string[] = [
 
 test('incidents: opened with their cause and pods, severity changes, closed with how long they were open', () => {
   const first = incidentChanges(undefined, [incident('CONTAINERD_HUNG', 'critical', ['ns/a', 'ns/b'])], T0);
-  assert.deepEqual(first.lines.map((l) => [l.kind, l.severity, l.message]), [['incident-open', 'critical', 'CRITICAL CONTAINERD_HUNG short (2 pods: ns/a, ns/b)']]);
+  assert.deepEqual(first.lines.map((l) => [l.kind, l.severity, l.message]), [['incident-open', 'critical', 'CRITICAL CONTAINERD_HUNG short (2 pods: ns/a, ns/b)']], 'what is so at start opens at once');
   assert.equal(first.lines[0].incident?.id, 'CONTAINERD_HUNG');
-  const same = incidentChanges(first.open, [incident('CONTAINERD_HUNG', 'critical', ['ns/a', 'ns/b'])], T0 + 30_000);
+  const same = incidentChanges(first.open, [incident('CONTAINERD_HUNG', 'critical', ['ns/a', 'ns/b'])], T0 + 30_000, first.found);
   assert.deepEqual(same.lines, [], 'the same incidents again: nothing to say');
-  const worse = incidentChanges(same.open, [incident('CONTAINERD_HUNG', 'warning'), incident('SHIM_DIED', 'warning', ['ns/c'])], T0 + 60_000);
+  const found = [incident('CONTAINERD_HUNG', 'warning'), incident('SHIM_DIED', 'warning', ['ns/c'])];
+  const once = incidentChanges(same.open, found, T0 + 60_000, same.found);
+  assert.deepEqual(once.lines, [], 'found by one diagnosis: not yet');
+  assert.equal(once.pending, 2);
+  assert.deepEqual([...once.open.values()].map((i) => `${i.id} ${i.severity}`), ['CONTAINERD_HUNG critical'], 'what was open stays as it was');
+  const worse = incidentChanges(once.open, found, T0 + 70_000, once.found);
   assert.deepEqual(worse.lines.map((l) => l.kind), ['incident-update', 'incident-open']);
+  assert.equal(worse.pending, 0);
   assert.match(worse.lines[0].message, /^critical -> warning: CONTAINERD_HUNG short/);
-  const closed = incidentChanges(worse.open, [], T0 + 90_000);
-  assert.deepEqual(closed.lines.map((l) => l.message), ['closed after 1m30s: CONTAINERD_HUNG short', 'closed after 30s: SHIM_DIED short (1 pod: ns/c)']);
+  const closed = incidentChanges(worse.open, [], T0 + 100_000, worse.found);
+  assert.deepEqual(closed.lines.map((l) => l.message), ['closed after 1m40s: CONTAINERD_HUNG short', 'closed after 30s: SHIM_DIED short (1 pod: ns/c)']);
 });
 
-test('property: the open set follows the last diagnosis, and each id opens and closes once', () => {
+test('incidents: one a single diagnosis caught mid-change (a pod being removed) and the next does not find never opens', () => {
+  const start = incidentChanges(undefined, [], T0);
+  const caught = incidentChanges(start.open, [incident('RUNC_STATE_UNREADABLE', 'warning', ['ns/churn'])], T0 + 5000, start.found);
+  const gone = incidentChanges(caught.open, [], T0 + 10_000, caught.found);
+  assert.deepEqual([...caught.lines, ...gone.lines], []);
+  assert.equal(gone.open.size, 0);
+  // pods come and go all day: the same rule caught on another pod each time is no incident either
+  const other = incidentChanges(gone.open, [incident('SHIM_HUNG', 'critical', ['ns/churn-1'])], T0 + 15_000, gone.found);
+  const again = incidentChanges(other.open, [incident('SHIM_HUNG', 'critical', ['ns/churn-2'])], T0 + 20_000, other.found);
+  assert.deepEqual([...other.lines, ...again.lines], []);
+  const stays = incidentChanges(again.open, [incident('SHIM_HUNG', 'critical', ['ns/churn-2', 'ns/b'])], T0 + 25_000, again.found);
+  assert.deepEqual(stays.lines.map((l) => l.message), ['CRITICAL SHIM_HUNG short (2 pods: ns/churn-2, ns/b)'], 'a pod in common: the same incident');
+});
+
+test('property: the open set is what two diagnoses in a row found (the first at once), and each id opens and closes once', () => {
   const ids = fc.uniqueArray(fc.constantFrom('A', 'B', 'C', 'D'), { maxLength: 4 });
-  fc.assert(fc.property(fc.array(ids, { maxLength: 8 }), (runs) => {
-    let open: ReturnType<typeof incidentChanges>['open'] | undefined;
+  fc.assert(fc.property(fc.array(ids, { minLength: 1, maxLength: 8 }), (runs) => {
+    let r: ReturnType<typeof incidentChanges> | undefined;
     const opened = new Map<string, number>();
     const closed = new Map<string, number>();
+    const count = (m: Map<string, number>, id: string) => m.set(id, (m.get(id) ?? 0) + 1);
     runs.forEach((run, n) => {
-      const r = incidentChanges(open, run.map((id) => incident(id, 'warning')), T0 + n * 1000);
-      for (const l of r.lines) (l.kind === 'incident-open' ? opened : closed).set(l.incident!.id, ((l.kind === 'incident-open' ? opened : closed).get(l.incident!.id) ?? 0) + 1);
-      assert.deepEqual([...r.open.keys()].sort(), [...run].sort());
-      open = r.open;
+      const prevOpen = r?.open;
+      r = incidentChanges(r?.open, run.map((id) => incident(id, 'warning')), T0 + n * 1000, r?.found);
+      for (const l of r.lines) count(l.kind === 'incident-open' ? opened : closed, l.incident!.id);
+      const expected = n === 0 ? run : run.filter((id) => runs[n - 1].includes(id) || prevOpen?.has(id));
+      assert.deepEqual([...r.open.keys()].sort(), [...expected].sort());
     });
     // each id opened once more than it closed, if it is open at the end; as often otherwise
-    for (const id of ['A', 'B', 'C', 'D']) assert.equal((opened.get(id) ?? 0) - (closed.get(id) ?? 0), open?.has(id) ? 1 : 0);
+    for (const id of ['A', 'B', 'C', 'D']) assert.equal((opened.get(id) ?? 0) - (closed.get(id) ?? 0), r?.open.has(id) ? 1 : 0);
   }));
 });
 

@@ -143,7 +143,7 @@ export type CriEventsServing = 'unimplemented' | 'single-consumer' | 'fan-out';
 
 export function criEventsServing(family: ContainerdFamily | undefined): CriEventsServing {
   if (family === '1.6') return 'unimplemented';
-  if (family === '2.x' || family === '1.7') return 'fan-out';
+  if (family === '2.x') return 'fan-out';
   return 'single-consumer';
 }
 
