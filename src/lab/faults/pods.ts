@@ -172,9 +172,11 @@ export async function applyCrashloop(ctx: FaultContext, o: { period?: string }):
 const BUSY_LINE = 'busy-shim: writing to stdout as fast as the container can '.repeat(4);
 
 export async function applyBusyShim(ctx: FaultContext): Promise<FaultRecord['details']> {
-  // a CPU quota keeps the machine usable: the writer gets 15% of a core; one write per line keeps the shim busy, and its shim (and
-  // containerd's log copier) burn what it takes to move that much output
-  const pod = await faultPod(ctx, 'busy-shim', { command: ['/bin/sh', '-c', `while :; do echo "${BUSY_LINE}"; done`], resources: { cpuPeriod: 100_000, cpuQuota: 15_000, cpuShares: 512, oomScoreAdj: 1000 } });
+  // a CPU quota keeps the machine usable: the writer gets 40% of a core; one write per line keeps the shim busy, and its shim
+  // burns what it takes to move that much output. At 15% the shim's CPU over the doctor's 300 ms samples ranged 0-40% on a
+  // loaded machine (10 runs on 2.1), around the outlier's 10% floor, and the second look dropped it in 2 of 10: a fault that
+  // sits on the threshold shows nothing about the rule. A 20 ms period spreads the quota evenly over each sample.
+  const pod = await faultPod(ctx, 'busy-shim', { command: ['/bin/sh', '-c', `while :; do echo "${BUSY_LINE}"; done`], resources: { cpuPeriod: 20_000, cpuQuota: 8_000, cpuShares: 512, oomScoreAdj: 1000 } });
   const argv = [...selfCommand(), 'lab', 'fault-loop', 'busy-shim', '--dir', ctx.p.dir, '--pod', pod.podId, '--period', '1s'];
   const { pid } = await askSupervisor(ctx.p, { op: 'spawn', name: 'busy-shim', argv, log: join(ctx.p.faults, 'busy-shim.log') });
   return { podId: pod.podId, ownPod: true, containerId: pod.containerId, rotatorPid: pid, note: 'a kubelet-like log rotator truncates the log at 8 MiB so the disk does not fill' };
