@@ -138,7 +138,10 @@ function crashloopHit(s: Snapshot, list: Container[], attempts: number): Hit | u
   const exited = list.filter((c) => c.state === 'CONTAINER_EXITED');
   if (!exited.length) return undefined;
   const details = s.cri.containerDetails.data ?? [];
-  const detail = details.find((d) => d.status.id === latest.id) ?? details.find((d) => d.status.id === exited[exited.length - 1].id);
+  // the latest attempt's status, else the newest exited attempt's that could be read (an older one
+  // may be garbage-collected between the listing and its status; the list is in no attempt order)
+  const byAttempt = [...exited].sort((a, b) => b.metadata.attempt - a.metadata.attempt);
+  const detail = [latest, ...byAttempt].map((c) => details.find((d) => d.status.id === c.id)).find((d) => d !== undefined);
   if (detail && detail.status.state === 'CONTAINER_EXITED' && detail.status.exitCode === 0) return undefined;
   // restartPolicy Always restarts a container that exited 0 too: that is not a crash
   const exitCodes = exited.map((c) => details.find((d) => d.status.id === c.id)?.status.exitCode).filter((x): x is number => x !== undefined);

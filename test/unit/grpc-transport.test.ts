@@ -4,7 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -193,4 +194,52 @@ describe('gRPC message framing', () => {
     assert.equal(grpcTimeout(1e9), '1000000S');
     assert.match(grpcTimeout(1e15), /^\d{1,8}H$/);
   });
+});
+
+// A doctor run does synchronous work (a /proc walk, a log scan) while its calls are out. An
+// answer that arrived in time but waits unread behind that work is an answer, not a timeout
+// (timers run before I/O in each turn of the event loop). The peer is another process, so it
+// answers while this one is busy; it marks a file once its answer is written.
+test('an answer waiting in the socket when the deadline fires is taken, not called a timeout', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctrdoc-grpc-late-'));
+  const sock = join(dir, 'grpc.sock');
+  const marker = join(dir, 'answered');
+  const answer = frameMessage(VERSION).toString('hex');
+  const peer = spawn(process.execPath, ['-e', `
+    const http2 = require('node:http2'); const fs = require('node:fs');
+    const [sock, marker, hex] = process.argv.slice(1);
+    const server = http2.createServer();
+    let n = 0;
+    server.on('stream', (s) => {
+      s.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      s.on('wantTrailers', () => s.sendTrailers({ 'grpc-status': '0' }));
+      // the second call's answer: mark it once the stream is done
+      const nth = ++n;
+      s.on('close', () => { if (nth === 2) fs.writeFileSync(marker, 'x'); });
+      // the second answer a moment late, so it arrives while the caller is busy
+      setTimeout(() => s.end(Buffer.from(hex, 'hex')), nth === 2 ? 100 : 0);
+    });
+    server.listen(sock, () => process.stdout.write('up\\n'));
+  `, sock, marker, answer], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => { peer.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); });
+  await new Promise<void>((resolve, reject) => {
+    peer.stdout!.once('data', () => resolve());
+    peer.once('exit', (code) => reject(new Error(`the stand-in peer exited (${code})`)));
+  });
+  const c = new GrpcConnection(`unix://${sock}`, { what: 'CRI', timeoutMs: 3000 });
+  try {
+    await c.unary('runtime.v1.RuntimeService', 'Version', {}); // connected, the session up
+    const start = Date.now();
+    const call = c.unary('runtime.v1.RuntimeService', 'Version', {}, 300);
+    await new Promise((r) => setTimeout(r, 20)); // the request goes out; its answer comes 100 ms later
+    // busy from the check phase: the next turn of the event loop starts with its timers, the deadline's among them
+    await new Promise((r) => setImmediate(r));
+    // busy past the 300 ms deadline, until the peer has answered (bounded)
+    while ((!existsSync(marker) || Date.now() - start < 400) && Date.now() - start < 20_000) { /* synchronous work */ }
+    assert.ok(existsSync(marker), 'the peer answered within 20 s');
+    const r = await call as { version?: string; runtimeName?: string };
+    assert.equal(r.runtimeName, 'stand-in');
+  } finally {
+    c.close();
+  }
 });

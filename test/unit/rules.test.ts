@@ -265,6 +265,20 @@ test('next steps name the right process: containerd for a goroutine dump, the sh
   assert.match(leaked.nextStep!, new RegExp(`runc --root /run/containerd/runc/k8s.io delete --force ${'c'.repeat(64)}`));
 });
 
+test('CRI_CRASHLOOP: the last exit code is the newest exited attempt whose status was read, whatever the listing order', () => {
+  // as kubelet's restarts leave it mid-loop (seen on 1.7.24): attempt 2 just Created, attempt 0
+  // garbage-collected between the listing and its status, the list in no attempt order
+  const s = withPod(emptySnapshot());
+  const [a1, a2, a0] = [container('app', 1, 'CONTAINER_EXITED', '2026-11-26T11:51:00Z'), container('app', 2, 'CONTAINER_CREATED', '2026-11-26T11:59:50Z'), container('app', 0, 'CONTAINER_EXITED', '2026-11-26T11:50:00Z')];
+  s.cri.containers = ok('cri.containers', [a1, a2, a0]);
+  s.cri.containerDetails = ok('cri.containerDetails', [{ status: { ...a1, startedAt: a1.createdAt, finishedAt: a1.createdAt, exitCode: 1, reason: 'Error', message: '', logPath: '/var/log/pods/x/app/1.log' } }] as never);
+  const [f] = evaluate(criRules.filter((r) => r.id === 'CRI_CRASHLOOP'), s);
+  assert.equal(f.status, 'fail', f.summary);
+  assert.match(f.summary, /attempt 2, 2 exited/);
+  assert.ok(f.evidence.includes('last exit code 1 (Error)'), f.evidence.join('\n'));
+  assert.ok(f.evidence.includes('log: /var/log/pods/x/app/1.log'), f.evidence.join('\n'));
+});
+
 test('kubelet\'s retries of one stuck container are one finding, not one per attempt', () => {
   const s = withPod(emptySnapshot());
   s.cri.containers = ok('cri.containers', [0, 1, 2].map((a) => container('app', a, 'CONTAINER_CREATED', `2026-11-26T11:5${a}:00Z`)));

@@ -5,7 +5,7 @@
 import http2 from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { CtrdocError } from '../../errors.ts';
-import { formatMs } from '../../deadline.ts';
+import { deadlineTimer, formatMs } from '../../deadline.ts';
 import { decode, encode, methodTypes, type MessageType } from './codecs.ts';
 import { checkSocket, socketPathOf } from './endpoint.ts';
 import { decodeGrpcMessage, FramingError, frameMessage, GrpcStatus, grpcTimeout, kindOfStatus, MessageReader, statusName } from './grpc-frames.ts';
@@ -166,7 +166,8 @@ export class GrpcConnection {
       if (req && !req.closed) req.close(NGHTTP2_CANCEL);
       onEnd(st);
     };
-    const timer = setTimeout(() => end({ code: GrpcStatus.DEADLINE_EXCEEDED, details: 'deadline exceeded', deadline: true }), deadlineMs);
+    // end() is a no-op once the call has ended: an answer read in the timer's extra turn wins
+    const timer = deadlineTimer(deadlineMs, () => end({ code: GrpcStatus.DEADLINE_EXCEEDED, details: 'deadline exceeded', deadline: true }));
     const headers: http2.OutgoingHttpHeaders = {
       ':method': 'POST',
       ':path': path,

@@ -5,7 +5,7 @@
 // answered. ttrpc has no npm client; the framing is in frames.ts.
 import { connect, type Socket } from 'node:net';
 import { CtrdocError } from '../../errors.ts';
-import { formatMs } from '../../deadline.ts';
+import { deadlineTimer, formatMs } from '../../deadline.ts';
 import { decode, encode, messageType, methodTypes, timestampToIso } from '../protocol/codecs.ts';
 import { unixPathOf } from '../protocol/endpoint.ts';
 import { encodeFrame, FrameDecoder, MESSAGE_TYPE_REQUEST, MESSAGE_TYPE_RESPONSE } from './frames.ts';
@@ -141,11 +141,12 @@ export class ShimClient {
       timeoutNano: left * 1_000_000,
     });
     const payload = await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(streamId);
+      const timer = deadlineTimer(left, () => {
+        // answered in the timer's extra turn: the reader resolved it and removed it
+        if (!this.pending.delete(streamId)) return;
         reject(new CtrdocError('deadline-exceeded', `shim ${this.address} ${method}: no answer within ${formatMs(timeoutMs)}`,
           'the shim accepts connections but does not answer: dump its goroutines (ctrdoc goroutines --shim PID --signal)'));
-      }, left);
+      });
       this.pending.set(streamId, { resolve, reject, timer });
       socket.write(encodeFrame({ streamId, type: MESSAGE_TYPE_REQUEST, flags: 0, payload: Buffer.from(envelope) }));
     });
