@@ -180,8 +180,10 @@ describe(`lab faults on containerd ${v}`, { skip }, () => {
     await withCri(async (cri) => assert.equal((await cri.containerStatus(String(rec.details.containerId))).status?.state, 'CONTAINER_RUNNING'));
     await clearFault(p, 'frozen-pod');
     assert.equal(readFileSync(String(rec.details.freezer), 'utf8').trim(), 'THAWED');
-    for (let i = 0; i < 20 && readProcess(pid)?.state === 'D'; i++) await sleep(100);
-    assert.equal(readProcess(pid)?.state, 'S', 'running again (asleep in its own wait)');
+    // thawed, it runs (R) for a moment, then sleeps in its own wait (S): a bounded wait for that
+    for (let i = 0; i < 50 && readProcess(pid)?.state !== 'S'; i++) await sleep(100);
+    assert.equal(readProcess(pid)?.state, 'S', 'running again (asleep in its own wait, not in the refrigerator)');
+    assert.doesNotMatch(wchan(pid), /refrigerator/);
   });
 
   test('leaked-runc + stuck-init combined: runc list shows both, containerd knows neither; clear --all', async () => {
