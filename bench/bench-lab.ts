@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { settle } from './process-timing.ts';
 
 export const root = join(import.meta.dirname, '..');
 export const cli = join(root, 'dist', 'ctrdoc.cjs');
@@ -13,8 +14,10 @@ export interface BenchLab {
   endpoint: string;
   flags: string[];
   runcRoot: string;
-  /** tops the lab up to `pods` ready pods */
+  /** tops the lab up to `pods` ready pods, then waits for the machine to settle */
   grow(pods: number): void;
+  /** how the machine was after the last growth (settle()), for the table's heading */
+  settled: string;
   down(): void;
 }
 
@@ -22,7 +25,9 @@ export function benchLab(dir: string, pods: number): BenchLab {
   const up = (n: number) => {
     const r = spawnSync(process.execPath, [cli, 'lab', 'up', '--dir', dir, '--pods', String(n)], { encoding: 'utf8', timeout: 900_000 });
     if (r.status !== 0) throw new Error(`lab up --pods ${n} failed: ${r.stderr}`);
+    settled = settle();
   };
+  let settled = '';
   up(pods);
   const env = readFileSync(join(dir, 'env'), 'utf8');
   const sock = join(dir, 'containerd.sock');
@@ -32,6 +37,9 @@ export function benchLab(dir: string, pods: number): BenchLab {
     endpoint: `unix://${sock}`,
     flags: (/^CTRDOC_FLAGS="(.*)"$/m.exec(env)?.[1] ?? '').split(' ').filter(Boolean),
     runcRoot: join(dir, 'runc', 'k8s.io'),
+    get settled() {
+      return settled;
+    },
     grow: up,
     down: () => {
       spawnSync(process.execPath, [cli, 'lab', 'down', '--dir', dir], { stdio: 'ignore', timeout: 600_000 });

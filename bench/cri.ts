@@ -37,7 +37,7 @@ export function benchCri(): void {
       ] : []),
     ], runs);
     const [floor, ctr] = rows;
-    printTimings(`cri ps on a lab with ${pods} pods (${pods} CRI containers, ${pods * 2} in containerd); ${runs} runs each, in turns; ${loadLine()}`, rows, floor);
+    printTimings(`cri ps on a lab with ${pods} pods (${pods} CRI containers, ${pods * 2} in containerd); ${runs} runs each, in turns; ${loadLine()}; ${lab.settled}`, rows, floor);
     const over = (label: string) => rows.find((r) => r.label === label);
     const psRow = over('ctrdoc cri ps')!;
     const gap = psRow.medianMs - floor.medianMs;

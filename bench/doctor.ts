@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { printTimings, timeCommand } from './process-timing.ts';
+import { printTimings, settle, timeCommand } from './process-timing.ts';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'ctrdoc.cjs');
@@ -15,6 +15,7 @@ const pods = Number(process.env.CTRDOC_BENCH_PODS ?? 110);
 export function benchDoctor(): void {
   const up = spawnSync(process.execPath, [cli, 'lab', 'up', '--dir', dir, '--pods', String(pods)], { encoding: 'utf8', timeout: 900_000 });
   if (up.status !== 0) throw new Error(`lab up failed: ${up.stderr}`);
+  const settled = settle();
   try {
     const env = readFileSync(join(dir, 'env'), 'utf8');
     const flags = (/^CTRDOC_FLAGS="(.*)"$/m.exec(env)?.[1] ?? '').split(' ');
@@ -32,7 +33,7 @@ export function benchDoctor(): void {
     // exit 1 (findings) is a normal doctor outcome: only a crash (2) counts as not ok
     for (const r of rows) if (r.label.startsWith('ctrdoc doctor')) r.ok = true;
     const byHand = rows.slice(1, 5).reduce((a, r) => a + r.medianMs, 0);
-    printTimings(`doctor on a healthy lab with ${pods} pods (${pods * 2} containers)`, rows, rows[0]);
+    printTimings(`doctor on a healthy lab with ${pods} pods (${pods * 2} containers); ${settled}`, rows, rows[0]);
     const doc = rows[5];
     console.log(`  ctrdoc doctor: ${doc.medianMs.toFixed(0)} ms wall (goal <= 500 ms); the four look-ups by hand above add up to ${byHand.toFixed(0)} ms and judge nothing (${(doc.medianMs / byHand).toFixed(2)}x)`);
   } finally {

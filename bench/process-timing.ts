@@ -62,3 +62,30 @@ export function printTimings(title: string, rows: Timing[], base: Timing): void 
 export function loadLine(): string {
   return `load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
 }
+
+/** The share of CPU time idle over ms, from /proc/stat's first line (all cores). */
+export function idleShare(ms: number): number {
+  const sample = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = sample();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const b = sample();
+  return b.total > a.total ? (b.idle - a.idle) / (b.total - a.total) : 1;
+}
+
+/**
+ * Waits (up to maxMs) until the machine has been mostly idle for a second: growing a lab to 110
+ * pods leaves containerd, the kernel and the shims busy for a while, and a table taken in that
+ * burst measures the burst. Returns what it saw, for the table's heading.
+ */
+export function settle(minIdle = 0.8, maxMs = 90_000): string {
+  const t0 = Date.now();
+  let idle = 0;
+  while (Date.now() - t0 < maxMs) {
+    idle = idleShare(1000);
+    if (idle >= minIdle) return `settled: ${Math.round(idle * 100)}% idle after ${Math.round((Date.now() - t0) / 1000)} s`;
+  }
+  return `not settled: ${Math.round(idle * 100)}% idle after ${Math.round(maxMs / 1000)} s (the figures carry that load)`;
+}

@@ -13,10 +13,11 @@ const GOALS: Record<string, number> = { 'ctrdoc doctor': 500, 'ctrdoc tree': 250
 
 export function benchScale(): void {
   const lab = benchLab(process.env.CTRDOC_BENCH_LAB ?? '/tmp/ctrdoc-bench-scale', sizes[0]);
-  const results: { containers: number; rows: Timing[] }[] = [];
+  const results: { containers: number; rows: Timing[]; settled: string }[] = [];
   try {
     for (const pods of sizes) {
       lab.grow(pods);
+      const settled = lab.settled;
       const rows = timeInTurns([
         { label: 'node -e 0', argv: [process.execPath, '-e', '0'] },
         { label: 'ctr containers ls', argv: ['ctr', '-a', lab.sock, '-n', 'k8s.io', 'containers', 'ls'] },
@@ -26,7 +27,7 @@ export function benchScale(): void {
         // exit 1 (findings: this machine's own load, say) is a normal doctor outcome
         { label: 'ctrdoc doctor', argv: [process.execPath, cli, 'doctor', ...lab.flags, '--no-goroutines'], okCodes: [0, 1] },
       ], runs);
-      results.push({ containers: pods * 2, rows });
+      results.push({ containers: pods * 2, rows, settled });
     }
   } finally {
     lab.down();
@@ -34,6 +35,7 @@ export function benchScale(): void {
   const labels = results[0].rows.map((r) => r.label);
   const w = Math.max(...labels.map((l) => l.length));
   console.log(`\nscale: median of ${runs} runs each, in turns, per lab size (containers in containerd); ${loadLine()}`);
+  console.log(`  before each size's runs, the machine ${results.map((r) => `${r.containers} ctrs: ${r.settled}`).join('; ')}`);
   console.log(`  ${''.padEnd(w)}  ${results.map((r) => `${String(r.containers).padStart(5)} ctrs`.padStart(12)).join('')}   per extra container`);
   for (const label of labels) {
     const t = results.map((r) => r.rows.find((x) => x.label === label)!);

@@ -3,6 +3,7 @@
 // the live run did not analyse (an older ctrdoc, or a run that took none) is judged offline all
 // the same, and a deadlock seconds old is named from the bundle as it is live.
 import type { GoroutineAnalysis, GoroutineDump, ProbeResult, Snapshot } from '../snapshot/types/index.ts';
+import { compareText } from '../order.ts';
 
 /** Bundle entries holding a goroutine dump. */
 export const DUMP_ENTRY = /^goroutines\/[^/]+\.txt$/;
@@ -31,7 +32,7 @@ type DumpEntry = [name: string, content: Buffer];
 
 /** The bundle's non-empty dump entries, in name order (so the merged dumps' order does not depend on the archive's). */
 function dumpEntries(files: ReadonlyMap<string, Buffer>): DumpEntry[] {
-  return [...files].filter(([name, content]) => DUMP_ENTRY.test(name) && content.length > 0).sort(([a], [b]) => a.localeCompare(b));
+  return [...files].filter(([name, content]) => DUMP_ENTRY.test(name) && content.length > 0).sort(([a], [b]) => compareText(a, b));
 }
 
 /** The live run's own analysis, when it has one to build on. */

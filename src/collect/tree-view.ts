@@ -33,6 +33,7 @@ export async function collectTree(flags: StackFlags, o: TreeCollectOptions): Pro
   const [{ scanProcesses }, { resolveStack }, { collectProbes }] = await Promise.all([
     import('../sources/proc/scan.ts'), import('./stack.ts'), import('./run.ts'),
   ]);
+  const t0 = performance.now();
   let proc;
   try {
     proc = scanProcesses({ cmdlines: o.all ? 'all' : 'stack' });
@@ -43,6 +44,10 @@ export async function collectTree(flags: StackFlags, o: TreeCollectOptions): Pro
   const got = await collectProbes(['tree'], {
     stack, procTable: proc, apis: o.apis, probeShims: o.probeShims, cpuSampleMs: o.cpuSampleMs,
     allProcesses: o.all, stuckAfterSec: o.stuckAfterSec, deadlineMs: Math.max(10_000, o.timeoutMs * 3),
+    // as the doctor's: when each probe ended, from the start, to see where the time goes
+    onProgress: process.env.CTRDOC_DEBUG
+      ? (t) => process.stderr.write(`debug: +${Math.round(performance.now() - t0)}ms ${t.probe} ${t.status} (${t.durationMs}ms)\n`)
+      : undefined,
   });
   const view = got.data('tree');
   if (!view) throw new CtrdocError('internal', `the process tree could not be built: ${got.result('tree')?.message ?? 'no result'}`);

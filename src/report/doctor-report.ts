@@ -6,6 +6,7 @@ import { LAYERS, SEVERITY_ORDER, type Finding, type Severity, type Snapshot } fr
 import { diagnose, type Incident } from '../incidents/index.ts';
 import { snapshotLogWindow } from '../rules/logs.ts';
 import { describeWindow } from '../sources/logs/window.ts';
+import { compareText } from '../order.ts';
 
 export interface ProbeLine {
   probe: string;
@@ -53,7 +54,7 @@ export function sortFindings(findings: Finding[]): Finding[] {
   return [...findings].sort((a, b) => statusRank[a.status] - statusRank[b.status]
     || (a.status === 'fail' ? sevRank(a.severity) - sevRank(b.severity) : 0)
     || LAYERS.indexOf(a.layer) - LAYERS.indexOf(b.layer)
-    || a.rule.localeCompare(b.rule));
+    || compareText(a.rule, b.rule));
 }
 
 /** Every probe result in the snapshot, flattened, in collection order. */

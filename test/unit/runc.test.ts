@@ -104,6 +104,33 @@ test('readRuncRoot: captured states, a corrupt one, a truncated one, a missing o
   assert.match(readRuncRoot('/nonexistent/runc/root').error!, /does not exist/);
 });
 
+test('readRuncRoot with the scan\'s processes: an init found there is judged by its stat, the rest by /proc', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ctrdoc-runc-'));
+  const procRoot = mkdtempSync(join(tmpdir(), 'ctrdoc-proc-'));
+  try {
+    cpSync(join(CAP, 'running/running1'), join(root, 'running1'), { recursive: true });
+    cpSync(join(CAP, 'created/created1'), join(root, 'created1'), { recursive: true });
+    const running = parseRuncStateJson(readFileSync(join(CAP, 'running/running1/state.json'), 'utf8'));
+    const created = parseRuncStateJson(readFileSync(join(CAP, 'created/created1/state.json'), 'utf8'));
+    // an empty /proc: without the scan both inits are gone
+    const alone = new Map(readRuncRoot(root, { procRoot }).containers.map((c) => [c.id, c.status]));
+    assert.deepEqual([alone.get('running1'), alone.get('created1')], ['stopped', 'stopped']);
+    const scanned = new Map([
+      [running.initPid!, { starttime: running.initStart!, state: 'S' }],
+      // same pid, another start time: reused, as runc would judge it
+      [created.initPid!, { starttime: created.initStart! + 1, state: 'S' }],
+    ]);
+    const by = new Map(readRuncRoot(root, { procRoot, scanned }).containers.map((c) => [c.id, c]));
+    assert.equal(by.get('running1')!.status, 'running');
+    assert.equal(by.get('running1')!.initAlive, true);
+    assert.equal(by.get('created1')!.status, 'stopped');
+    assert.match(by.get('created1')!.statusReason, /reused/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(procRoot, { recursive: true, force: true });
+  }
+});
+
 test('readRuncContainer: state.json naming another id says so', () => {
   const root = mkdtempSync(join(tmpdir(), 'ctrdoc-runc-'));
   try {
@@ -168,6 +195,13 @@ test('readTaskBundles: address, init.pid, shim.pid, sandbox id, live and stale s
     assert.equal(readBundleShim(join(ns, 'v3')).from, 'bootstrap.json');
     assert.deepEqual(v.sockets, [{ path: live, referenced: true }]);
     assert.match(readTaskBundles(join(state, 'nope'), 'k8s.io', sockDir).error!, /does not exist/);
+    // the sandbox ids runc's state names spare the specs: a bundle it names takes that id (its
+    // spec not read: here it names another), one it does not is read from its spec
+    writeFileSync(join(ns, 'gone', 'config.json'), JSON.stringify({ annotations: { 'io.kubernetes.cri.sandbox-id': 'from-spec' } }));
+    const known = new Map(readTaskBundles(state, 'k8s.io', sockDir, new Map([[sb, 'from-runc']])).bundles.map((b) => [b.id, b]));
+    assert.deepEqual([known.get(sb)!.sandboxId, known.get(sb)!.hasConfig], ['from-runc', true]);
+    assert.deepEqual([known.get('gone')!.sandboxId, known.get('gone')!.hasConfig], ['from-spec', true]);
+    assert.deepEqual([known.get('empty')!.sandboxId, known.get('empty')!.hasConfig], [undefined, false]);
   } finally {
     server.close();
     rmSync(state, { recursive: true, force: true });

@@ -40,8 +40,10 @@ export const runc: Probe<'runc', RuncRootView> = {
   budget: 'call',
   async run(ctx, got) {
     const { readRuncRoot } = await import('../../sources/runc/state.ts');
-    const v = await readWhereCriSays(ctx, got, (s) => s.runcRoot, (s) => readRuncRoot(s.runcRoot));
     const table = got.data('proc');
+    // the scan's stat of each init (same instant as the tree's) spares reading it again
+    const scanned = table && new Map(table.processes.map((p) => [p.pid, { starttime: p.starttime, state: p.state }]));
+    const v = await readWhereCriSays(ctx, got, (s) => s.runcRoot, (s) => readRuncRoot(s.runcRoot, { scanned }));
     if (table) await addLateInits(table, v);
     if (v.error && !v.containers.length) {
       if (/ENOENT|no such file/i.test(v.error)) skip(`no runc root at ${v.root}`);
@@ -53,10 +55,13 @@ export const runc: Probe<'runc', RuncRootView> = {
 
 export const bundles: Probe<'bundles', TaskBundleView> = {
   name: 'bundles',
-  needs: ['proc'],
+  // after runc's state: the sandbox ids it names spare reading those bundles' specs
+  needs: ['proc', 'runc'],
   budget: 'call',
   async run(ctx, got) {
     const { readTaskBundles } = await import('../../sources/runc/bundles.ts');
-    return readWhereCriSays(ctx, got, (s) => `${s.stateDir}\0${s.namespace}`, (s) => readTaskBundles(s.stateDir, s.namespace));
+    const sandboxIds = new Map<string, string>();
+    for (const c of got.data('runc')?.containers ?? []) if (c.kube.sandboxId) sandboxIds.set(c.id, c.kube.sandboxId);
+    return readWhereCriSays(ctx, got, (s) => `${s.stateDir}\0${s.namespace}`, (s) => readTaskBundles(s.stateDir, s.namespace, undefined, sandboxIds));
   },
 };

@@ -5,6 +5,7 @@
 // shape this module makes (ConfigFacts); no plugin id string appears anywhere else in src/.
 // Pure: parsed documents in, plain data out (no TOML library here, so `cri` commands stay light).
 import type { ConfigFactDiff, ConfigFacts, RuntimeFacts, SandboxImageView } from '../../snapshot/types/index.ts';
+import { compareText } from '../../order.ts';
 
 /** The version lines ctrdoc knows apart. 'seed' is 1.6 built with containerd#6772 restored. */
 export type ContainerdFamily = '1.6' | '1.7' | '2.x';
@@ -356,7 +357,7 @@ export function diffFlat(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, 
     if ((d === undefined && zeroValues.has(v!)) || (v === undefined && zeroValues.has(d!))) continue;
     out.push(drop({ key, default: d, actual: v }));
   }
-  return out.sort((x, y) => x.key.localeCompare(y.key));
+  return out.sort((x, y) => compareText(x.key, y.key));
 }
 
 /** Where two shapes differ. Both from one binary (`config dump` against `config default`), the keys are the same on a v2 and a v3 config. */

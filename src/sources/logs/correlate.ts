@@ -6,6 +6,7 @@
 // rules decide what an unexplained id means (the entry's "otherwise").
 import type { EpisodeId, EpisodeIdVerdict, LogEpisode } from '../../snapshot/types/index.ts';
 import type { CompiledLogPattern, CompiledMarker, LogTable } from './table.ts';
+import { compareText } from '../../order.ts';
 
 /** ids kept per episode in the scan (abnormal and unexplained first); the rest are counted */
 export const MAX_EPISODE_IDS = 40;
@@ -150,7 +151,7 @@ export class Correlator {
       const verdicts: Record<EpisodeIdVerdict | 'noId', number> = { abnormal: 0, normal: 0, unexplained: 0, noId: this.noId.get(ep) ?? 0 };
       for (const x of ids) verdicts[x.verdict]++;
       // newest first within a verdict: the ones a person looks at now
-      ids.sort((a, b) => rank[a.verdict] - rank[b.verdict] || b.last.localeCompare(a.last));
+      ids.sort((a, b) => rank[a.verdict] - rank[b.verdict] || compareText(b.last, a.last));
       ep.ids = ids.slice(0, MAX_EPISODE_IDS);
       ep.idVerdicts = verdicts;
     }

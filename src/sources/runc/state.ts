@@ -134,8 +134,15 @@ function errText(err: unknown): string {
   return e?.message ?? String(err);
 }
 
+export interface ReadRuncOptions {
+  procRoot?: string;
+  now?: number;
+  /** a /proc scan just taken, by pid: an init found there is judged by its stat (else /proc is read) */
+  scanned?: ReadonlyMap<number, InitProcessView>;
+}
+
 /** Reads one container directory. */
-export function readRuncContainer(dir: string, id: string, opts: { procRoot?: string; now?: number } = {}): RuncContainerState {
+export function readRuncContainer(dir: string, id: string, opts: ReadRuncOptions = {}): RuncContainerState {
   const procRoot = opts.procRoot ?? '/proc';
   const now = opts.now ?? Date.now();
   const execFifo = existsSync(join(dir, 'exec.fifo'));
@@ -167,7 +174,7 @@ export function readRuncContainer(dir: string, id: string, opts: { procRoot?: st
     if (Number.isFinite(t)) out.ageSec = Math.max(0, Math.round((now - t) / 100) / 10);
   }
   out.freezer = readFreezer(parsed.cgroupPaths);
-  const d = deriveRuncStatus({ initPid: parsed.initPid, initStart: parsed.initStart, execFifo, freezer: out.freezer, proc: readInitProc(procRoot, parsed.initPid) });
+  const d = deriveRuncStatus({ initPid: parsed.initPid, initStart: parsed.initStart, execFifo, freezer: out.freezer, proc: (parsed.initPid !== undefined && opts.scanned?.get(parsed.initPid)) || readInitProc(procRoot, parsed.initPid) });
   out.status = d.status;
   out.statusReason = d.reason;
   out.initAlive = d.initAlive;
@@ -176,7 +183,7 @@ export function readRuncContainer(dir: string, id: string, opts: { procRoot?: st
 }
 
 /** Reads every container under a runc root. A missing or unreadable root is `error`, not a throw. */
-export function readRuncRoot(root: string = DEFAULT_RUNC_ROOT, opts: { procRoot?: string; now?: number } = {}): RuncRootView {
+export function readRuncRoot(root: string = DEFAULT_RUNC_ROOT, opts: ReadRuncOptions = {}): RuncRootView {
   const view: RuncRootView = { root, readAt: new Date(opts.now ?? Date.now()).toISOString(), containers: [] };
   let names: string[];
   try {
