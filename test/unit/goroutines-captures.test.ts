@@ -20,12 +20,20 @@ const PLAIN = ['debug-socket/goroutines.txt', 'sigusr1/containerd.stacks.log', '
 const update = !!process.env.UPDATE_GOLDEN;
 
 function golden(path: string, actual: string): void {
-  if (update || !existsSync(path)) {
+  if (update) {
     writeFileSync(path, actual);
     return;
   }
+  // a deleted golden must fail, not be written afresh from whatever the code says today
+  if (!existsSync(path)) assert.fail(`no golden file ${path} (UPDATE_GOLDEN=1 writes it; review it before you commit it)`);
   assert.equal(actual, readFileSync(path, 'utf8'), `${path} differs (UPDATE_GOLDEN=1 rewrites it)`);
 }
+
+test('a missing golden file fails its test, naming the file', { skip: update ? 'UPDATE_GOLDEN=1 writes golden files' : false }, () => {
+  const path = join(DIR, 'no-such-case.golden.txt');
+  assert.throws(() => golden(path, 'anything'), (err: Error) => err.message.includes(path) && /no golden file/.test(err.message));
+  assert.equal(existsSync(path), false, 'nothing was written');
+});
 
 for (const c of CASES) {
   test(`golden: ${c}`, () => {
