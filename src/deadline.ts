@@ -33,9 +33,9 @@ export function formatMs(ms: number): string {
 }
 
 /** Parses "2s", "500ms", "1m", "1.5s" or a bare number of seconds into milliseconds. */
-export function parseDuration(text: string): number {
+export function parseDuration(text: string, flag?: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new CtrdocError('invalid-argument', `not a duration: "${text}"`, 'use e.g. 500ms, 2s, 1m');
+  if (!m) throw new CtrdocError('invalid-argument', `${flag ? `${flag}: ` : ''}not a duration: "${text}"`, 'use e.g. 500ms, 2s, 1m');
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
   return n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[unit as 'ms' | 's' | 'm' | 'h'];

@@ -72,6 +72,32 @@ function kubeletPidOf(v: string | undefined): number | undefined {
   return Number(v);
 }
 
+/** The collection flags' values, parsed; a bad one throws, naming it. */
+export interface CollectSettings {
+  deadlineMs: number;
+  perCallMs: number;
+  stuckAfterSec?: number;
+  kubeletPid?: number;
+}
+
+/**
+ * Parses every collection flag that takes a value. A command that collects again and again
+ * (serve, watch) calls it before it starts, so a bad flag ends it at once with the flag's name
+ * instead of failing every cycle; --since is checked here too (each cycle's window is then taken
+ * from its own now).
+ */
+export function collectSettings(values: CollectValues): CollectSettings {
+  const deadlineMs = values.timeout ? parseDuration(values.timeout, '--timeout') : 10_000;
+  const perCall = values['probe-timeout'] ? parseDuration(values['probe-timeout'], '--probe-timeout') : 2000;
+  if (values.since !== undefined) sinceWindow(values.since, Date.now());
+  return {
+    deadlineMs,
+    perCallMs: Math.min(perCall, deadlineMs),
+    stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after'], '--stuck-after') / 1000 : undefined,
+    kubeletPid: kubeletPidOf(values['kubelet-pid']),
+  };
+}
+
 /** Collects a Snapshot: the one collection step of doctor, bundle, report and serve. */
 export async function collectLive(values: CollectValues, io: CliIO, progress: boolean, opts: {
   canary?: boolean;
@@ -81,8 +107,7 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
   reuse?: CollectOptions['reuse'];
 } = {}): Promise<Snapshot> {
   const t0 = performance.now();
-  const deadlineMs = values.timeout ? parseDuration(values.timeout) : 10_000;
-  const perCall = values['probe-timeout'] ? parseDuration(values['probe-timeout']) : 2000;
+  const { deadlineMs, perCallMs, stuckAfterSec, kubeletPid } = collectSettings(values);
   const [{ resolveStack, daemonChoiceNote }, { collect }, { scanProcesses }] = await Promise.all([
     import('../collect/stack.ts'),
     import('../collect/collect.ts'),
@@ -95,7 +120,7 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
   } catch {
     procTable = undefined; // the proc probe scans again and records the error
   }
-  const stack = await resolveStack(values, { timeoutMs: Math.min(perCall, deadlineMs), processes: procTable?.processes });
+  const stack = await resolveStack(values, { timeoutMs: perCallMs, processes: procTable?.processes });
   const choice = daemonChoiceNote(stack);
   if (choice && opts.notes !== false) io.stderr.write(`note: ${choice}\n`);
   let done = 0;
@@ -105,11 +130,11 @@ export async function collectLive(values: CollectValues, io: CliIO, progress: bo
     deadlineMs,
     procTable,
     canary: opts.canary,
-    stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
+    stuckAfterSec,
     goroutines: values['no-goroutines'] ? 'off' : values.signal ? 'signal' : 'auto',
     kubeletFiles: doctorKubeletFiles,
     logWindow: values.since === undefined ? undefined : sinceWindow(values.since, Date.now()),
-    kubeletPid: kubeletPidOf(values['kubelet-pid']),
+    kubeletPid,
     reuse: opts.reuse,
     onProgress: process.env.CTRDOC_DEBUG
       // when each probe ended, from the start of the collection: where the time goes

@@ -108,7 +108,7 @@ const core: Command = {
     });
     if (positionals.length !== 1 || !/^\d+$/.test(positionals[0])) throw new CtrdocError('invalid-argument', 'give one PID', 'ctrdoc core PID [--yes]');
     const pid = Number(positionals[0]);
-    const timeoutMs = values.timeout ? parseDuration(values.timeout) : 120_000;
+    const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : 120_000;
     const outDir = values.output ?? '.';
     const { describeTarget, refusal, goAdvice, planCore, takeCore } = await import('../bundle/core.ts');
 

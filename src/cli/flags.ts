@@ -46,7 +46,7 @@ export function parseFlags<O extends Options>(args: string[], options: O, allowP
 }
 
 export function timeoutMs(value: string | undefined, fallback = 2000): number {
-  return value === undefined ? fallback : parseDuration(value);
+  return value === undefined ? fallback : parseDuration(value, '--timeout');
 }
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';

@@ -37,7 +37,7 @@ export async function faultCommand(args: string[], o: { dir: string; pod?: strin
     return EXIT_OK;
   }
   if (name) throw new CtrdocError('invalid-argument', `unexpected argument "${name}"`, 'ctrdoc lab fault NAME [--pod P] [--period D] [--variant V]');
-  if (o.period) parseDuration(o.period);
+  if (o.period) parseDuration(o.period, '--period');
   const rec = await applyFault(p, what, { pod: o.pod, period: o.period, variant: o.variant }, log);
   out(io, `fault ${what} set in ${p.dir}`);
   out(io, JSON.stringify(rec.details, null, 2));

@@ -154,7 +154,7 @@ async function prepare({ values, io, log }: Sub): Promise<number> {
 async function churn({ values, dir, io, log }: Sub): Promise<number> {
   const { runChurn, parseChurnRate, churnReport } = await import('../lab/churn.ts');
   const rate = parseChurnRate(values.rate);
-  const forMs = values.for === undefined ? undefined : parseDuration(values.for);
+  const forMs = values.for === undefined ? undefined : parseDuration(values.for, '--for');
   const stop = new AbortController();
   const onSignal = (sig: string) => { log(`${sig}: no new pods; the pods alive finish and are removed`); stop.abort(); };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import type { CliIO, Command } from './command.ts';
 import { parseFlags } from './flags.ts';
-import { collectFlags, collectLive, collectUsage } from './collect-live.ts';
+import { collectFlags, collectLive, collectSettings, collectUsage } from './collect-live.ts';
 import { parseDuration } from '../deadline.ts';
 import { CtrdocError } from '../errors.ts';
 import type { DoctorReport } from '../report/doctor-report.ts';
@@ -38,10 +38,10 @@ const serve: Command = {
   async run(args: string[], io: CliIO): Promise<number> {
     const { values } = parseFlags(args, { ...collectFlags, listen: { type: 'string' }, interval: { type: 'string' } }, false);
     const { host, port } = listenAddress(values.listen ?? '127.0.0.1:9142');
-    const intervalMs = parseDuration(values.interval ?? '60s');
+    const intervalMs = parseDuration(values.interval ?? '60s', '--interval');
     if (intervalMs < 1000) throw new CtrdocError('invalid-argument', '--interval must be at least 1s');
-    // a bad --since is said now, not at each cycle (each cycle's window then ends at its own now)
-    if (values.since !== undefined) (await import('../sources/logs/window.ts')).parseSince(values.since, Date.now());
+    // a bad collection flag is said now, not at each cycle
+    collectSettings(values);
     const [{ allRules, evaluate }, { buildReport }, { renderPrometheus }, { redactedReport }] = await Promise.all([
       import('../rules/index.ts'), import('../report/doctor-report.ts'), import('../report/prometheus.ts'), import('../report/doctor-output.ts'),
     ]);

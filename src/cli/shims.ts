@@ -34,7 +34,7 @@ const shims: Command = {
     const format = outputFormat(values.output);
     const [{ collectTree }, { filterByPod }] = await Promise.all([import('../collect/tree-view.ts'), import('../tree/filter.ts')]);
     const g = await collectTree(values, treeOptions(values, {
-      probeShims: 'all', cpuSampleMs: values['cpu-sample'] !== undefined ? parseDuration(values['cpu-sample']) : 1000,
+      probeShims: 'all', cpuSampleMs: values['cpu-sample'] !== undefined ? parseDuration(values['cpu-sample'], '--cpu-sample') : 1000,
     }));
     for (const p of g.problems) io.stderr.write(`warning: ${p}\n`);
     const view = values.pod ? filterByPod(g.view, values.pod) : g.view;

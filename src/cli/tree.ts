@@ -24,7 +24,7 @@ export function treeOptions(values: { timeout?: string; 'no-api'?: boolean; 'stu
   return {
     timeoutMs: timeoutMs(values.timeout),
     apis: !values['no-api'],
-    stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : undefined,
+    stuckAfterSec: values['stuck-after'] ? parseDuration(values['stuck-after'], '--stuck-after') / 1000 : undefined,
     ...o,
     // --no-api reads files only, except that `shims` is asked to Connect to every shim
     probeShims: o.probeShims === 'all' ? 'all' : o.probeShims && !values['no-api'],
@@ -55,7 +55,7 @@ const tree: Command = {
     const format = outputFormat(values.output);
     const [{ collectTree }, { filterByPod }] = await Promise.all([import('../collect/tree-view.ts'), import('../tree/filter.ts')]);
     const g = await collectTree(values, treeOptions(values, {
-      probeShims: true, all: values.all, cpuSampleMs: values['cpu-sample'] ? parseDuration(values['cpu-sample']) : 0,
+      probeShims: true, all: values.all, cpuSampleMs: values['cpu-sample'] ? parseDuration(values['cpu-sample'], '--cpu-sample') : 0,
     }));
     for (const p of g.problems) io.stderr.write(`warning: ${p}\n`);
     const view = values.pod ? filterByPod(g.view, values.pod) : g.view;

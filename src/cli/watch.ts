@@ -3,7 +3,7 @@
 // runs the doctor's own collection and rules for the incidents; it never signals or changes anything.
 import type { CliIO, Command } from './command.ts';
 import { parseFlags, outputFormat } from './flags.ts';
-import { collectFlags, collectLive, collectUsageWithout } from './collect-live.ts';
+import { collectFlags, collectLive, collectSettings, collectUsageWithout } from './collect-live.ts';
 import { parseDuration } from '../deadline.ts';
 import { CtrdocError, EXIT_OK } from '../errors.ts';
 import { DEFAULT_STUCK_AFTER_SEC } from '../collect/context.ts';
@@ -45,7 +45,7 @@ ${collectUsageWithout('--signal', '--canary')}`;
 
 function durationFlag(name: string, v: string | undefined, fallback: number, min: number): number {
   if (v === undefined) return fallback;
-  const ms = parseDuration(v);
+  const ms = parseDuration(v, `--${name}`);
   if (ms !== 0 && ms < min) throw new CtrdocError('invalid-argument', `--${name} must be at least ${min} ms, not "${v}"`);
   return ms;
 }
@@ -69,9 +69,11 @@ const watch: Command = {
     const intervalMs = durationFlag('interval', values.interval, 2000, 200);
     if (intervalMs === 0) throw new CtrdocError('invalid-argument', '--interval must be more than 0');
     const diagnoseEveryMs = durationFlag('diagnose-every', values['diagnose-every'], DEFAULT_DIAGNOSIS_POLICY.everyMs, 1000);
-    const forMs = values.for !== undefined ? parseDuration(values.for) : undefined;
-    const callTimeoutMs = values['probe-timeout'] ? parseDuration(values['probe-timeout']) : 2000;
-    const stuckAfterSec = values['stuck-after'] ? parseDuration(values['stuck-after']) / 1000 : DEFAULT_STUCK_AFTER_SEC;
+    const forMs = values.for !== undefined ? parseDuration(values.for, '--for') : undefined;
+    // the diagnosis collects as doctor does, again and again: a bad collection flag is said now
+    collectSettings(values);
+    const callTimeoutMs = values['probe-timeout'] ? parseDuration(values['probe-timeout'], '--probe-timeout') : 2000;
+    const stuckAfterSec = values['stuck-after'] ? parseDuration(values['stuck-after'], '--stuck-after') / 1000 : DEFAULT_STUCK_AFTER_SEC;
     if (values.pod !== undefined && !values.pod.trim()) throw new CtrdocError('invalid-argument', '--pod: empty', 'give a pod sandbox id (or its start), a name, or namespace/name: ctrdoc cri pods');
 
     const [{ resolveStack, daemonChoiceNote }, { scanProcesses }, { Watcher }, { renderWatchLine }] = await Promise.all([

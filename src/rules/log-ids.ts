@@ -18,11 +18,18 @@ export interface IdName {
 export const TASK_ID = /^[0-9a-f]{12,64}$/;
 
 const built = new WeakMap<Snapshot, Map<string, IdName>>();
+/** Why the ids of this run cannot be named: none of the lists that name them was read. */
+const unread = new WeakMap<Map<string, IdName>, string>();
 
 /** Every id the Snapshot can name, built once per Snapshot. */
 export function idNames(s: Snapshot): Map<string, IdName> {
   let names = built.get(s);
-  if (!names) built.set(s, (names = buildNames(s)));
+  if (!names) {
+    built.set(s, (names = buildNames(s)));
+    // an id no list of this run could name is not "removed": the lists were not read
+    const lists = [s.cri.pods, s.cri.containers, s.containerd.containers];
+    if (!lists.some((p) => p.status === 'ok')) unread.set(names, `this run could not read CRI's or containerd's lists (${lists.map((p) => `${p.probe} ${p.status}`).join(', ')})`);
+  }
   return names;
 }
 
@@ -82,9 +89,11 @@ export function nameOfId(names: Map<string, IdName>, id: string): IdName | undef
   return undefined;
 }
 
-/** "pod ns/name container app (3bc9a08b1c2d)", "pod ns/name (its sandbox, 3bc9…)", or "3bc9a08b1c2d (no longer known: …)". */
+/** "pod ns/name container app (3bc9a08b1c2d)", "pod ns/name (its sandbox, 3bc9…)", "3bc9a08b1c2d (no longer known: …)", or "… (not named: …)" when no list was read. */
 export function describeId(names: Map<string, IdName>, id: string): string {
   const n = nameOfId(names, id);
+  const why = n?.pod ? undefined : unread.get(names);
+  if (why) return `${shortId(id)} (not named: ${why})`;
   if (!n?.pod) return `${shortId(id)} (no longer known to CRI or containerd: its pod was removed since, or it is not a Kubernetes task)`;
   return n.container ? `pod ${n.pod} container ${n.container} (${shortId(id)})` : `pod ${n.pod} (its sandbox, ${shortId(id)})`;
 }

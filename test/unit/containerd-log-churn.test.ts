@@ -88,6 +88,14 @@ for (const v of ['1.6.20', '1.7.24', '2.1.9']) {
     // without that knowledge: the id, said to be no longer known
     const [g] = evaluate(containerdLogRules, withLog(scan)).filter((x) => x.rule === 'CONTAINERD_LOG_SHIM_DISCONNECTED' && x.status === 'fail');
     assert.match(g.summary, /no longer known/);
+    // a run whose lists did not answer knows nothing of the id: it says so, never "removed" (a
+    // loaded node's doctor run, its CRI and containerd calls timed out)
+    const blind = emptySnapshot();
+    for (const k of ['pods', 'containers'] as const) blind.cri[k] = { probe: `cri.${k}`, status: 'timeout', durationMs: 2000, message: 'no answer within 2s' };
+    blind.containerd.containers = { probe: 'containerd.containers', status: 'timeout', durationMs: 2000, message: 'no answer within 2s' };
+    const [h] = evaluate(containerdLogRules, withLog(scan, blind)).filter((x) => x.rule === 'CONTAINERD_LOG_SHIM_DISCONNECTED' && x.status === 'fail');
+    assert.doesNotMatch(h.summary, /no longer known|removed/);
+    assert.match(h.summary, /not named: this run could not read CRI's or containerd's lists \(cri\.pods timeout, cri\.containers timeout, containerd\.containers timeout\)/);
   });
 }
 
