@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
+import { CLI, criJson, ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
 import { forVersions, versionDir, MATRIX } from './versions.ts';
 import type { DoctorReport } from '../../src/report/doctor-report.ts';
 import type { Snapshot } from '../../src/snapshot/types/index.ts';
@@ -69,7 +69,7 @@ describe(`lab churn: no false alarm on a busy healthy node (containerd ${v})`, {
   });
   after(() => lab?.down());
 
-  const podIds = (): string[] => JSON.parse(ctrdoc(['cri', 'pods', '-o', 'json', '-r', lab.endpoint]).stdout).items.map((x: { id: string }) => x.id).sort();
+  const podIds = (): string[] => criJson<{ items: { id: string }[] }>(lab.endpoint, 'pods').items.map((x) => x.id).sort();
   /** What is the lab's now: its pods, processes, mounts and cgroups. */
   const state = () => ({
     pods: podIds(),
@@ -169,7 +169,7 @@ describe(`lab churn: no false alarm on a busy healthy node (containerd ${v})`, {
     assert.deepEqual(now.cgroups, before.cgroups);
     assert.deepEqual(leftProcesses(before, now), []);
     // no container of the churn's is left "in starting state" or Created: CRI lists none
-    const ctrs = JSON.parse(ctrdoc(['cri', 'ps', '-a', '-o', 'json', '-r', lab.endpoint]).stdout).containers as { podSandboxId: string }[];
+    const ctrs = criJson<{ containers: { podSandboxId: string }[] }>(lab.endpoint, 'ps', '-a').containers;
     assert.ok(ctrs.every((x) => before.pods.includes(x.podSandboxId)));
   });
 });

@@ -27,6 +27,18 @@ export function ctrdoc(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutM
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: Date.now() - t };
 }
 
+/**
+ * A test's own look at CRI (`ctrdoc cri ... -o json`), as a person would take it to check: with a
+ * deadline of 10 s per call, since the test judges what CRI says, not how fast it says it (on a
+ * loaded machine the default 2 s runs out); a failed call fails the test with its message.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON as the test reads it, like JSON.parse
+export function criJson<T = any>(endpoint: string, ...args: string[]): T {
+  const r = ctrdoc(['cri', ...args, '-o', 'json', '--timeout', '10s', '-r', endpoint]);
+  if (r.code !== 0) throw new Error(`ctrdoc cri ${args.join(' ')} -o json: exit ${r.code}: ${r.stderr.trim()}`);
+  return JSON.parse(r.stdout) as T;
+}
+
 /** The same, without blocking the event loop (for tests that serve something in-process). */
 export function ctrdocAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   const t = Date.now();

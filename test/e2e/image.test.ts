@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
+import { criJson, ctrdoc, isRoot, labUp, type TestLab } from './cli-run.ts';
 import { buildBinary } from './build-binary.ts';
 import { buildCtrdocImage, EXECUTABLE_PATH } from '../../src/image/build.ts';
 import { readTarFiles, verifyOciImageTarball } from '../../src/lab/oci-layout.ts';
@@ -50,7 +50,7 @@ describe('the DaemonSet image and its pod in the lab', { skip: !isRoot && 'not r
     assert.equal(r.code, 0, r.stderr);
     const url = /answers on (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(r.stdout)?.[1];
     assert.ok(url, r.stdout);
-    const cri = (...a: string[]) => JSON.parse(ctrdoc(['cri', ...a, '-r', lab.endpoint, '-o', 'json']).stdout);
+    const cri = (...a: string[]) => criJson(lab.endpoint, ...a);
     const pod = cri('pods', '--label', 'ctrdoc.dev/serve-pod=true').items;
     assert.equal(pod.length, 1);
     const podStatus = cri('inspectp', pod[0].id).status;

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { ctrdoc, ctrdocAsync, isRoot, labUp, type TestLab } from './cli-run.ts';
+import { criJson, ctrdoc, ctrdocAsync, isRoot, labUp, type TestLab } from './cli-run.ts';
 import type { DoctorReport } from '../../src/report/doctor-report.ts';
 import type { Finding } from '../../src/snapshot/types/index.ts';
 import { openCri } from '../../src/sources/cri/client.ts';
@@ -82,7 +82,7 @@ describe('the stack\'s stopped processes on the lab', { skip: !isRoot && 'not ro
   test('a healthy lab: no process of the stack is stopped or stuck, containerd included', () => {
     const r = doctor();
     const mine = new Set([lab.containerdPid()]);
-    const pods = JSON.parse(ctrdoc(['cri', 'pods', '-o', 'json', '-r', lab.endpoint]).stdout).items.map((p: { id: string }) => p.id);
+    const pods = criJson(lab.endpoint, 'pods').items.map((p: { id: string }) => p.id);
     const about = r.findings.filter((f) => STATE_RULES.includes(f.rule) && f.status === 'fail' && (mine.has(f.subject?.pid ?? -1) || pods.includes(f.subject?.podSandboxId)));
     assert.deepEqual(about.map((f) => `${f.rule}: ${f.summary}`), []);
     assert.equal(r.findings.find((f) => f.rule === 'CONTAINERD_PROCESS')?.status, 'pass');
