@@ -14,7 +14,7 @@ export type { CollectOptions } from './context.ts';
 
 /** What the doctor reads: every layer. */
 export const DOCTOR_PROBES: readonly ProbeName[] = [
-  'cri.version', 'cri.status', 'cri.pods', 'cri.containers', 'cri.images', 'cri.sandboxImage', 'cri.containerDetails', 'cri.sandboxDetails',
+  'cri.version', 'cri.status', 'cri.pods', 'cri.containers', 'cri.images', 'cri.sandboxImage', 'cri.secondAsk', 'cri.containerDetails', 'cri.sandboxDetails',
   'containerd.process', 'containerd.version', 'containerd.tasks', 'containerd.containers', 'containerd.plugins', 'containerd.config',
   'containerd.log', 'containerd.goroutines', 'proc', 'runc', 'bundles', 'tree', 'tree.secondLook', 'kubelet', 'kubelet.log', 'node',
 ];
@@ -45,6 +45,7 @@ export async function collect(opts: CollectOptions): Promise<Snapshot> {
       sandboxDetails: got.must('cri.sandboxDetails'),
       images: got.must('cri.images'),
       sandboxImage: got.must('cri.sandboxImage'),
+      secondAsk: got.must('cri.secondAsk'),
     },
     containerd: {
       process: got.must('containerd.process'),

@@ -2,7 +2,7 @@
 // run.ts adds what they need) and reads the results by name. To add a probe: write its file
 // under probes/ (a Probe<'its.name', ItsData>) and add one line here.
 import { proc } from './probes/proc.ts';
-import { criContainers, criImages, criPods, criSandboxImage, criStatus, criVersion } from './probes/cri.ts';
+import { criContainers, criImages, criPods, criSandboxImage, criSecondAsk, criStatus, criVersion } from './probes/cri.ts';
 import { criContainerDetails, criSandboxDetails } from './probes/cri-details.ts';
 import { containerdContainers, containerdPlugins, containerdTasks, containerdVersion } from './probes/containerd.ts';
 import { containerdProcess } from './probes/containerd-process.ts';
@@ -27,6 +27,7 @@ export const PROBES = [
   criContainers,
   criImages,
   criSandboxImage,
+  criSecondAsk,
   containerdVersion,
   containerdTasks,
   containerdContainers,

@@ -32,12 +32,22 @@ const criAnswersRule: RuleCode = {
       return { hits: [] };
     }
     const proc = maybe(s.containerd.process);
+    // asked again on a fresh connection with a longer deadline: an answer then is a slow moment
+    // of a busy containerd (churn, load), not a hung one; kubelet itself waits 2 min
+    const again = s.cri.secondAsk?.status === 'ok' ? s.cri.secondAsk.data : undefined;
+    const secondAsk = s.cri.secondAsk && s.cri.secondAsk.status !== 'skipped'
+      ? [again ? `asked Version again (fresh connection, ${again.deadlineMs} ms deadline): answered in ${again.ms} ms` : `asked Version again: ${s.cri.secondAsk.message ?? s.cri.secondAsk.status}`]
+      : [];
     return {
       hits: [{
-        summary: `CRI ${failed.map(([n]) => n).join(', ')} got no answer from ${s.stack.runtimeEndpoint}`,
+        summary: again
+          ? `CRI ${failed.map(([n]) => n).join(', ')} got no answer within the deadline from ${s.stack.runtimeEndpoint}, then Version answered in ${again.ms} ms: slow, not hung`
+          : `CRI ${failed.map(([n]) => n).join(', ')} got no answer from ${s.stack.runtimeEndpoint}`,
+        ...(again ? { severity: 'info' as const } : {}),
         subject: proc ? { pid: proc.pid } : undefined,
         evidence: [
           ...failed.map(([n, p]) => `${n}: ${p.message ?? p.status} (${p.durationMs} ms)`),
+          ...secondAsk,
           ...(proc ? [`containerd pid ${proc.pid} state ${proc.state}`] : []),
           ...containerdLogTail(s),
         ],

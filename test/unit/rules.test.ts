@@ -380,3 +380,31 @@ test('2.x (its real CRI Status: no sandboxImage): the file says the sandbox imag
   delete old.cri.sandboxImage;
   assert.equal(evaluate(missing, old)[0].status, 'pass');
 });
+
+test('CRI_UNRESPONSIVE: a containerd that answers a second ask was slow (info, no incident of a hung CRI); one that does not stays critical', async () => {
+  const { buildReport } = await import('../../src/report/doctor-report.ts');
+  const late = (): Snapshot => {
+    const s = emptySnapshot();
+    for (const [k, probe] of [['version', 'cri.version'], ['pods', 'cri.pods']] as const) s.cri[k] = failed(probe, 'timeout', `${probe}: no answer within 2s`);
+    return s;
+  };
+  const finding = (s: Snapshot) => evaluate(allRules, s).find((f) => f.rule === 'CRI_UNRESPONSIVE' && f.status === 'fail');
+  // a busy node: the fresh connection's Version answered in 800 ms
+  const slow = late();
+  slow.cri.secondAsk = ok('cri.secondAsk', { ms: 800, deadlineMs: 4900 });
+  const f = finding(slow)!;
+  assert.equal(f.severity, 'info');
+  assert.match(f.summary, /then Version answered in 800 ms: slow, not hung/);
+  assert.ok(f.evidence.some((e) => /asked Version again \(fresh connection, 4900 ms deadline\): answered in 800 ms/.test(e)));
+  assert.ok(!buildReport(slow, evaluate(allRules, slow)).incidents.some((i) => i.id === 'CRI_NOT_ANSWERING'), 'no "does not answer" incident for a slow moment');
+  // hung: no answer again
+  const hung = late();
+  hung.cri.secondAsk = failed('cri.secondAsk', 'timeout', 'cri.secondAsk: no answer within 4.9s');
+  const g = finding(hung)!;
+  assert.equal(g.severity, 'critical');
+  assert.match(g.summary, /CRI Version, ListPodSandbox got no answer from /);
+  assert.ok(g.evidence.some((e) => /asked Version again: cri\.secondAsk: no answer/.test(e)));
+  assert.ok(buildReport(hung, evaluate(allRules, hung)).incidents.some((i) => i.id === 'CRI_NOT_ANSWERING'));
+  // a Snapshot of an older ctrdoc has no second ask: as before
+  assert.equal(finding(late())!.severity, 'critical');
+});

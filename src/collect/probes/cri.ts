@@ -1,5 +1,5 @@
 // CRI's answers, as kubelet and crictl get them: one list or status call each.
-import type { Container, PodSandbox, RuntimeStatusView, SandboxImageView, VersionView } from '../../snapshot/types/index.ts';
+import type { Container, CriSecondAsk, PodSandbox, RuntimeStatusView, SandboxImageView, VersionView } from '../../snapshot/types/index.ts';
 import type { CriClient } from '../../sources/cri/client.ts';
 import { readCriStatusShape, runningSandboxImage } from '../../sources/containerd/layout.ts';
 import { apiProbe, skip, type Probe } from '../probe.ts';
@@ -37,5 +37,34 @@ export const criSandboxImage: Probe<'cri.sandboxImage', SandboxImageView> = {
     if (!shape) skip('the CRI Status has no config (not containerd\'s CRI plugin, or not verbose)');
     const view = runningSandboxImage(shape) ?? runningSandboxImage(shape, await ctx.listImages());
     return view!;
+  },
+};
+
+/** The longest the second ask waits (cut to what is left of the run). */
+const SECOND_ASK_MS = 5000;
+
+/**
+ * When a CRI call ran out of its deadline: Version once more, on a fresh connection, with a longer
+ * deadline. A containerd that answers then was slow (a busy node: churn, load), not hung; one
+ * that does not answer again is what CRI_UNRESPONSIVE is about. kubelet itself waits 2 min.
+ */
+export const criSecondAsk: Probe<'cri.secondAsk', CriSecondAsk> = {
+  name: 'cri.secondAsk',
+  needs: ['cri.version', 'cri.status', 'cri.pods', 'cri.containers'],
+  budget: SECOND_ASK_MS,
+  async run(ctx, got) {
+    if (!ctx.apis) skip('not asked: --no-api');
+    const late = (['cri.version', 'cri.status', 'cri.pods', 'cri.containers'] as const).filter((n) => got.result(n)?.status === 'timeout');
+    if (!late.length) skip('every CRI call answered in time');
+    const { openCri } = await import('../../sources/cri/client.ts');
+    const deadlineMs = Math.max(0, ctx.budget(SECOND_ASK_MS) - 100);
+    const cri = openCri(ctx.stack.runtimeEndpoint, { timeoutMs: deadlineMs });
+    const t0 = performance.now();
+    try {
+      await cri.version();
+      return { ms: Math.round(performance.now() - t0), deadlineMs };
+    } finally {
+      cri.close();
+    }
   },
 };

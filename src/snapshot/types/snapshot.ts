@@ -139,6 +139,9 @@ export interface Snapshot {
     images: ProbeResult<string[]>;
     /** the sandbox image the running containerd uses (absent in Snapshots of an older ctrdoc) */
     sandboxImage?: ProbeResult<SandboxImageView>;
+    /** CRI Version asked once more, on a fresh connection and a longer deadline, when a CRI call
+     *  ran out of time (skipped when none did; absent in Snapshots of an older ctrdoc) */
+    secondAsk?: ProbeResult<CriSecondAsk>;
   };
   containerd: {
     process: ProbeResult<ContainerdProcessView>;
@@ -159,4 +162,12 @@ export interface Snapshot {
   kubeletLog: ProbeResult<LogScan>;
   node: ProbeResult<NodeView>;
   canary?: ProbeResult<CanaryResult>;
+}
+
+/** CRI Version asked again after a timeout: how long the answer took. */
+export interface CriSecondAsk {
+  /** ms the second Version call took */
+  ms: number;
+  /** its deadline, ms */
+  deadlineMs: number;
 }
