@@ -71,9 +71,9 @@ const watch: Command = {
     const diagnoseEveryMs = durationFlag('diagnose-every', values['diagnose-every'], DEFAULT_DIAGNOSIS_POLICY.everyMs, 1000);
     const forMs = values.for !== undefined ? parseDuration(values.for, '--for') : undefined;
     // the diagnosis collects as doctor does, again and again: a bad collection flag is said now
-    collectSettings(values);
-    const callTimeoutMs = values['probe-timeout'] ? parseDuration(values['probe-timeout'], '--probe-timeout') : 2000;
-    const stuckAfterSec = values['stuck-after'] ? parseDuration(values['stuck-after'], '--stuck-after') / 1000 : DEFAULT_STUCK_AFTER_SEC;
+    const settings = collectSettings(values);
+    const callTimeoutMs = settings.perCallMs;
+    const stuckAfterSec = settings.stuckAfterSec ?? DEFAULT_STUCK_AFTER_SEC;
     if (values.pod !== undefined && !values.pod.trim()) throw new CtrdocError('invalid-argument', '--pod: empty', 'give a pod sandbox id (or its start), a name, or namespace/name: ctrdoc cri pods');
 
     const [{ resolveStack, daemonChoiceNote }, { scanProcesses }, { Watcher }, { renderWatchLine }] = await Promise.all([

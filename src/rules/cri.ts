@@ -148,11 +148,12 @@ function crashloopHit(s: Snapshot, list: Container[], attempts: number): Hit | u
   const exited = list.filter((c) => c.state === 'CONTAINER_EXITED');
   if (!exited.length) return undefined;
   const details = s.cri.containerDetails.data ?? [];
-  // the latest attempt's status, else the newest exited attempt's that could be read (an older one
-  // may be garbage-collected between the listing and its status; the list is in no attempt order)
+  // the latest attempt's status if it has exited by now, else the newest exited attempt's that
+  // could be read (an older one may be garbage-collected between the listing and its status; the
+  // list is in no attempt order). A running or created attempt has no exit yet: CRI says 0 for it
   const byAttempt = [...exited].sort((a, b) => b.metadata.attempt - a.metadata.attempt);
-  const detail = [latest, ...byAttempt].map((c) => details.find((d) => d.status.id === c.id)).find((d) => d !== undefined);
-  if (detail && detail.status.state === 'CONTAINER_EXITED' && detail.status.exitCode === 0) return undefined;
+  const detail = [latest, ...byAttempt].map((c) => details.find((d) => d.status.id === c.id && d.status.state === 'CONTAINER_EXITED')).find((d) => d !== undefined);
+  if (detail && detail.status.id === latest.id && detail.status.exitCode === 0) return undefined;
   // restartPolicy Always restarts a container that exited 0 too: that is not a crash
   const exitCodes = exited.map((c) => details.find((d) => d.status.id === c.id)?.status.exitCode).filter((x): x is number => x !== undefined);
   if (exitCodes.length && exitCodes.every((x) => x === 0)) return undefined;
@@ -164,7 +165,7 @@ function crashloopHit(s: Snapshot, list: Container[], attempts: number): Hit | u
     subject: { pod, podSandboxId: latest.podSandboxId, container: latest.metadata.name, containerId: latest.id },
     evidence: [
       `attempts seen: ${list.map((c) => `${c.metadata.attempt}:${c.state.replace('CONTAINER_', '').toLowerCase()}`).join(' ')}`,
-      ...(detail ? [`last exit code ${detail.status.exitCode}${detail.status.reason ? ` (${detail.status.reason})` : ''}`, `log: ${detail.status.logPath}`] : []),
+      ...(detail ? [`last exit code ${detail.status.exitCode}${detail.status.reason ? ` (${detail.status.reason})` : ''}${detail.status.id === latest.id ? '' : ` (attempt ${detail.status.metadata.attempt})`}`, `log: ${detail.status.logPath}`] : []),
     ],
     vars: { shortId: shortId(latest.id), logPath: detail?.status.logPath },
   };

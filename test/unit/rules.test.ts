@@ -275,8 +275,26 @@ test('CRI_CRASHLOOP: the last exit code is the newest exited attempt whose statu
   const [f] = evaluate(criRules.filter((r) => r.id === 'CRI_CRASHLOOP'), s);
   assert.equal(f.status, 'fail', f.summary);
   assert.match(f.summary, /attempt 2, 2 exited/);
-  assert.ok(f.evidence.includes('last exit code 1 (Error)'), f.evidence.join('\n'));
+  assert.ok(f.evidence.includes('last exit code 1 (Error) (attempt 1)'), f.evidence.join('\n'));
   assert.ok(f.evidence.includes('log: /var/log/pods/x/app/1.log'), f.evidence.join('\n'));
+});
+
+test('CRI_CRASHLOOP: a running latest attempt has no exit code yet: the last exit is the newest exited attempt\'s', () => {
+  // seen in CI on the lab: attempt 2 Running in the listing, its verbose status read too (the task
+  // list had caught it before it started), CRI's exitCode 0 for a running container is no exit
+  const s = withPod(emptySnapshot());
+  const [a1, a2] = [container('app', 1, 'CONTAINER_EXITED', '2026-11-26T11:51:00Z'), container('app', 2, 'CONTAINER_RUNNING', '2026-11-26T11:52:00Z')];
+  s.cri.containers = ok('cri.containers', [a1, a2]);
+  const status = (c: Container, state: Container['state'], exitCode: number, reason: string) =>
+    ({ status: { ...c, state, startedAt: c.createdAt, finishedAt: state === 'CONTAINER_EXITED' ? c.createdAt : '0', exitCode, reason, message: '', logPath: `/var/log/pods/x/app/${c.metadata.attempt}.log` } });
+  s.cri.containerDetails = ok('cri.containerDetails', [status(a2, 'CONTAINER_RUNNING', 0, ''), status(a1, 'CONTAINER_EXITED', 1, 'Error')] as never);
+  const [f] = evaluate(criRules.filter((r) => r.id === 'CRI_CRASHLOOP'), s);
+  assert.equal(f.status, 'fail', f.summary);
+  assert.ok(f.evidence.includes('last exit code 1 (Error) (attempt 1)'), f.evidence.join('\n'));
+  assert.ok(f.evidence.includes('log: /var/log/pods/x/app/1.log'), f.evidence.join('\n'));
+  // the latest attempt has exited 0 since the listing: restartPolicy Always, not a crash
+  s.cri.containerDetails = ok('cri.containerDetails', [status(a2, 'CONTAINER_EXITED', 0, 'Completed'), status(a1, 'CONTAINER_EXITED', 1, 'Error')] as never);
+  assert.equal(evaluate(criRules.filter((r) => r.id === 'CRI_CRASHLOOP'), s)[0].status, 'pass');
 });
 
 test('kubelet\'s retries of one stuck container are one finding, not one per attempt', () => {

@@ -48,13 +48,15 @@ const SECOND_ASK_MS = 5000;
  * deadline. A containerd that answers then was slow (a busy node: churn, load), not hung; one
  * that does not answer again is what CRI_UNRESPONSIVE is about. kubelet itself waits 2 min.
  */
+const FIRST_ASKS = ['cri.version', 'cri.status', 'cri.pods', 'cri.containers'] as const;
+
 export const criSecondAsk: Probe<'cri.secondAsk', CriSecondAsk> = {
   name: 'cri.secondAsk',
-  needs: ['cri.version', 'cri.status', 'cri.pods', 'cri.containers'],
+  needs: [...FIRST_ASKS],
   budget: SECOND_ASK_MS,
   async run(ctx, got) {
     if (!ctx.apis) skip('not asked: --no-api');
-    const late = (['cri.version', 'cri.status', 'cri.pods', 'cri.containers'] as const).filter((n) => got.result(n)?.status === 'timeout');
+    const late = FIRST_ASKS.filter((n) => got.result(n)?.status === 'timeout');
     if (!late.length) skip('every CRI call answered in time');
     const { openCri } = await import('../../sources/cri/client.ts');
     const deadlineMs = Math.max(0, ctx.budget(SECOND_ASK_MS) - 100);
