@@ -19,7 +19,7 @@ export function benchCri(): void {
   const bare = mkdtempSync(join(tmpdir(), 'ctrdoc-bench-nocache-'));
   try {
     cpSync(join(root, 'dist'), bare, { recursive: true, filter: (f) => !f.endsWith('/ctrdoc') });
-    for (const c of ['ctrdoc-main.cache', 'ctrdoc-vendor.cache']) rmSync(join(bare, c));
+    for (const c of ['ctrdoc-main', 'ctrdoc-vendor', 'ctrdoc-cri', 'ctrdoc-vendor-cri', 'ctrdoc-tree']) rmSync(join(bare, `${c}.cache`));
     const exe = join(root, 'dist', 'ctrdoc');
     const ps = ['cri', 'ps', '-r', lab.endpoint];
     const rows = timeInTurns([

@@ -28,7 +28,7 @@ const dist = join(root, 'dist');
 const { values } = parseArgs({ options: { out: { type: 'string' } } });
 const out = resolve(values.out ?? join(dist, 'ctrdoc'));
 
-const assets = ['ctrdoc-main.cjs', 'ctrdoc-main.cache', 'ctrdoc-vendor.cjs', 'ctrdoc-vendor.cache'];
+const assets = ['ctrdoc-main', 'ctrdoc-vendor', 'ctrdoc-cri', 'ctrdoc-vendor-cri', 'ctrdoc-tree'].flatMap((n) => [`${n}.cjs`, `${n}.cache`]);
 for (const a of ['ctrdoc.cjs', ...assets]) {
   if (!existsSync(join(dist, a))) throw new Error(`build:binary: dist/${a} is missing: run npm run build first`);
 }

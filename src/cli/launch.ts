@@ -1,9 +1,10 @@
-// dist/ctrdoc.cjs, what `ctrdoc` runs: runs the bundle, dist/ctrdoc-main.cjs, with the V8 code
-// cache the build made for it (dist/ctrdoc-main.cache). Node 20 has no compile cache of its own
-// (module.enableCompileCache is Node 22). The protobuf codecs live apart, in
-// dist/ctrdoc-vendor.cjs with a cache of its own, loaded when the bundle first requires them:
-// commands that speak no gRPC or ttrpc never read them. A cache is only an accelerator: missing, stale or rejected, the code runs all the
-// same. Built as CommonJS apart from the bundle: a CommonJS entry starts ~5 ms sooner.
+// dist/ctrdoc.cjs, what `ctrdoc` runs: runs the bundle, dist/ctrdoc-main.cjs (for `cri`, `tree`,
+// `shims` and `runc` a smaller one, see BUNDLES), with the V8 code cache the build made for it.
+// Node 20 has no compile cache of its own (module.enableCompileCache is Node 22). The protobuf
+// codecs live apart, in dist/ctrdoc-vendor.cjs (CRI's alone in ctrdoc-vendor-cri.cjs) with a
+// cache of their own, loaded when the bundle first requires them: commands that speak no gRPC or
+// ttrpc never read them. A cache is only an accelerator: missing, stale or rejected, the code
+// runs all the same. Built as CommonJS apart from the bundle: a CommonJS entry starts ~5 ms sooner.
 // The same launcher is the main script of the single executable (scripts/build-binary.mjs):
 // there the scripts and caches are the executable's assets (node:sea), not files.
 import { createHash } from 'node:crypto';
@@ -104,17 +105,34 @@ function load<T>(name: string, requireFn: (id: string) => unknown): Loaded<T> {
   }
 }
 
+/**
+ * Which bundle runs, by the command (the first argument): `ctrdoc cri ...` has one of its own
+ * (src/cli/main-cri.ts) with CRI's codecs alone beside it; tree, shims and runc share one
+ * (main-tree.ts); every other command runs the whole bundle. Each is a fraction of the whole to
+ * read and deserialize. The build's training run names the bundle it trains.
+ */
+const BUNDLES: Record<string, { bundle: string; vendor: string; commands: readonly string[] }> = {
+  main: { bundle: 'ctrdoc-main', vendor: 'ctrdoc-vendor', commands: [] },
+  cri: { bundle: 'ctrdoc-cri', vendor: 'ctrdoc-vendor-cri', commands: ['cri'] },
+  tree: { bundle: 'ctrdoc-tree', vendor: 'ctrdoc-vendor', commands: ['tree', 'shims', 'runc'] },
+};
+const training = process.env.CTRDOC_CODE_CACHE_TRAIN;
+const command = process.argv[2] ?? '';
+const flavor = training
+  ? BUNDLES[(JSON.parse(training) as { bundle?: string }).bundle ?? 'main'] ?? BUNDLES.main
+  : Object.values(BUNDLES).find((b) => b.commands.includes(command)) ?? BUNDLES.main;
+const { bundle: bundleName, vendor: vendorName } = flavor;
+
 let vendor: Loaded<Record<string, unknown>> | undefined;
 const bundleRequire = (id: string): unknown => {
   if (!VENDORED.has(id)) return nodeRequire(id);
-  vendor ??= load<Record<string, unknown>>('ctrdoc-vendor', nodeRequire);
-  if (!(id in vendor.exports)) brokenInstall(join(__dirname, 'ctrdoc-vendor.cjs'), new Error(`it has no module ${id}`));
+  vendor ??= load<Record<string, unknown>>(vendorName, nodeRequire);
+  if (!(id in vendor.exports)) brokenInstall(join(__dirname, `${vendorName}.cjs`), new Error(`it has no module ${id}`));
   return vendor.exports[id];
 };
-const main = load<Bundle>('ctrdoc-main', bundleRequire);
-if (typeof main.exports.start !== 'function') brokenInstall(join(__dirname, 'ctrdoc-main.cjs'), new Error('it exports no start()'));
+const main = load<Bundle>(bundleName, bundleRequire);
+if (typeof main.exports.start !== 'function') brokenInstall(join(__dirname, `${bundleName}.cjs`), new Error('it exports no start()'));
 
-const training = process.env.CTRDOC_CODE_CACHE_TRAIN;
 if (training) {
   train(training).then(() => process.exit(0), (err: Error) => {
     process.stderr.write(`training run failed: ${err.stack ?? err.message}\n`);
@@ -126,8 +144,8 @@ if (training) {
 
 /**
  * The build's training run: runs the given command lines in this process, output discarded, then
- * writes each script's cache with every function they compiled. JSON: {"runs": [[ARG, ...], ...]};
- * the caches go to FILE.cache.tmp, for the build to move in place.
+ * writes each script's cache with every function they compiled. JSON: {"bundle": "main" | "cri" |
+ * "tree", "runs": [[ARG, ...], ...]}; the caches go to FILE.cache.tmp, for the build to move in place.
  */
 async function train(spec: string): Promise<void> {
   const { Writable } = await import('node:stream');

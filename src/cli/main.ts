@@ -1,7 +1,7 @@
-// ctrdoc's command table: finds the command, runs it, and maps every failure to an exit code in
-// this one place (0 ok, 1 findings, 2 the tool failed).
+// ctrdoc's command table: finds the command and runs it (run-command.ts maps its failures to exit codes).
 import type { CliIO, Command } from './command.ts';
-import { CtrdocError, EXIT_FAILED } from '../errors.ts';
+import { EXIT_FAILED } from '../errors.ts';
+import { runCommand, startWith } from './run-command.ts';
 import { CTRDOC_VERSION as VERSION } from '../version.ts';
 
 // Commands are loaded on demand; keep this table sorted by name.
@@ -52,38 +52,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stderr.write(`error: unknown command "${name}"\n\n${help()}\n`);
     return EXIT_FAILED;
   }
-  const cmd = (await entry.load()).default;
-  if (rest[0] === '--help' || rest[0] === '-h') {
-    io.stdout.write(cmd.usage.trimEnd() + '\n');
-    return 0;
-  }
-  try {
-    return await cmd.run(rest, io);
-  } catch (err) {
-    const e = CtrdocError.from(err);
-    io.stderr.write(`error: ${e.describe()}\n`);
-    if (process.env.CTRDOC_DEBUG && e.stack) io.stderr.write(e.stack + '\n');
-    return EXIT_FAILED;
-  }
+  return runCommand(entry.load, rest, io);
 }
 
 /** Runs ctrdoc as this process: the exit code becomes the process's. */
 export function start(argv: string[]): void {
-  // `ctrdoc ... | head` closes the pipe early: that is the reader's choice, not an error.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
-  });
-  const io: CliIO = { stdout: process.stdout, stderr: process.stderr, isTTY: !!process.stderr.isTTY };
-  main(argv, io).then(
-    (code) => {
-      process.exitCode = code;
-      // Open gRPC channels or stray timers must not keep a finished command alive.
-      setTimeout(() => process.exit(code), 50).unref();
-    },
-    (err) => {
-      process.stderr.write(`error: ${String(err)}\n`);
-      process.exit(EXIT_FAILED);
-    },
-  );
+  startWith(main, argv);
 }

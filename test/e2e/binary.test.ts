@@ -75,8 +75,8 @@ describe('the single executable on a node with no Node.js', { skip: (!isRoot && 
     assert.equal(JSON.parse(r.stdout).containers.length, 2);
     // the bundle, the codecs and their caches are the executable's assets, and V8 takes the caches
     const d = spawnSync(exe, ['cri', 'ps', '-r', lab.endpoint], { encoding: 'utf8', env: { PATH: path, CTRDOC_DEBUG: '1' }, timeout: 60_000 });
-    assert.match(d.stderr, /code cache used .*ctrdoc-main\.cache/);
-    assert.match(d.stderr, /code cache used .*ctrdoc-vendor\.cache/);
+    assert.match(d.stderr, /code cache used .*ctrdoc-cri\.cache/);
+    assert.match(d.stderr, /code cache used .*ctrdoc-vendor-cri\.cache/);
   });
 
   test('doctor finds a real fault (a leaked runc container) with no node on the machine', () => {

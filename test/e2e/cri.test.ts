@@ -14,6 +14,8 @@ import { familyOf } from '../../src/sources/containerd/layout.ts';
 import { openContainerd } from '../../src/sources/containerd/client.ts';
 import { openShim } from '../../src/sources/shim/ttrpc.ts';
 import { readBundleShim } from '../../src/sources/runc/bundles.ts';
+import { openCri } from '../../src/sources/cri/client.ts';
+import { containerConfig, startLabPod } from '../../src/lab/pods.ts';
 
 const DIR_BASE = '/tmp/ctrdoc-e2e-cri';
 
@@ -175,6 +177,28 @@ describe(`ctrdoc cri on the lab (containerd ${v})`, { skip: !isRoot && 'not root
           v2.close();
         }
       }
+    }
+  });
+
+  test('ps: the POD column from kubelet\'s pod-name label, and from ListPodSandbox for a container made without it', async () => {
+    const podNames = new Map<string, string>(JSON.parse(cri('pods', '-o', 'json').stdout).items.map((p: { id: string; metadata: { name: string } }) => [p.id, p.metadata.name]));
+    const rows = () => cri('ps', '--no-trunc').stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/));
+    for (const row of rows()) assert.equal(row.at(-1), podNames.get(row.at(-2)!), row.join(' '));
+    // a container not made by kubelet: none of its labels name the pod
+    const c = openCri(lab.endpoint, { timeoutMs: 30_000 });
+    const pod = await startLabPod(c, labPaths(DIR), { app: 'bare', withContainer: false });
+    try {
+      const cc = containerConfig({ name: 'bare', attempt: 0, image: 'ctrdoc.local/lab/app:1', pod });
+      (cc as { labels: Record<string, string> }).labels = { 'made-by': 'ctrdoc-test' };
+      await c.startContainer(await c.createContainer(pod.podId, cc, pod.sandboxConfig, 30_000), 30_000);
+      const bare = rows().find((r) => r.at(-2) === pod.podId);
+      assert.ok(bare, 'the bare container is listed');
+      assert.equal(bare.at(-1), pod.name, 'its pod named through ListPodSandbox');
+      assert.equal(rows().length, 4);
+    } finally {
+      await c.stopPodSandbox(pod.podId, 30_000).catch(() => undefined);
+      await c.removePodSandbox(pod.podId, 30_000).catch(() => undefined);
+      c.close();
     }
   });
 

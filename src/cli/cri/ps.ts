@@ -25,6 +25,9 @@ Flags:
       --no-headers        no header line
 ${criFlagsUsage}`;
 
+/** The label kubelet sets on every container it creates: its pod's name. */
+const POD_NAME_LABEL = 'io.kubernetes.pod.name';
+
 const states: Record<string, ContainerState> = {
   created: 'CONTAINER_CREATED',
   running: 'CONTAINER_RUNNING',
@@ -71,15 +74,16 @@ const ps: Command = {
       if (!state) throw new CtrdocError('invalid-argument', `--state: "${values.state}" is not one of ${Object.keys(states).join(', ')}`);
     }
     const name = userRegExp('name', values.name);
-    const { containers, podNames } = await withCri(values, async (c) => {
-      const [containers, pods] = await Promise.all([
-        c.listContainers({ state, labelSelector: labelSelector(values.label) }),
-        c.listPodSandbox(),
-      ]);
-      return { containers, podNames: new Map(pods.map((p) => [p.id, p.metadata?.name ?? ''])) };
+    const { shown, podNames } = await withCri(values, async (c) => {
+      const containers = await c.listContainers({ state, labelSelector: labelSelector(values.label) });
+      const shown = filterContainers(containers, { name, pod: values.pod, id: values.id, state, all: values.all })
+        .sort((a, b) => (BigInt(b.createdAt) > BigInt(a.createdAt) ? 1 : -1));
+      // the POD column, as crictl fills it: kubelet labels every container with its pod's name;
+      // only a container without that label (not made by kubelet) costs a ListPodSandbox
+      const unnamed = format === 'table' && !values.quiet && shown.some((x) => !x.labels?.[POD_NAME_LABEL]);
+      const pods = unnamed ? await c.listPodSandbox() : [];
+      return { shown, podNames: new Map(pods.map((p) => [p.id, p.metadata?.name ?? ''])) };
     });
-    const shown = filterContainers(containers, { name, pod: values.pod, id: values.id, state, all: values.all })
-      .sort((a, b) => (BigInt(b.createdAt) > BigInt(a.createdAt) ? 1 : -1));
     if (values.quiet) {
       out(io, shown.map((c) => c.id).join('\n'));
       return 0;
@@ -92,7 +96,7 @@ const ps: Command = {
     io.stdout.write(renderTable(
       ['CONTAINER', 'IMAGE', 'CREATED', 'STATE', 'NAME', 'ATTEMPT', 'POD ID', 'POD'],
       shown.map((c) => [truncateId(c.id, t), imageName(c), agoFromNanos(c.createdAt), stateName[c.state] ?? c.state,
-        c.metadata?.name ?? '', c.metadata?.attempt ?? 0, truncateId(c.podSandboxId, t), podNames.get(c.podSandboxId) ?? '']),
+        c.metadata?.name ?? '', c.metadata?.attempt ?? 0, truncateId(c.podSandboxId, t), c.labels?.[POD_NAME_LABEL] ?? podNames.get(c.podSandboxId) ?? '']),
       { noHeaders: values['no-headers'], minWidth: 20 },
     ));
     return 0;

@@ -92,7 +92,7 @@ export function sandboxIdOfSpec(text: string): string | undefined {
  * One task bundle. `knownSandboxId`: the sandbox id runc's state already gave for this id (runc
  * keeps the spec's annotations as its labels), which spares reading the spec (~15 kB each).
  */
-export function readTaskBundle(dir: string, namespace: string, id: string, knownSandboxId?: string): TaskBundle {
+export function readTaskBundle(dir: string, namespace: string, id: string, knownSandboxId?: string, opts: { socketCheck?: boolean } = {}): TaskBundle {
   const b: TaskBundle = { namespace, id, dir, hasConfig: false };
   const problems: string[] = [];
   try {
@@ -101,11 +101,8 @@ export function readTaskBundle(dir: string, namespace: string, id: string, known
     b.taskApi = shim.taskApi;
     if (shim.protocol !== 'ttrpc') b.protocol = shim.protocol;
     b.socketPath = socketPathOfAddress(b.address);
-    try {
-      b.socketExists = lstatSync(b.socketPath).isSocket();
-    } catch {
-      b.socketExists = false;
-    }
+    // readTaskBundles looks the sockets up in one listing of their directory instead
+    if (opts.socketCheck !== false) b.socketExists = isSocket(b.socketPath);
   } catch (err) {
     problems.push(`shim address: ${(err as Error).message}`);
   }
@@ -140,32 +137,40 @@ export function readTaskBundles(stateDir: string, namespace: string, socketDir?:
   const view: TaskBundleView = { dir, bundles: [], sockets: [] };
   let names: string[] = [];
   try {
-    names = readdirSync(dir).sort();
+    // typed entries: no stat per bundle (node stats an entry itself where the filesystem gives no type)
+    names = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     view.error = e.code === 'ENOENT' ? `${dir} does not exist (no tasks in namespace ${namespace})` : `cannot read ${dir}: ${e.code ?? e.message}`;
   }
   for (const id of names) {
-    const d = join(dir, id);
-    try {
-      if (!lstatSync(d).isDirectory()) continue;
-    } catch {
-      continue;
-    }
-    view.bundles.push(readTaskBundle(d, namespace, id, sandboxIds?.get(id)));
+    const b = readTaskBundle(join(dir, id), namespace, id, sandboxIds?.get(id), { socketCheck: false });
+    // deleted since the listing (its task was deleted: normal churn): no longer a bundle
+    if (b.error && !existsSync(b.dir)) continue;
+    view.bundles.push(b);
   }
   const sockDir = socketDir ?? (view.bundles.find((b) => b.socketPath)?.socketPath ? dirname(view.bundles.find((b) => b.socketPath)!.socketPath!) : DEFAULT_SHIM_SOCKET_DIR);
-  const referenced = new Set(view.bundles.map((b) => b.socketPath).filter(Boolean));
-  try {
-    for (const name of readdirSync(sockDir).sort()) {
-      const p = join(sockDir, name);
-      try {
-        if (!lstatSync(p).isSocket()) continue;
-      } catch {
-        continue;
-      }
-      view.sockets.push({ path: p, referenced: referenced.has(p) });
-    }
-  } catch { /* no socket dir: no sockets */ }
+  // the shims' sockets, listed once: whether a bundle's socket exists is a look-up, not an lstat each
+  const listed = listSockets(sockDir);
+  for (const b of view.bundles) if (b.socketPath) b.socketExists = dirname(b.socketPath) === sockDir ? listed.has(b.socketPath) : isSocket(b.socketPath);
+  const referenced = new Set(view.bundles.map((b) => b.socketPath));
+  for (const p of [...listed].sort()) view.sockets.push({ path: p, referenced: referenced.has(p) });
   return view;
+}
+
+/** The sockets in one directory, by path (none when it cannot be read). */
+function listSockets(dir: string): Set<string> {
+  try {
+    return new Set(readdirSync(dir, { withFileTypes: true }).filter((e) => e.isSocket()).map((e) => join(dir, e.name)));
+  } catch {
+    return new Set(); // no socket dir: no sockets
+  }
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return lstatSync(path).isSocket();
+  } catch {
+    return false;
+  }
 }
