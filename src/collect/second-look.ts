@@ -27,6 +27,13 @@ export const RACY_FACTS: readonly TreeFactKind[] = [
 
 /** How long after the first look the second one starts: long enough for a pod's start or removal to settle. */
 export const SECOND_LOOK_DELAY_MS = 300;
+/**
+ * How long after the second look a late one starts, when facts outlived the second: on a busy
+ * node containerd's own steps stretch past 300 ms (seen with both cores loaded: 1.6's clean-up
+ * after a removed pod's shim left its bundles for longer; a pod being stopped had its shim
+ * without the pause; a task CREATED before runc's state was written). A fault stays; those pass.
+ */
+export const LATE_LOOK_DELAY_MS = 2000;
 
 /** Same kind on the same subject: the second look sees the same fault. */
 export function factKey(f: TreeFact): string {
@@ -102,4 +109,21 @@ export function treeAfterSecondLook(tree: ProbeResult<ProcessTreeView>, second: 
   if (tree.status !== 'ok' || !tree.data || !second || second.status === 'skipped') return tree;
   if (second.status === 'ok' && second.data) return { ...tree, data: second.data };
   return { ...tree, data: notTaken(tree.data, `the second look ${second.status === 'timeout' ? 'ran out of time' : 'failed'} (${second.message ?? second.status})`, second.durationMs) };
+}
+
+/**
+ * The view after the late look: what the second look kept, less the racy facts the late look did
+ * not see again; every drop listed. A late look short of an input keeps the second look's facts.
+ */
+export function confirmLater(confirmed: ProcessTreeView, late: ProcessTreeView, durationMs: number): ProcessTreeView {
+  const again = confirmTree(confirmed, late, durationMs);
+  const before = confirmed.secondLook;
+  if (!before || again.secondLook?.note) {
+    const why = (again.secondLook?.note ?? 'not taken').replace(/; the facts are the first look's$/, '');
+    return { ...confirmed, secondLook: before && { ...before, durationMs, note: `late look ${why}; the facts are the second look's` } };
+  }
+  return {
+    ...again,
+    secondLook: { ...before, durationMs, lateDelayMs: LATE_LOOK_DELAY_MS, dropped: [...before.dropped, ...again.secondLook!.dropped] },
+  };
 }

@@ -90,7 +90,7 @@ describe(`lab churn: no false alarm on a busy healthy node (containerd ${v})`, {
 
   /** One doctor run on the lab: the findings at warning or worse that are judged, and whether CRI answered. */
   /** The doctor's second looks at tree facts (src/collect/second-look.ts): how many were taken, what they dropped. */
-  const secondLooks = { taken: 0, dropped: 0, outOfD: 0 };
+  const secondLooks = { taken: 0, late: 0, dropped: 0, outOfD: 0 };
   const doctor = (): { bad: string[]; criAnswered: boolean; leftOut: string[] } => {
     // the lab has no kubelet log: this path does not exist, so the kubelet log rules are skipped rather than read the machine's journal
     const saved = join(DIR, 'churn-snapshot.json');
@@ -100,6 +100,7 @@ describe(`lab churn: no false alarm on a busy healthy node (containerd ${v})`, {
     const look = (JSON.parse(readFileSync(saved, 'utf8')) as Snapshot).tree.data?.secondLook;
     if (look && !look.note) {
       secondLooks.taken++;
+      if (look.lateDelayMs) secondLooks.late++;
       secondLooks.dropped += look.dropped.length;
       secondLooks.outOfD += look.notInDAgain?.length ?? 0;
     }
@@ -138,7 +139,7 @@ describe(`lab churn: no false alarm on a busy healthy node (containerd ${v})`, {
     assert.equal(c.errors, 0, result!.errors.join('\n'));
     assert.ok(judged >= 3, `${judged} doctor runs during the churn had CRI and the containerd log answer`);
     assert.deepEqual(during, [], `during the churn (left out by design, CHURN_NOT_JUDGED: ${[...leftOut].join(', ') || 'nothing'}; the list: ${CHURN_NOT_JUDGED.map((x) => x.what).join(', ')})`);
-    t.diagnostic(`containerd ${v}: ${JSON.stringify(c)}; ${judged} doctor runs judged during the churn; left out by CHURN_NOT_JUDGED: ${[...leftOut].join(', ') || 'nothing'}; second looks: ${secondLooks.taken} taken, ${secondLooks.dropped} fact(s) dropped, ${secondLooks.outOfD} process(es) of the stack out of D again`);
+    t.diagnostic(`containerd ${v}: ${JSON.stringify(c)}; ${judged} doctor runs judged during the churn; left out by CHURN_NOT_JUDGED: ${[...leftOut].join(', ') || 'nothing'}; second looks: ${secondLooks.taken} taken (${secondLooks.late} with a late look), ${secondLooks.dropped} fact(s) dropped, ${secondLooks.outOfD} process(es) of the stack out of D again`);
     const afterRun = doctor();
     assert.ok(afterRun.criAnswered, 'the doctor after the churn had CRI and the containerd log');
     assert.deepEqual(afterRun.bad, [], 'after the churn');

@@ -103,8 +103,9 @@ describe(`lab faults on containerd ${v}`, { skip }, () => {
     assert.ok(ctrs.length >= 3, `3 attempts after two periods, got ${ctrs.length}`);
     assert.deepEqual(ctrs.map((c) => c.metadata.attempt).sort().slice(0, 3), [0, 1, 2]);
     assert.ok(ctrs.every((c) => c.state === 'CONTAINER_CREATED'));
-    // CRI lists an attempt as soon as CreateContainer returns; its runc init follows with Tasks.Create
-    const parked = () => listProcesses().filter((x) => x.comm === 'runc:[2:INIT]' && x.state === 'S' && Object.values(x.cgroups).some((c) => c.includes(p.cgroupParent)));
+    // CRI lists an attempt as soon as CreateContainer returns; its runc init follows with Tasks.Create,
+    // and sleeps on its Go runtime's futex while it sets up, before it parks on exec.fifo
+    const parked = () => listProcesses().filter((x) => x.comm === 'runc:[2:INIT]' && x.state === 'S' && /fifo|wait_for_partner/.test(wchan(x.pid)) && Object.values(x.cgroups).some((c) => c.includes(p.cgroupParent)));
     let inits = parked();
     for (let i = 0; i < 100 && inits.length < 3; i++) {
       await sleep(200);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { confirmTree, factKey, inD, keptForSecondLook, notTaken, RACY_FACTS, treeAfterSecondLook } from '../../src/collect/second-look.ts';
+import { confirmLater, confirmTree, factKey, inD, keptForSecondLook, notTaken, RACY_FACTS, treeAfterSecondLook } from '../../src/collect/second-look.ts';
 import { buildProcessTree } from '../../src/tree/build.ts';
 import { scanProcesses } from '../../src/sources/proc/scan.ts';
 import { readRuncRoot } from '../../src/sources/runc/state.ts';
@@ -52,6 +52,27 @@ test('a fault the second look sees again stays; a fact it does not see is droppe
   assert.deepEqual(confirmTree(first, look([madeUp]), 1).facts, first.facts);
   // the first look is left as it was
   assert.equal(first.facts.length, 2);
+});
+
+test('a fact that outlives the second look is judged only if the late look sees it too; every drop is listed', () => {
+  // a busy node: containerd's own steps (a removed pod's clean-up, a pod being stopped) outlast 300 ms
+  const slow: TreeFact = { ...madeUp, kind: 'dead-shim-leftover', message: 'task bundles remain but their shim is gone', subject: { path: '/run/x/bundle' } };
+  const first = look([madeUp, slow]);
+  const confirmed = confirmTree(first, look([slow]), 400);
+  assert.deepEqual(confirmed.facts.map((f) => f.kind).sort(), ['dead-shim-leftover', 'runc-state-unreadable']);
+  const later = confirmLater(confirmed, look(), 2700);
+  assert.deepEqual(later.facts.map((f) => f.kind), ['runc-state-unreadable']);
+  assert.deepEqual(later.secondLook, {
+    delayMs: 300, durationMs: 2700, lateDelayMs: 2000,
+    dropped: [{ kind: 'pod-without-shim', message: madeUp.message }, { kind: 'dead-shim-leftover', message: slow.message }],
+  });
+  // a fault: still there at the late look
+  assert.deepEqual(confirmLater(confirmed, look([slow]), 2700).facts, confirmed.facts);
+  // the late look could not read an input the others had: the second look's facts stand, and why
+  const blind: ProcessTreeView = { ...look(), inputs: { ...look().inputs, runc: false } };
+  const kept = confirmLater(confirmed, blind, 2700);
+  assert.deepEqual(kept.facts, confirmed.facts);
+  assert.equal(kept.secondLook!.note, 'late look not taken: the runc root could not be read again; the facts are the second look\'s');
 });
 
 test('a process of the stack in D at the first look and not at the second is said so; one still in D, or not of the stack, is not', () => {

@@ -1,12 +1,12 @@
 // The doctor's second look at the tree's facts that join reads of different instants
 // (src/collect/second-look.ts) and at the stack's processes in D: the tree's probes again, a
 // moment later; only the facts seen twice, and the processes still in D, are judged.
-import type { ProcessTreeView } from '../../snapshot/types/tree.ts';
+import type { ProcessTreeView, TreeFact } from '../../snapshot/types/tree.ts';
 import { skip, type Probe } from '../probe.ts';
-import { SECOND_LOOK_DELAY_MS, confirmTree, inD, keptForSecondLook, notTaken, racyFacts } from '../second-look.ts';
+import { LATE_LOOK_DELAY_MS, SECOND_LOOK_DELAY_MS, confirmLater, confirmTree, inD, keptForSecondLook, notTaken, racyFacts } from '../second-look.ts';
 
-/** The delay, a /proc scan, the lists and runc's root again; a shim's CPU sample when that was the fact. */
-const SECOND_LOOK_MS = 3000;
+/** The delays, a /proc scan, the lists and runc's root again (twice when facts outlive the second look); a shim's CPU sample when that was the fact. */
+const SECOND_LOOK_MS = 5000;
 /** Less than this left of the run: the first look's facts stand (said so). */
 const MIN_LEFT_MS = SECOND_LOOK_DELAY_MS + 500;
 
@@ -23,22 +23,31 @@ export const treeSecondLook: Probe<'tree.secondLook', ProcessTreeView> = {
     // this probe's own deadline (run.ts gave it this budget as it started): the second run ends before it
     const until = t0 + ctx.budget(SECOND_LOOK_MS);
     if (until - t0 < MIN_LEFT_MS) return notTaken(first, 'too little of the deadline left', 0);
-    await new Promise((r) => setTimeout(r, SECOND_LOOK_DELAY_MS));
-    const { collectProbes } = await import('../run.ts');
-    const again = await collectProbes(['tree'], {
-      ...ctx.opts,
-      procTable: undefined,
-      // a shim's CPU is sampled again only when it was the fact, then over as long a window as the
-      // first look's (which the other inputs stretched past the asked one: 300 ms against 150 on a
-      // healthy lab): a shorter one counts fewer 10 ms ticks and raises the outlier's floor, and
-      // the second look dropped a busy shim at 13% over 150 ms that was 26-44% over 300
-      cpuSampleMs: racy.some((f) => f.kind === 'shim-outlier') ? Math.max(ctx.opts.cpuSampleMs ?? 0, first.thresholds.cpuWindowMs ?? 0) : 0,
-      deadlineMs: until - Date.now() - 150,
-      reuse: keptForSecondLook((p) => got.result(p), racy),
-      onProgress: undefined,
-    });
-    const second = again.data('tree');
-    if (!second) return notTaken(first, `the tree could not be built again (${again.result('tree')?.message ?? 'no result'})`, Date.now() - t0);
-    return confirmTree(first, second, Date.now() - t0);
+    const look = async (delayMs: number, racyNow: readonly TreeFact[]): Promise<ProcessTreeView | string> => {
+      await new Promise((r) => setTimeout(r, delayMs));
+      const { collectProbes } = await import('../run.ts');
+      const again = await collectProbes(['tree'], {
+        ...ctx.opts,
+        procTable: undefined,
+        // a shim's CPU is sampled again only when it was the fact, then over as long a window as the
+        // first look's (which the other inputs stretched past the asked one: 300 ms against 150 on a
+        // healthy lab): a shorter one counts fewer 10 ms ticks and raises the outlier's floor, and
+        // the second look dropped a busy shim at 13% over 150 ms that was 26-44% over 300
+        cpuSampleMs: racyNow.some((f) => f.kind === 'shim-outlier') ? Math.max(ctx.opts.cpuSampleMs ?? 0, first.thresholds.cpuWindowMs ?? 0) : 0,
+        deadlineMs: until - Date.now() - 150,
+        reuse: keptForSecondLook((p) => got.result(p), racyNow),
+        onProgress: undefined,
+      });
+      return again.data('tree') ?? `the tree could not be built again (${again.result('tree')?.message ?? 'no result'})`;
+    };
+    const second = await look(SECOND_LOOK_DELAY_MS, racy);
+    if (typeof second === 'string') return notTaken(first, second, Date.now() - t0);
+    const confirmed = confirmTree(first, second, Date.now() - t0);
+    // facts that outlived the second look: once more, later, when the run has the time
+    const still = racyFacts(confirmed);
+    if (!still.length || confirmed.secondLook?.note || until - Date.now() < LATE_LOOK_DELAY_MS + MIN_LEFT_MS) return confirmed;
+    const late = await look(LATE_LOOK_DELAY_MS, still);
+    if (typeof late === 'string') return { ...confirmed, secondLook: { ...confirmed.secondLook!, note: `late look not taken: ${late}` } };
+    return confirmLater(confirmed, late, Date.now() - t0);
   },
 };

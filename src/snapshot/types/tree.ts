@@ -158,6 +158,8 @@ export interface ProcessTreeView {
     /** processes of the stack the first look saw in D that the second did not: D for a moment is
      * work (a runc init joining namespaces waits on RCU), not a hang */
     notInDAgain?: number[];
+    /** a later look, when facts outlived the second: the delay after the second look; its drops are in `dropped` */
+    lateDelayMs?: number;
     note?: string;
   };
 }
