@@ -38,6 +38,8 @@ const CREATE_MS = 30_000;
 const CALL_MS = 15_000;
 /** web's grace period (StopContainer timeout): its app exits 0 on SIGTERM within a second */
 const GRACE_SEC = 5;
+/** How often a pod's teardown tries a container's stop and remove before it says it failed. */
+const TEARDOWN_TRIES = 3;
 const RESTARTS = 2;
 
 export interface ChurnCounts {
@@ -310,12 +312,23 @@ class Churn {
   /** kubelet deleting the pod: stop and remove each container, then the sandbox, its logs and its cgroup. */
   private async teardown(pod: LivePod): Promise<void> {
     for (const id of [...pod.containers]) {
-      try {
-        await this.cri.stopContainer(id, GRACE_SEC, (GRACE_SEC * 1000) + CALL_MS);
-        if (!this.exits.has(id)) this.countExit(id, (await this.cri.containerStatus(id)).status.exitCode);
-        await this.removeContainer(pod, id);
-      } catch (err) {
-        this.fail(`remove container ${id.slice(0, 13)} of ${pod.name}`, err);
+      // as kubelet does on its next sync: a stop or remove that failed is tried again. With both
+      // cores loaded, 1.6 answered RemoveContainer "still running, to stop first" right after a
+      // StopContainer, and a StopContainer "ttrpc: closed" as the container's shim went away
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.cri.stopContainer(id, GRACE_SEC, (GRACE_SEC * 1000) + CALL_MS);
+          if (!this.exits.has(id)) this.countExit(id, (await this.cri.containerStatus(id)).status.exitCode);
+          await this.removeContainer(pod, id);
+          break;
+        } catch (err) {
+          if (attempt < TEARDOWN_TRIES) {
+            await new Promise((r) => setTimeout(r, 500 * attempt));
+            continue;
+          }
+          this.fail(`remove container ${id.slice(0, 13)} of ${pod.name} (${TEARDOWN_TRIES} tries)`, err);
+          break;
+        }
       }
     }
     if (pod.podId) {
