@@ -187,7 +187,10 @@ describe(`ctrdoc bundle / analyze on the lab (containerd ${v})`, { skip: !isRoot
     const f = ctrdoc(['lab', 'fault', 'stuck-init', '--dir', DIR], { timeoutMs: 60_000 });
     assert.equal(f.code, 0, f.stderr);
     await new Promise((r) => setTimeout(r, 1500)); // past --stuck-after 1s, so the init counts as stuck
-    const key = (r: DoctorReport) => r.findings.map((x) => `${x.rule} ${x.status} ${JSON.stringify(x.subject ?? {})}`).sort();
+    // the node layer judges this machine (its load, any process in D: another test's too), which
+    // the test does not own and which moves between the two runs: the lab's findings are compared
+    const key = (r: DoctorReport, node = false) => r.findings.filter((x) => (x.layer === 'node') === node)
+      .map((x) => `${x.rule} ${x.status} ${JSON.stringify(x.subject ?? {})}`).sort();
     let live: string[] = [];
     let offline: string[] = [];
     // the two runs are a second apart: a finding that flips in between gets one more try
@@ -198,9 +201,12 @@ describe(`ctrdoc bundle / analyze on the lab (containerd ${v})`, { skip: !isRoot
       const b = ctrdoc(['bundle', '-o', out, '--stuck-after', '1s', ...flags()], { timeoutMs: 90_000 });
       assert.equal(b.code, 0, b.stderr);
       const a = ctrdoc(['analyze', out, '-o', 'json']);
-      assert.equal(a.code, d.code, `analyze exit ${a.code} vs doctor ${d.code}: ${a.stderr}`);
-      live = key(JSON.parse(d.stdout));
-      offline = key(JSON.parse(a.stdout));
+      const [dr, ar] = [JSON.parse(d.stdout) as DoctorReport, JSON.parse(a.stdout) as DoctorReport];
+      // the exit code follows the findings: the same unless the machine's own (node) findings moved
+      if (JSON.stringify(key(dr, true)) === JSON.stringify(key(ar, true))) assert.equal(a.code, d.code, `analyze exit ${a.code} vs doctor ${d.code}: ${a.stderr}`);
+      else assert.ok(a.code === 0 || a.code === 1, a.stderr);
+      live = key(dr);
+      offline = key(ar);
       if (JSON.stringify(live) === JSON.stringify(offline)) break;
     }
     assert.deepEqual(offline, live);
