@@ -210,3 +210,28 @@ test('readTaskBundles: address, init.pid, shim.pid, sandbox id, live and stale s
   assert.equal(sandboxIdOfSpec('{"annotations":{"io.kubernetes.cri.sandbox-id" : "xyz"}}'), 'xyz');
   assert.equal(sandboxIdOfSpec('{}'), undefined);
 });
+
+test('readRuncRoot on a filesystem without entry types: a container deleted during the listing is skipped, not the whole root', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ctrdoc-runc-'));
+  try {
+    cpSync(join(CAP, 'running/running1'), join(root, 'running1'), { recursive: true });
+    mkdirSync(join(root, 'deleted'));
+    // what node's typed readdir does where the filesystem gives no d_type and an entry goes
+    // between its getdents and its own lstat: the whole listing throws ENOENT for the entry
+    const noTypes = (dir: string): never => {
+      rmSync(join(dir, 'deleted'), { recursive: true, force: true });
+      throw Object.assign(new Error(`ENOENT: no such file or directory, lstat '${dir}/deleted'`), { code: 'ENOENT', path: join(dir, 'deleted') });
+    };
+    const view = readRuncRoot(root, { listTyped: noTypes });
+    assert.equal(view.error, undefined);
+    assert.deepEqual(view.containers.map((c) => c.id), ['running1']);
+    // the root itself missing is still the root's error, named
+    const gone = readRuncRoot(join(root, 'nope'), { listTyped: noTypes });
+    assert.match(gone.error!, /does not exist/);
+    // any other failure of the typed listing is not swallowed
+    const denied = readRuncRoot(root, { listTyped: () => { throw Object.assign(new Error('EACCES'), { code: 'EACCES', path: root }); } });
+    assert.match(denied.error!, /permission denied/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -4,7 +4,7 @@
 // init.pid and, on 1.x in the directory of the task that started the shim, shim.pid. Also the shim
 // socket directory (`/run/containerd/s`: every version puts every shim socket there, whatever its
 // state dir).
-import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TaskBundle, TaskBundleView } from '../../snapshot/types/runc.ts';
 import { readSmall } from '../proc/scan.ts';
@@ -12,6 +12,7 @@ import { readSmall } from '../proc/scan.ts';
 export { TASK_STATE_SUBDIR } from '../containerd/layout.ts';
 import { CONTAINERD_DEFAULTS, readShimBootstrap, SHIM_BUNDLE_FILES, TASK_STATE_SUBDIR, type ShimBootstrap } from '../containerd/layout.ts';
 import { unixPathOf } from '../protocol/endpoint.ts';
+import { typedEntries } from './list.ts';
 export const DEFAULT_SHIM_SOCKET_DIR = CONTAINERD_DEFAULTS.shimSocketDir;
 
 /** `unix:///run/containerd/s/abc` → `/run/containerd/s/abc`; other schemes unchanged. */
@@ -137,8 +138,8 @@ export function readTaskBundles(stateDir: string, namespace: string, socketDir?:
   const view: TaskBundleView = { dir, bundles: [], sockets: [] };
   let names: string[] = [];
   try {
-    // typed entries: no stat per bundle (node stats an entry itself where the filesystem gives no type)
-    names = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    // typed entries: no stat per bundle
+    names = typedEntries(dir).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     view.error = e.code === 'ENOENT' ? `${dir} does not exist (no tasks in namespace ${namespace})` : `cannot read ${dir}: ${e.code ?? e.message}`;
@@ -161,7 +162,7 @@ export function readTaskBundles(stateDir: string, namespace: string, socketDir?:
 /** The sockets in one directory, by path (none when it cannot be read). */
 function listSockets(dir: string): Set<string> {
   try {
-    return new Set(readdirSync(dir, { withFileTypes: true }).filter((e) => e.isSocket()).map((e) => join(dir, e.name)));
+    return new Set(typedEntries(dir).filter((e) => e.isSocket()).map((e) => join(dir, e.name)));
   } catch {
     return new Set(); // no socket dir: no sockets
   }

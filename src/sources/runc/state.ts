@@ -3,12 +3,13 @@
 // paused if the freezer says FROZEN; stopped if there is no init pid, the pid's start time differs
 // from init_process_start (the pid was reused) or the process is a zombie/dead; created if
 // exec.fifo exists; running otherwise. Every problem is a per-container `error`, never a throw.
-import { existsSync, readdirSync, type Dirent } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuncContainerState, RuncKubeLabels, RuncRootView, RuncStatus } from '../../snapshot/types/runc.ts';
 import { parseStat } from '../proc/parse.ts';
 import { readSmall } from '../proc/scan.ts';
 import { CONTAINERD_DEFAULTS } from '../containerd/layout.ts';
+import { typedEntries, type ListTyped, type TypedEntry } from './list.ts';
 
 /** The default runc root of containerd's k8s.io namespace. */
 export const DEFAULT_RUNC_ROOT = `${CONTAINERD_DEFAULTS.runcRootBase}/${CONTAINERD_DEFAULTS.namespace}`;
@@ -139,6 +140,8 @@ export interface ReadRuncOptions {
   now?: number;
   /** a /proc scan just taken, by pid: an init found there is judged by its stat (else /proc is read) */
   scanned?: ReadonlyMap<number, InitProcessView>;
+  /** the root's typed listing (tests: a filesystem that gives no entry types) */
+  listTyped?: ListTyped;
 }
 
 /** Reads one container directory. */
@@ -185,11 +188,10 @@ export function readRuncContainer(dir: string, id: string, opts: ReadRuncOptions
 /** Reads every container under a runc root. A missing or unreadable root is `error`, not a throw. */
 export function readRuncRoot(root: string = DEFAULT_RUNC_ROOT, opts: ReadRuncOptions = {}): RuncRootView {
   const view: RuncRootView = { root, readAt: new Date(opts.now ?? Date.now()).toISOString(), containers: [] };
-  let entries: Dirent[];
+  let entries: TypedEntry[];
   try {
-    // with the entries' types, a directory needs no stat of its own (220 on a full node); node
-    // stats an entry itself where the filesystem gives no type
-    entries = readdirSync(root, { withFileTypes: true });
+    // with the entries' types, a directory needs no stat of its own (220 on a full node)
+    entries = typedEntries(root, opts.listTyped);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     view.error = e.code === 'ENOENT'
