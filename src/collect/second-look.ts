@@ -75,8 +75,11 @@ const INPUT_NAMES: Record<keyof ProcessTreeView['inputs'], string> = {
   proc: 'the process table', runc: 'the runc root', cri: 'CRI', tasks: "containerd's tasks", bundles: 'the task bundles', shimProbes: "the shims' answers",
 };
 
+/** A view some look judged: what it dropped, or why it did not judge. */
+export type LookedAgain = ProcessTreeView & { secondLook: NonNullable<ProcessTreeView['secondLook']> };
+
 /** The first look's view, its facts unchanged, saying why no second look judged them. */
-export function notTaken(first: ProcessTreeView, why: string, durationMs: number): ProcessTreeView {
+export function notTaken(first: ProcessTreeView, why: string, durationMs: number): LookedAgain {
   return { ...first, secondLook: { delayMs: SECOND_LOOK_DELAY_MS, durationMs, dropped: [], note: `not taken: ${why}; the facts are the first look's` } };
 }
 
@@ -84,7 +87,7 @@ export function notTaken(first: ProcessTreeView, why: string, durationMs: number
  * The first look's view with the racy facts the second look did not see again dropped (and
  * listed). An input the first look had and the second could not read: no judging half a tree.
  */
-export function confirmTree(first: ProcessTreeView, second: ProcessTreeView, durationMs: number): ProcessTreeView {
+export function confirmTree(first: ProcessTreeView, second: ProcessTreeView, durationMs: number): LookedAgain {
   const missing = (Object.keys(INPUT_NAMES) as (keyof ProcessTreeView['inputs'])[]).filter((k) => first.inputs[k] && !second.inputs[k]);
   if (missing.length) return notTaken(first, `${missing.map((k) => INPUT_NAMES[k]).join(', ')} could not be read again`, durationMs);
   const seenAgain = new Set(second.facts.map(factKey));
@@ -113,17 +116,23 @@ export function treeAfterSecondLook(tree: ProbeResult<ProcessTreeView>, second: 
 
 /**
  * The view after the late look: what the second look kept, less the racy facts the late look did
- * not see again; every drop listed. A late look short of an input keeps the second look's facts.
+ * not see again, and less the processes it did not see in D again; every drop listed. A late
+ * look short of an input keeps the second look's facts, and says why.
  */
-export function confirmLater(confirmed: ProcessTreeView, late: ProcessTreeView, durationMs: number): ProcessTreeView {
+export function confirmLater(confirmed: LookedAgain, late: ProcessTreeView, durationMs: number): LookedAgain {
   const again = confirmTree(confirmed, late, durationMs);
   const before = confirmed.secondLook;
-  if (!before || again.secondLook?.note) {
-    const why = (again.secondLook?.note ?? 'not taken').replace(/; the facts are the first look's$/, '');
-    return { ...confirmed, secondLook: before && { ...before, durationMs, note: `late look ${why}; the facts are the second look's` } };
+  if (again.secondLook.note) {
+    const why = again.secondLook.note.replace(/; the facts are the first look's$/, '');
+    return { ...confirmed, secondLook: { ...before, durationMs, note: `late look ${why}; the facts are the second look's` } };
   }
+  // confirmed keeps the first look's processes: a pid in D then and not at the late look
+  const notInDAgain = [...new Set([...(before.notInDAgain ?? []), ...(again.secondLook.notInDAgain ?? [])])].sort((a, b) => a - b);
   return {
     ...again,
-    secondLook: { ...before, durationMs, lateDelayMs: LATE_LOOK_DELAY_MS, dropped: [...before.dropped, ...again.secondLook!.dropped] },
+    secondLook: {
+      ...before, durationMs, lateDelayMs: LATE_LOOK_DELAY_MS, dropped: [...before.dropped, ...again.secondLook.dropped],
+      ...(notInDAgain.length ? { notInDAgain } : {}),
+    },
   };
 }

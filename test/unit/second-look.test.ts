@@ -87,6 +87,21 @@ test('a process of the stack in D at the first look and not at the second is sai
   assert.equal(confirmTree(first, withD(look(), [300, 'runc-init', 'D'], [310, 'shim', 'D']), 400).secondLook!.notInDAgain, undefined);
 });
 
+test('a process of the stack in D at the first and second looks and out of D at the late one is not judged; one in D at all three is', () => {
+  const withD = (view: ProcessTreeView, ...pids: number[]): ProcessTreeView => ({
+    ...view,
+    processes: [...view.processes, ...pids.map((pid) => ({ pid, ppid: 1, depth: 0, role: 'runc-init', stat: 'D', comm: 'runc:[2:INIT]', command: 'runc init', ageSec: 1 }) as unknown as TreeProcess)],
+  });
+  const slow: TreeFact = { ...madeUp, kind: 'dead-shim-leftover', message: 'task bundles remain but their shim is gone', subject: { path: '/run/x/bundle' } };
+  // 400 left D by the second look; 410 and 420 were still in D then (the late look is taken for the leftover)
+  const first = withD(look([slow]), 400, 410, 420);
+  const confirmed = confirmTree(first, withD(look([slow]), 410, 420), 400);
+  assert.deepEqual(confirmed.secondLook.notInDAgain, [400]);
+  const later = confirmLater(confirmed, withD(look([slow]), 420), 2700);
+  assert.deepEqual(later.secondLook.notInDAgain, [400, 410]);
+  assert.equal(later.secondLook.lateDelayMs, 2000);
+});
+
 test('an input the first look had and the second could not read: the first look\'s facts stand, and why', () => {
   const first = look([madeUp]);
   first.inputs.tasks = true;
