@@ -39,15 +39,22 @@ export function criJson<T = any>(endpoint: string, ...args: string[]): T {
   return JSON.parse(r.stdout) as T;
 }
 
-/** The same, without blocking the event loop (for tests that serve something in-process). */
-export function ctrdocAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+/**
+ * The same, without blocking the event loop (for tests that serve something in-process, or act
+ * on what the command says as it runs: onStderrLine sees each line of stderr as it comes).
+ */
+export function ctrdocAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onStderrLine?: (line: string) => void } = {}): Promise<CliResult> {
   const t = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, CONTAINER_RUNTIME_ENDPOINT: '', ...opts.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
+    child.stderr.on('data', (b) => {
+      const from = stderr.lastIndexOf('\n') + 1;
+      stderr += b;
+      if (opts.onStderrLine) stderr.slice(from, stderr.lastIndexOf('\n') + 1).split('\n').slice(0, -1).forEach(opts.onStderrLine);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.on('close', (code) => {
       clearTimeout(timer);

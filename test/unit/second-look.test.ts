@@ -75,11 +75,13 @@ test('a fact that outlives the second look is judged only if the late look sees 
   assert.equal(kept.secondLook!.note, 'late look not taken: the runc root could not be read again; the facts are the second look\'s');
 });
 
+/** The view with these processes of the stack added, in the state given. */
+const withD = (view: ProcessTreeView, ...ps: [number, TreeProcess['role'], string][]): ProcessTreeView => ({
+  ...view,
+  processes: [...view.processes, ...ps.map(([pid, role, stat]) => ({ pid, ppid: 1, depth: 0, role, stat, comm: role, command: role, ageSec: 1 }) as unknown as TreeProcess)],
+});
+
 test('a process of the stack in D at the first look and not at the second is said so; one still in D, or not of the stack, is not', () => {
-  const withD = (view: ProcessTreeView, ...ps: [number, TreeProcess['role'], string][]): ProcessTreeView => ({
-    ...view,
-    processes: [...view.processes, ...ps.map(([pid, role, stat]) => ({ pid, ppid: 1, depth: 0, role, stat, comm: role, command: role, ageSec: 1 }) as unknown as TreeProcess)],
-  });
   const first = withD(look(), [300, 'runc-init', 'D'], [310, 'shim', 'Dl'], [320, 'app', 'D']);
   assert.deepEqual(inD(first), [300, 310]);
   const view = confirmTree(first, withD(look(), [300, 'runc-init', 'S'], [310, 'shim', 'D']), 400);
@@ -88,16 +90,13 @@ test('a process of the stack in D at the first look and not at the second is sai
 });
 
 test('a process of the stack in D at the first and second looks and out of D at the late one is not judged; one in D at all three is', () => {
-  const withD = (view: ProcessTreeView, ...pids: number[]): ProcessTreeView => ({
-    ...view,
-    processes: [...view.processes, ...pids.map((pid) => ({ pid, ppid: 1, depth: 0, role: 'runc-init', stat: 'D', comm: 'runc:[2:INIT]', command: 'runc init', ageSec: 1 }) as unknown as TreeProcess)],
-  });
   const slow: TreeFact = { ...madeUp, kind: 'dead-shim-leftover', message: 'task bundles remain but their shim is gone', subject: { path: '/run/x/bundle' } };
   // 400 left D by the second look; 410 and 420 were still in D then (the late look is taken for the leftover)
-  const first = withD(look([slow]), 400, 410, 420);
-  const confirmed = confirmTree(first, withD(look([slow]), 410, 420), 400);
+  const inDNow = (...pids: number[]) => withD(look([slow]), ...pids.map((pid): [number, TreeProcess['role'], string] => [pid, 'runc-init', 'D']));
+  const first = inDNow(400, 410, 420);
+  const confirmed = confirmTree(first, inDNow(410, 420), 400);
   assert.deepEqual(confirmed.secondLook.notInDAgain, [400]);
-  const later = confirmLater(confirmed, withD(look([slow]), 420), 2700);
+  const later = confirmLater(confirmed, inDNow(420), 2700);
   assert.deepEqual(later.secondLook.notInDAgain, [400, 410]);
   assert.equal(later.secondLook.lateDelayMs, 2000);
 });
